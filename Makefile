@@ -1,0 +1,93 @@
+# zcap: zero-copy packet capture for Linux.
+#
+#   make            build the library and the tools into build/
+#   make demo       install what is missing, build, capture 1,000,000 frames
+#   make check      every test; ends with "N passed, N failed"
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+VERSION     := 0.1.0
+SOVERSION   := 0
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      := $(PREFIX)/bin
+LIBDIR      := $(PREFIX)/lib
+INCDIR      := $(PREFIX)/include
+
+CC          ?= gcc
+CFLAGS      ?= -O2 -g
+CFLAGS      += -std=gnu11 -Wall -Wextra -Werror
+CPPFLAGS    += -Iinclude
+LDLIBS      := -lpcap
+
+B           := build
+LIB_SRCS    := $(wildcard lib/*.c)
+LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
+LIB_A       := $(B)/libzcap.a
+LIB_SO      := $(B)/libzcap.so.$(VERSION)
+LIB_SONAME  := libzcap.so.$(SOVERSION)
+TOOLS       := $(B)/zcap $(B)/zcap-gen $(B)/zcap-verify
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+HEADERS     := $(wildcard include/*.h include/uapi/*.h lib/*.h tools/*.h)
+
+.PHONY: all check demo install clean deps
+
+all: $(LIB_A) $(LIB_SO) $(B)/libzcap.pc $(TOOLS)
+
+$(B)/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=default -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(LDLIBS)
+	ln -sf libzcap.so.$(VERSION) $(B)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(B)/libzcap.so
+
+$(B)/libzcap.pc: libzcap.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# The tools link libzcap statically: they run from the tree without
+# LD_LIBRARY_PATH, and an installed zcap does not depend on the .so.
+$(B)/zcap: tools/zcap.c tools/print.c $(LIB_A) $(HEADERS)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ tools/zcap.c tools/print.c $(LIB_A) $(LDLIBS)
+
+$(B)/zcap-gen: tools/zcap-gen.c $(HEADERS)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(B)/zcap-verify: tools/zcap-verify.c $(HEADERS)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(LIB_A) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -pthread -o $@ $< $(LIB_A) $(LDLIBS)
+
+deps:
+	@sh scripts/install-deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@sh tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCDIR)/zcap/uapi
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libzcap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libzcap.so
+	install -m 644 include/zcap.h $(DESTDIR)$(INCDIR)/
+	install -m 644 include/uapi/pf_zerocopy.h $(DESTDIR)$(INCDIR)/zcap/uapi/
+	install -m 644 $(B)/libzcap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+clean:
+	rm -rf $(B) demo-out

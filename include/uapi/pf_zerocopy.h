@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * PF_ZEROCOPY ring ABI, shared by the pf_zerocopy kernel module and libzcap.
+ *
+ * The application allocates a page-aligned buffer (the "umem") cut into
+ * frames of PFZC_FRAME_SIZE bytes, two per 4 KiB page, so no frame crosses a
+ * page. The kernel pins it. Packets move through single-producer,
+ * single-consumer descriptor rings that both sides map:
+ *
+ *   rx ring: producer = kernel (the paper's "write"), consumer = application
+ *   tx ring: producer = application, consumer = kernel
+ *
+ * A descriptor names a frame by its byte offset in the umem. It never holds
+ * a pointer or a physical address, so nothing the kernel writes lets the
+ * application learn about kernel memory, and nothing the application writes
+ * is used by the kernel before pfzc_validate_desc() accepted a private copy.
+ *
+ * Ownership (the paper's flag_access, kept by the indices rather than by a
+ * flag in each slot so the consumer never writes into the descriptor array):
+ *
+ *   With prod = *producer and cons = *consumer, free-running u32 counters:
+ *     slots [cons, prod)            READABLE:      the consumer owns them
+ *     slots [prod, cons + entries)  WRITABLE:      the producer owns them
+ *     a slot the producer has never reached since the ring was created is
+ *     UNINITIALIZED: its contents are zero and mean nothing.
+ *   Invariant: 0 <= prod - cons <= entries (u32 arithmetic). Only the
+ *   producer moves prod, only the consumer moves cons, and each only forward.
+ *   A frame referenced by a READABLE descriptor belongs to the consumer until
+ *   it moves cons past that descriptor.
+ *
+ * Memory ordering. Data is the descriptor and the frame it names.
+ *
+ *   producer                            consumer
+ *
+ *   cons = load-acquire(consumer) (A)   prod = load-acquire(producer) (C)
+ *   if (prod - cons < entries) {        if (cons != prod) {
+ *      STORE data                           LOAD data
+ *      store-release(producer)  (B)         store-release(consumer)   (D)
+ *   }                                   }
+ *
+ *   (A) matches (D): the producer overwrites a slot only after the consumer
+ *       finished reading it.
+ *   (B) matches (C): the consumer reads a slot only after the producer
+ *       finished writing it.
+ *
+ * Neither side may trust the other side's index: a consumer index that
+ * would make prod - cons exceed entries is treated as "ring full" by
+ * pfzc_prod_nb_free(), and a producer index with prod - cons > entries as
+ * "ring empty" by pfzc_cons_nb_avail(). Each shared field is loaded once
+ * into a local and checked before it is used.
+ */
+#ifndef _UAPI_PF_ZEROCOPY_H
+#define _UAPI_PF_ZEROCOPY_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/compiler.h>
+#include <asm/barrier.h>
+#else
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#endif
+
+#define PFZC_ABI_VERSION	1
+
+/* Socket family number: a module parameter, default 27 (free in Debian 6.1). */
+#define PF_ZEROCOPY_DEFAULT	27
+
+#define PFZC_FRAME_SIZE		2048	/* default; 4096 also accepted */
+#define PFZC_FRAME_SIZE_MAX	4096	/* a frame never crosses a page */
+#define PFZC_RING_MIN		64
+#define PFZC_RING_MAX		(1u << 18)
+#define PFZC_CACHELINE		64
+
+/* setsockopt/getsockopt level and options */
+#define SOL_PFZC		299
+#define PFZC_UMEM_REG		1	/* set: struct pfzc_umem_reg */
+#define PFZC_RX_RING		2	/* set: __u32 entries, power of two */
+#define PFZC_TX_RING		3	/* set: __u32 entries, power of two */
+#define PFZC_MMAP_OFFSETS	4	/* get: struct pfzc_mmap_offsets */
+#define PFZC_STATISTICS		5	/* get: struct pfzc_stats */
+#define PFZC_VERSION		6	/* get: __u32 PFZC_ABI_VERSION */
+
+/* mmap() page offsets of the rings */
+#define PFZC_PGOFF_RX_RING	0ULL
+#define PFZC_PGOFF_TX_RING	0x80000000ULL
+
+struct pfzc_umem_reg {
+	__u64 addr;		/* page aligned */
+	__u64 len;		/* multiple of frame_size */
+	__u32 frame_size;	/* PFZC_FRAME_SIZE or PFZC_FRAME_SIZE_MAX */
+	__u32 flags;		/* none defined, must be 0 */
+};
+
+/* Descriptor flags */
+#define PFZC_DESC_VLAN		(1u << 0)	/* vlan_tci is valid */
+#define PFZC_DESC_OUTGOING	(1u << 1)	/* rx: sent by this host */
+#define PFZC_DESC_TRUNCATED	(1u << 2)	/* rx: len < orig_len */
+#define PFZC_DESC_RX_FLAGS	(PFZC_DESC_VLAN | PFZC_DESC_OUTGOING | PFZC_DESC_TRUNCATED)
+#define PFZC_DESC_TX_FLAGS	0u	/* tx accepts no flag yet */
+
+struct pfzc_desc {
+	__u64 addr;		/* byte offset of the packet in the umem */
+	__u32 len;		/* bytes in the frame */
+	__u32 orig_len;		/* rx: length on the wire */
+	__u64 ts_ns;		/* rx: CLOCK_REALTIME in ns */
+	__u32 flags;		/* PFZC_DESC_* */
+	__u16 vlan_tci;
+	__u16 reserved;		/* 0 */
+};
+
+/*
+ * The shared part of a ring, at the start of its mmap region. The producer
+ * and consumer indices each have a cache line, so the two sides never write
+ * the same line. abi_version, entries and desc_off are written once by the
+ * kernel before the ring can be mapped, and never change.
+ */
+struct pfzc_ring_shared {
+	__u32 producer;
+	__u32 pad0[PFZC_CACHELINE / 4 - 1];
+	__u32 consumer;
+	__u32 pad1[PFZC_CACHELINE / 4 - 1];
+	__u32 flags;		/* PFZC_RING_NEED_WAKEUP */
+	__u32 abi_version;
+	__u32 entries;
+	__u32 desc_off;		/* offset of the pfzc_desc array */
+	__u32 pad2[PFZC_CACHELINE / 4 - 4];
+};
+
+#define PFZC_RING_NEED_WAKEUP	(1u << 0)
+
+struct pfzc_ring_offsets {
+	__u64 producer;
+	__u64 consumer;
+	__u64 flags;
+	__u64 desc;
+};
+
+struct pfzc_mmap_offsets {
+	struct pfzc_ring_offsets rx;
+	struct pfzc_ring_offsets tx;
+};
+
+struct pfzc_stats {
+	__u64 rx_packets;
+	__u64 rx_dropped_ring_full;
+	__u64 rx_truncated;
+	__u64 tx_packets;
+	__u64 tx_invalid;
+};
+
+/* Bytes to map for a ring of n entries. */
+static inline __u64 pfzc_ring_map_size(__u32 entries)
+{
+	return sizeof(struct pfzc_ring_shared) +
+	       (__u64)entries * sizeof(struct pfzc_desc);
+}
+
+static inline bool pfzc_ring_entries_valid(__u32 n)
+{
+	return n >= PFZC_RING_MIN && n <= PFZC_RING_MAX && !(n & (n - 1));
+}
+
+/*
+ * A descriptor is valid when it lies inside the umem, inside a single frame,
+ * is not empty, and carries only known flags. Call it on a private copy.
+ */
+static inline bool pfzc_validate_desc(const struct pfzc_desc *d, __u64 umem_len,
+				      __u32 frame_size, __u32 allowed_flags)
+{
+	__u64 in_frame = d->addr & (__u64)(frame_size - 1);
+
+	if (d->addr >= umem_len || d->len == 0)
+		return false;
+	if (d->len > frame_size - in_frame)
+		return false;
+	if (d->flags & ~allowed_flags || d->reserved)
+		return false;
+	return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Accessors: the same code runs in the module and in libzcap.
+ */
+#ifdef __KERNEL__
+#define pfzc_load_acquire(p)		smp_load_acquire(p)
+#define pfzc_store_release(p, v)	smp_store_release(p, v)
+#define pfzc_always_inline		__always_inline
+#else
+#define pfzc_load_acquire(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define pfzc_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define pfzc_always_inline		inline __attribute__((always_inline))
+#endif
+
+/*
+ * One side's private view of a ring. cached_prod and cached_cons save a
+ * shared-memory load (and a cache-line transfer) on most calls: the
+ * producer re-reads consumer only when its cached view shows no room, the
+ * consumer re-reads producer only when it has consumed all it knew of.
+ */
+struct pfzc_ring {
+	__u32 cached_prod;
+	__u32 cached_cons;
+	__u32 mask;
+	__u32 entries;
+	__u32 *producer;
+	__u32 *consumer;
+	__u32 *flags;
+	struct pfzc_desc *desc;
+};
+
+/*
+ * Sets up a view of a mapped ring. entries is what this side asked for; the
+ * ring's own header must agree, and carry this ABI version.
+ * Returns 0, or -1 when the ring is not what was asked for.
+ */
+static inline int pfzc_ring_init(struct pfzc_ring *r, void *map, __u32 entries)
+{
+	struct pfzc_ring_shared *s = (struct pfzc_ring_shared *)map;
+
+	if (!pfzc_ring_entries_valid(entries) ||
+	    s->abi_version != PFZC_ABI_VERSION || s->entries != entries ||
+	    s->desc_off != sizeof(*s))
+		return -1;
+	r->producer = &s->producer;
+	r->consumer = &s->consumer;
+	r->flags = &s->flags;
+	r->desc = (struct pfzc_desc *)((char *)map + s->desc_off);
+	r->entries = entries;
+	r->mask = entries - 1;
+	r->cached_prod = pfzc_load_acquire(r->producer);
+	r->cached_cons = pfzc_load_acquire(r->consumer);
+	return 0;
+}
+
+/* Creator side (the kernel, or a test): lays out an empty ring. */
+static inline void pfzc_ring_format(void *map, __u32 entries)
+{
+	struct pfzc_ring_shared *s = (struct pfzc_ring_shared *)map;
+
+	s->producer = 0;
+	s->consumer = 0;
+	s->flags = 0;
+	s->abi_version = PFZC_ABI_VERSION;
+	s->entries = entries;
+	s->desc_off = sizeof(*s);
+}
+
+/* -- producer --------------------------------------------------------------- */
+
+static pfzc_always_inline __u32 pfzc_prod_nb_free(struct pfzc_ring *r, __u32 nb)
+{
+	__u32 used = r->cached_prod - r->cached_cons;
+	__u32 cons;
+
+	if (used <= r->entries && r->entries - used >= nb)
+		return r->entries - used;
+
+	cons = pfzc_load_acquire(r->consumer);	/* A, matches D */
+	used = r->cached_prod - cons;
+	if (used > r->entries)	/* consumer index is garbage: no room */
+		return 0;
+	r->cached_cons = cons;
+	return r->entries - used;
+}
+
+/* Reserves up to nb slots from *idx on. Returns how many (may be 0). */
+static pfzc_always_inline __u32 pfzc_prod_reserve(struct pfzc_ring *r, __u32 nb,
+						  __u32 *idx)
+{
+	__u32 room = pfzc_prod_nb_free(r, nb);
+
+	if (nb > room)
+		nb = room;
+	*idx = r->cached_prod;
+	r->cached_prod += nb;
+	return nb;
+}
+
+static pfzc_always_inline struct pfzc_desc *pfzc_prod_desc(struct pfzc_ring *r,
+							   __u32 idx)
+{
+	return &r->desc[idx & r->mask];
+}
+
+/* Publishes every slot reserved so far. */
+static pfzc_always_inline void pfzc_prod_submit(struct pfzc_ring *r)
+{
+	pfzc_store_release(r->producer, r->cached_prod);	/* B, matches C */
+}
+
+/* -- consumer --------------------------------------------------------------- */
+
+static pfzc_always_inline __u32 pfzc_cons_nb_avail(struct pfzc_ring *r, __u32 nb)
+{
+	__u32 avail = r->cached_prod - r->cached_cons;
+	__u32 prod;
+
+	if (avail == 0) {
+		prod = pfzc_load_acquire(r->producer);	/* C, matches B */
+		avail = prod - r->cached_cons;
+		if (avail > r->entries)	/* producer index is garbage */
+			return 0;
+		r->cached_prod = prod;
+	}
+	return avail < nb ? avail : nb;
+}
+
+/*
+ * Looks at up to nb readable slots from *idx on. They stay owned by the
+ * consumer until pfzc_cons_release() covers them.
+ */
+static pfzc_always_inline __u32 pfzc_cons_peek(struct pfzc_ring *r, __u32 nb,
+					       __u32 *idx)
+{
+	__u32 n = pfzc_cons_nb_avail(r, nb);
+
+	*idx = r->cached_cons;
+	r->cached_cons += n;
+	return n;
+}
+
+static pfzc_always_inline const struct pfzc_desc *
+pfzc_cons_desc(const struct pfzc_ring *r, __u32 idx)
+{
+	return &r->desc[idx & r->mask];
+}
+
+/* Hands every slot peeked so far back to the producer. */
+static pfzc_always_inline void pfzc_cons_release(struct pfzc_ring *r)
+{
+	pfzc_store_release(r->consumer, r->cached_cons);	/* D, matches A */
+}
+
+/* What state a slot is in, for debugging and tests (see the invariant). */
+enum pfzc_slot_state {
+	PFZC_SLOT_UNINITIALIZED = 0,
+	PFZC_SLOT_WRITABLE,
+	PFZC_SLOT_READABLE,
+};
+
+static inline enum pfzc_slot_state pfzc_slot_state(__u32 prod, __u32 cons,
+						   __u32 entries, __u32 slot)
+{
+	/* distance of the slot from the consumer's slot, in ring order */
+	if (((slot - cons) & (entries - 1)) < prod - cons)
+		return PFZC_SLOT_READABLE;
+	/* first lap only: after 2^32 packets every slot has been written */
+	if (prod < entries && slot >= prod)
+		return PFZC_SLOT_UNINITIALIZED;
+	return PFZC_SLOT_WRITABLE;
+}
+
+#endif /* _UAPI_PF_ZEROCOPY_H */

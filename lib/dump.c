@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pcap and pcapng writer.
+ *
+ * Everything goes through one large buffer so that a busy capture costs a
+ * few big write(2) calls rather than one per packet. Files are written in
+ * host byte order: both formats carry a magic from which readers detect it.
+ *
+ * A write error makes the dumper fail for good. A file with a hole in it
+ * (ENOSPC half-way through a record) is worse than no file, so close then
+ * removes it. Only a regular file is removed: "-w /dev/full" or a fifo must
+ * survive a failed capture.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "zcap.h"
+
+#define PCAP_MAGIC_US 0xa1b2c3d4u
+#define PCAP_MAGIC_NS 0xa1b23c4du
+
+#define PCAPNG_SHB 0x0a0d0d0au
+#define PCAPNG_IDB 0x00000001u
+#define PCAPNG_ISB 0x00000005u
+#define PCAPNG_EPB 0x00000006u
+#define PCAPNG_BOM 0x1a2b3c4du
+
+#define OPT_ENDOFOPT 0
+#define SHB_OS 3
+#define SHB_USERAPPL 4
+#define IF_NAME 2
+#define IF_TSRESOL 9
+#define ISB_STARTTIME 2
+#define ISB_ENDTIME 3
+#define ISB_IFRECV 4
+#define ISB_IFDROP 5
+#define ISB_FILTERACCEPT 6
+#define ISB_OSDROP 7
+#define ISB_USRDELIV 8
+
+/* Longer strings are cut so header blocks fit a fixed stack buffer. */
+#define OPT_STR_MAX 256
+#define HDR_BLOCK_MAX 1024
+
+#define VLAN_TAG_LEN 4
+#define VLAN_OFFSET 12	/* after destination and source MAC */
+
+struct zcap_dumper {
+	int fd;
+	int is_stdout;
+	int may_unlink;	/* a regular file we created, not /dev/full or a fifo */
+	int failed;
+	enum zcap_format fmt;
+	int nsec;
+	uint32_t snaplen;
+	uint8_t *buf;
+	size_t bufsize;
+	size_t used;
+	uint64_t bytes;
+	char *path;
+	char err[ZCAP_ERRBUF_SIZE];
+};
+
+static size_t pad4(size_t n)
+{
+	return (4 - (n & 3)) & 3;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static const char *dump_name(const zcap_dumper_t *d)
+{
+	return d->is_stdout ? "stdout" : d->path;
+}
+
+static int dump_fail(zcap_dumper_t *d, const char *what, int err)
+{
+	snprintf(d->err, sizeof(d->err), "%s %s: %s", what, dump_name(d),
+		 strerror(err));
+	d->failed = 1;
+	errno = err;
+	return -1;
+}
+
+static int write_all(zcap_dumper_t *d, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = write(d->fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return dump_fail(d, "write to", errno);
+		/* Only happens for n == 0 by POSIX; guard against a spin. */
+		if (r == 0)
+			return dump_fail(d, "write to", EIO);
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int zcap_dump_flush(zcap_dumper_t *d)
+{
+	int ret;
+
+	if (d->failed)
+		return -1;
+	if (d->used == 0)
+		return 0;
+	ret = write_all(d, d->buf, d->used);
+	d->used = 0;
+	return ret;
+}
+
+/*
+ * Appends n bytes. A piece that does not fit flushes the buffer; one that
+ * would not fit even an empty buffer goes straight to the file, which saves
+ * copying jumbo packets.
+ */
+static int emit(zcap_dumper_t *d, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	d->bytes += n;
+	if (n > d->bufsize - d->used) {
+		if (zcap_dump_flush(d))
+			return -1;
+		if (n >= d->bufsize)
+			return write_all(d, p, n);
+	}
+	memcpy(d->buf + d->used, p, n);
+	d->used += n;
+	return 0;
+}
+
+/* One option at p, value padded to 4 bytes. Returns the bytes used. */
+static size_t opt_put(uint8_t *p, uint16_t code, const void *val, size_t len)
+{
+	put16(p, code);
+	put16(p + 2, (uint16_t)len);
+	if (len)
+		memcpy(p + 4, val, len);
+	memset(p + 4 + len, 0, pad4(len));
+	return 4 + len + pad4(len);
+}
+
+static size_t opt_str(uint8_t *p, uint16_t code, const char *s)
+{
+	return opt_put(p, code, s, strnlen(s, OPT_STR_MAX));
+}
+
+static size_t opt_u64(uint8_t *p, uint16_t code, uint64_t v)
+{
+	return opt_put(p, code, &v, sizeof(v));
+}
+
+/* pcapng timestamps are two 32-bit halves, high first, not one uint64. */
+static size_t opt_ts(uint8_t *p, uint16_t code, uint64_t ts)
+{
+	uint32_t v[2] = { (uint32_t)(ts >> 32), (uint32_t)ts };
+
+	return opt_put(p, code, v, sizeof(v));
+}
+
+/* Fills in type and both length fields of a block built in b. */
+static int emit_block(zcap_dumper_t *d, uint8_t *b, uint32_t type, size_t len)
+{
+	put32(b, type);
+	put32(b + 4, (uint32_t)(len + 4));
+	put32(b + len, (uint32_t)(len + 4));
+	return emit(d, b, len + 4);
+}
+
+static int write_pcap_header(zcap_dumper_t *d, int linktype)
+{
+	uint8_t h[24];
+
+	put32(h, d->nsec ? PCAP_MAGIC_NS : PCAP_MAGIC_US);
+	put16(h + 4, 2);
+	put16(h + 6, 4);
+	put32(h + 8, 0);	/* thiszone */
+	put32(h + 12, 0);	/* sigfigs */
+	put32(h + 16, d->snaplen);
+	put32(h + 20, (uint32_t)linktype);
+	return emit(d, h, sizeof(h));
+}
+
+static int write_shb(zcap_dumper_t *d, const char *app)
+{
+	uint8_t b[HDR_BLOCK_MAX];
+	char os[OPT_STR_MAX];
+	struct utsname u;
+	size_t n = 8;
+
+	put32(b + n, PCAPNG_BOM);
+	put16(b + n + 4, 1);
+	put16(b + n + 6, 0);
+	put64(b + n + 8, UINT64_MAX);	/* section length unknown */
+	n += 16;
+	if (uname(&u) == 0) {
+		snprintf(os, sizeof(os), "%s %s", u.sysname, u.release);
+		n += opt_str(b + n, SHB_OS, os);
+	}
+	n += opt_str(b + n, SHB_USERAPPL, app ? app : "zcap " ZCAP_VERSION);
+	n += opt_put(b + n, OPT_ENDOFOPT, NULL, 0);
+	return emit_block(d, b, PCAPNG_SHB, n);
+}
+
+static int write_idb(zcap_dumper_t *d, int linktype, const char *ifname)
+{
+	uint8_t b[HDR_BLOCK_MAX];
+	uint8_t tsresol = 9;
+	size_t n = 8;
+
+	put16(b + n, (uint16_t)linktype);
+	put16(b + n + 2, 0);
+	put32(b + n + 4, d->snaplen);
+	n += 8;
+	if (ifname && *ifname)
+		n += opt_str(b + n, IF_NAME, ifname);
+	n += opt_put(b + n, IF_TSRESOL, &tsresol, 1);
+	n += opt_put(b + n, OPT_ENDOFOPT, NULL, 0);
+	return emit_block(d, b, PCAPNG_IDB, n);
+}
+
+static int write_isb(zcap_dumper_t *d, const struct zcap_stats *st,
+		     uint64_t start_ns, uint64_t end_ns)
+{
+	uint8_t b[256];
+	size_t n = 8;
+
+	put32(b + n, 0);	/* interface id */
+	put32(b + n + 4, (uint32_t)(end_ns >> 32));
+	put32(b + n + 8, (uint32_t)end_ns);
+	n += 12;
+	/* A zero time would read as 1970: better to leave it out. */
+	if (start_ns)
+		n += opt_ts(b + n, ISB_STARTTIME, start_ns);
+	if (end_ns)
+		n += opt_ts(b + n, ISB_ENDTIME, end_ns);
+	n += opt_u64(b + n, ISB_IFRECV,
+		     st->received + st->drop_ring_full + st->filtered);
+	n += opt_u64(b + n, ISB_IFDROP, st->drop_if);
+	n += opt_u64(b + n, ISB_FILTERACCEPT, st->received + st->drop_ring_full);
+	n += opt_u64(b + n, ISB_OSDROP, st->drop_ring_full);
+	n += opt_u64(b + n, ISB_USRDELIV, st->received);
+	n += opt_put(b + n, OPT_ENDOFOPT, NULL, 0);
+	return emit_block(d, b, PCAPNG_ISB, n);
+}
+
+static int write_file_header(zcap_dumper_t *d, const struct zcap_dump_info *info)
+{
+	if (d->fmt == ZCAP_FMT_PCAP)
+		return write_pcap_header(d, info->linktype);
+	if (write_shb(d, info->app))
+		return -1;
+	return write_idb(d, info->linktype, info->ifname);
+}
+
+static void set_err(char *errbuf, const char *fmt, const char *path, int err)
+{
+	if (errbuf)
+		snprintf(errbuf, ZCAP_ERRBUF_SIZE, fmt, path, strerror(err));
+	errno = err;
+}
+
+static void dump_free(zcap_dumper_t *d)
+{
+	free(d->buf);
+	free(d->path);
+	free(d);
+}
+
+static zcap_dumper_t *dump_alloc(const char *path, enum zcap_format fmt,
+				 const struct zcap_dump_info *info)
+{
+	zcap_dumper_t *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->fd = -1;
+	d->fmt = fmt;
+	d->nsec = fmt == ZCAP_FMT_PCAP && info->nsec;
+	d->snaplen = info->snaplen ? info->snaplen : ZCAP_DEFAULT_SNAPLEN;
+	d->bufsize = info->bufsize ? info->bufsize : ZCAP_DUMP_DEFAULT_BUF;
+	d->is_stdout = strcmp(path, "-") == 0;
+	d->path = strdup(path);
+	d->buf = malloc(d->bufsize);
+	if (!d->path || !d->buf) {
+		dump_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int is_regular(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
+			      const struct zcap_dump_info *info, char *errbuf)
+{
+	zcap_dumper_t *d;
+
+	if (!path || !info || (fmt != ZCAP_FMT_PCAP && fmt != ZCAP_FMT_PCAPNG)) {
+		set_err(errbuf, "cannot create %s: %s", path ? path : "(null)",
+			EINVAL);
+		return NULL;
+	}
+	/* Allocate first so that a failure here never leaves a file behind. */
+	d = dump_alloc(path, fmt, info);
+	if (!d) {
+		set_err(errbuf, "cannot create %s: %s", path, ENOMEM);
+		return NULL;
+	}
+	if (d->is_stdout) {
+		d->fd = STDOUT_FILENO;
+	} else {
+		d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (d->fd < 0) {
+			int err = errno;
+
+			dump_free(d);
+			set_err(errbuf, "cannot create %s: %s", path, err);
+			return NULL;
+		}
+		d->may_unlink = is_regular(d->fd);
+	}
+	/* Only fills the buffer (unless bufsize is tiny), so this rarely fails. */
+	if (write_file_header(d, info)) {
+		if (errbuf)
+			snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s", d->err);
+		zcap_dump_abort(d);
+		return NULL;
+	}
+	return d;
+}
+
+/*
+ * Emits the packet's bytes, putting back a VLAN tag the kernel stripped, and
+ * cut to n bytes (the record's caplen).
+ */
+static int emit_data(zcap_dumper_t *d, const struct zcap_pkt *pkt, int vlan,
+		     size_t n)
+{
+	uint8_t tag[VLAN_TAG_LEN];
+	uint16_t tpid = pkt->vlan_tpid ? pkt->vlan_tpid : 0x8100;
+
+	if (!vlan || n <= VLAN_OFFSET)
+		return emit(d, pkt->data, n);
+	if (emit(d, pkt->data, VLAN_OFFSET))
+		return -1;
+	n -= VLAN_OFFSET;
+	tag[0] = tpid >> 8;
+	tag[1] = tpid & 0xff;
+	tag[2] = pkt->vlan_tci >> 8;
+	tag[3] = pkt->vlan_tci & 0xff;
+	if (emit(d, tag, n < VLAN_TAG_LEN ? n : VLAN_TAG_LEN))
+		return -1;
+	if (n <= VLAN_TAG_LEN)
+		return 0;
+	return emit(d, pkt->data + VLAN_OFFSET, n - VLAN_TAG_LEN);
+}
+
+static int write_pcap_rec(zcap_dumper_t *d, const struct zcap_pkt *pkt,
+			  int vlan, uint32_t caplen, uint32_t len)
+{
+	uint32_t frac = (uint32_t)(pkt->ts_ns % 1000000000u);
+	uint8_t h[16];
+
+	put32(h, (uint32_t)(pkt->ts_ns / 1000000000u));
+	put32(h + 4, d->nsec ? frac : frac / 1000);
+	put32(h + 8, caplen);
+	put32(h + 12, len);
+	if (emit(d, h, sizeof(h)))
+		return -1;
+	return emit_data(d, pkt, vlan, caplen);
+}
+
+static int write_epb(zcap_dumper_t *d, const struct zcap_pkt *pkt, int vlan,
+		     uint32_t caplen, uint32_t len)
+{
+	static const uint8_t zero[4];
+	uint32_t total = 32 + caplen + (uint32_t)pad4(caplen);
+	uint8_t h[28];
+
+	put32(h, PCAPNG_EPB);
+	put32(h + 4, total);
+	put32(h + 8, 0);	/* interface id */
+	put32(h + 12, (uint32_t)(pkt->ts_ns >> 32));
+	put32(h + 16, (uint32_t)pkt->ts_ns);
+	put32(h + 20, caplen);
+	put32(h + 24, len);
+	if (emit(d, h, sizeof(h)) || emit_data(d, pkt, vlan, caplen) ||
+	    emit(d, zero, pad4(caplen)))
+		return -1;
+	return emit(d, &total, sizeof(total));
+}
+
+int zcap_dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt)
+{
+	int vlan = (pkt->flags & ZCAP_PKT_VLAN) && pkt->caplen >= VLAN_OFFSET;
+	uint32_t caplen = pkt->caplen + (vlan ? VLAN_TAG_LEN : 0);
+	uint32_t len = pkt->len + (vlan ? VLAN_TAG_LEN : 0);
+
+	if (d->failed)
+		return -1;
+	/* The tag can push a full-size packet past snaplen; readers reject
+	 * or cut such records, so cut it here as the kernel would have. */
+	if (caplen > d->snaplen)
+		caplen = d->snaplen;
+	if (d->fmt == ZCAP_FMT_PCAP)
+		return write_pcap_rec(d, pkt, vlan, caplen, len);
+	return write_epb(d, pkt, vlan, caplen, len);
+}
+
+static int dump_finish(zcap_dumper_t *d)
+{
+	int ret = zcap_dump_flush(d);
+
+	/* Never close the caller's stdout. */
+	if (d->is_stdout)
+		return ret;
+	if (close(d->fd) && !d->failed)
+		ret = dump_fail(d, "close", errno);
+	d->fd = -1;
+	return ret;
+}
+
+int zcap_dump_close(zcap_dumper_t *d, const struct zcap_stats *st,
+		    uint64_t start_ns, uint64_t end_ns)
+{
+	int ret;
+
+	if (!d)
+		return 0;
+	if (!d->failed && st && d->fmt == ZCAP_FMT_PCAPNG)
+		write_isb(d, st, start_ns, end_ns);
+	ret = dump_finish(d);
+	if (d->failed) {
+		ret = -1;
+		if (d->may_unlink)
+			unlink(d->path);
+	}
+	dump_free(d);
+	return ret;
+}
+
+void zcap_dump_abort(zcap_dumper_t *d)
+{
+	if (!d)
+		return;
+	if (!d->is_stdout && d->fd >= 0)
+		close(d->fd);
+	if (d->may_unlink)
+		unlink(d->path);
+	dump_free(d);
+}
+
+const char *zcap_dump_geterr(const zcap_dumper_t *d)
+{
+	return d->err;
+}
+
+uint64_t zcap_dump_bytes(const zcap_dumper_t *d)
+{
+	return d->bytes;
+}
+
+enum zcap_format zcap_format_from_path(const char *path)
+{
+	static const char ext[] = ".pcapng";
+	size_t n = path ? strlen(path) : 0;
+
+	if (n >= sizeof(ext) - 1 &&
+	    strcasecmp(path + n - (sizeof(ext) - 1), ext) == 0)
+		return ZCAP_FMT_PCAPNG;
+	return ZCAP_FMT_PCAP;
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TPACKET_V3 backend: AF_PACKET with a PACKET_RX_RING of blocks that the
+ * kernel fills with many packets each and hands over whole.
+ *
+ * Ownership, per block: block_status == TP_STATUS_KERNEL means the kernel
+ * owns it and may write; TP_STATUS_USER means it is ours, with num_pkts
+ * packets, until we store TP_STATUS_KERNEL back. The kernel fills blocks in
+ * ring order, so we walk them in the same order and never skip one.
+ *
+ *   kernel                              us
+ *   write packets, num_pkts             status = load-acquire(block_status) (A)
+ *   smp_wmb(); block_status = USER      if (status & USER) read packets
+ *                                       store-release(block_status, KERNEL) (B)
+ *   (A) matches the kernel's smp_wmb() before it publishes a block;
+ *   (B) matches the kernel's read of block_status before it reuses a block.
+ *
+ * Blocks we walked to the end stay ours until zcap_release(), so packet
+ * pointers handed out stay valid; the block being walked stays ours until
+ * it too is walked to the end.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+struct tpacket {
+	uint8_t *map;
+	size_t map_len;
+	uint32_t block_size;
+	uint32_t block_nr;
+
+	uint32_t next;		/* next block to open */
+	uint32_t held;		/* blocks ours, counted back from next */
+	uint32_t left;		/* packets still to hand out in block next-1 */
+	struct tpacket3_hdr *pkt; /* next packet to hand out */
+
+	uint64_t tp_packets;	/* accepted by the filter (incl. ring full) */
+	uint64_t tp_drops;
+	uint64_t tp_freezes;
+	uint64_t skipped;	/* not the wanted direction */
+};
+
+static inline struct tpacket_block_desc *block(struct tpacket *t, uint32_t i)
+{
+	return (struct tpacket_block_desc *)(t->map + (size_t)i * t->block_size);
+}
+
+static int sockopt(struct zcap *h, int level, int name, const void *v,
+		   socklen_t len, const char *what)
+{
+	if (setsockopt(h->fd, level, name, v, len) == 0)
+		return 0;
+	zcap_seterr(h, "%s: %s: %s", h->ifname, what, strerror(errno));
+	return -1;
+}
+
+static uint32_t pick_block_size(const struct zcap_config *c)
+{
+	uint32_t bs = c->block_bytes;
+
+	/* A small ring still wants several blocks, or one slow block
+	 * would stall the kernel for the whole ring. */
+	while (bs > 4096 && (uint64_t)bs * 4 > c->ring_bytes)
+		bs >>= 1;
+	return bs;
+}
+
+static int setup_ring(struct zcap *h, struct tpacket *t)
+{
+	struct tpacket_req3 req;
+	int ver = TPACKET_V3;
+
+	if (sockopt(h, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver),
+		    "TPACKET_V3"))
+		return -1;
+
+	t->block_size = pick_block_size(&h->cfg);
+	if (h->cfg.ring_bytes / t->block_size > UINT32_MAX / 2) {
+		errno = EINVAL;
+		zcap_seterr(h, "ring of %llu bytes is too large",
+			    (unsigned long long)h->cfg.ring_bytes);
+		return -1;
+	}
+	t->block_nr = (uint32_t)(h->cfg.ring_bytes / t->block_size);
+
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = t->block_size;
+	req.tp_block_nr = t->block_nr;
+	/* V3 frames are variable-sized; tp_frame_size only has to divide
+	 * the block, so take the smallest aligned size the kernel accepts. */
+	req.tp_frame_size = 2048;
+	req.tp_frame_nr = t->block_nr * (t->block_size / req.tp_frame_size);
+	req.tp_retire_blk_tov = h->cfg.block_timeout_ms;
+	if (sockopt(h, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req),
+		    "cannot create a TPACKET_V3 ring"))
+		return -1;
+
+	t->map_len = (size_t)t->block_size * t->block_nr;
+	t->map = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_POPULATE, h->fd, 0);
+	if (t->map == MAP_FAILED) {
+		t->map = NULL;
+		zcap_seterr(h, "%s: mmap of %zu-byte ring: %s", h->ifname,
+			    t->map_len, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int tp_open(struct zcap *h)
+{
+	struct sockaddr_ll sll;
+	struct tpacket *t;
+	int one = 1, saved;
+
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		zcap_seterr(h, "out of memory");
+		return -1;
+	}
+	h->priv = t;
+	/* Protocol 0: nothing is queued to the socket before the filter and
+	 * the ring exist; bind() below turns on ETH_P_ALL. */
+	h->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (h->fd < 0) {
+		if (errno == EPERM || errno == EACCES)
+			zcap_seterr(h, "%s: no permission to capture "
+				    "(needs root or CAP_NET_RAW)", h->ifname);
+		else
+			zcap_seterr(h, "socket(AF_PACKET): %s", strerror(errno));
+		goto fail;
+	}
+	if (sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
+		    sizeof(h->filter), "cannot attach filter"))
+		goto fail;
+	if (h->cfg.direction == ZCAP_DIR_IN &&
+	    sockopt(h, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one),
+		    "PACKET_IGNORE_OUTGOING"))
+		goto fail;
+	if (setup_ring(h, t))
+		goto fail;
+	if (h->cfg.promisc) {
+		struct packet_mreq mr = {
+			.mr_ifindex = h->ifindex,
+			.mr_type = PACKET_MR_PROMISC,
+		};
+
+		if (sockopt(h, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+			    sizeof(mr), "promiscuous mode"))
+			goto fail;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = h->ifindex;
+	if (bind(h->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		zcap_seterr(h, "%s: bind: %s", h->ifname, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	saved = errno;
+	h->ops->close(h);
+	errno = saved;
+	return -1;
+}
+
+static void fill_pkt(struct zcap_pkt *p, const struct tpacket3_hdr *hdr)
+{
+	const struct sockaddr_ll *sll;
+	uint32_t st = hdr->tp_status;
+
+	p->data = (const uint8_t *)hdr + hdr->tp_mac;
+	p->caplen = hdr->tp_snaplen;
+	p->len = hdr->tp_len;
+	p->ts_ns = (uint64_t)hdr->tp_sec * 1000000000ull + hdr->tp_nsec;
+	p->flags = 0;
+	p->vlan_tci = 0;
+	p->vlan_tpid = 0;
+	if (st & TP_STATUS_VLAN_VALID) {
+		p->flags |= ZCAP_PKT_VLAN;
+		p->vlan_tci = (uint16_t)hdr->hv1.tp_vlan_tci;
+		p->vlan_tpid = st & TP_STATUS_VLAN_TPID_VALID ?
+			       (uint16_t)hdr->hv1.tp_vlan_tpid : ETH_P_8021Q;
+	}
+	sll = (const struct sockaddr_ll *)((const uint8_t *)hdr +
+					   TPACKET_ALIGN(sizeof(*hdr)));
+	if (sll->sll_pkttype == PACKET_OUTGOING)
+		p->flags |= ZCAP_PKT_OUTGOING;
+}
+
+static int tp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
+{
+	struct tpacket *t = h->priv;
+	unsigned int n = 0;
+
+	while (n < max) {
+		if (!t->left) {
+			struct tpacket_block_desc *b;
+
+			if (t->held == t->block_nr)
+				break;	/* every block is ours: release first */
+			b = block(t, t->next % t->block_nr);
+			if (!(__atomic_load_n(&b->hdr.bh1.block_status,
+					      __ATOMIC_ACQUIRE) & TP_STATUS_USER)) /* A */
+				break;
+			t->next++;
+			t->held++;
+			t->left = b->hdr.bh1.num_pkts;
+			t->pkt = (struct tpacket3_hdr *)((uint8_t *)b +
+				 b->hdr.bh1.offset_to_first_pkt);
+			continue;
+		}
+		fill_pkt(&pkts[n], t->pkt);
+		t->pkt = (struct tpacket3_hdr *)((uint8_t *)t->pkt +
+						 t->pkt->tp_next_offset);
+		t->left--;
+		if (h->cfg.direction == ZCAP_DIR_OUT &&
+		    !(pkts[n].flags & ZCAP_PKT_OUTGOING)) {
+			t->skipped++;
+			continue;
+		}
+		n++;
+	}
+	return (int)n;
+}
+
+static void tp_release(struct zcap *h)
+{
+	struct tpacket *t = h->priv;
+	/* the block being walked stays ours until it is walked to the end */
+	uint32_t done = t->held - (t->left ? 1 : 0);
+	uint32_t first = t->next - t->held;
+
+	for (uint32_t i = 0; i < done; i++)
+		__atomic_store_n(&block(t, (first + i) % t->block_nr)->hdr.bh1.block_status,
+				 TP_STATUS_KERNEL, __ATOMIC_RELEASE); /* B */
+	t->held -= done;
+}
+
+static int tp_stats(struct zcap *h, struct zcap_stats *st)
+{
+	struct tpacket *t = h->priv;
+	struct tpacket_stats_v3 ks;
+	socklen_t len = sizeof(ks);
+	uint64_t in_ring;
+
+	/* The kernel zeroes its counters on every read: keep the sums. */
+	if (getsockopt(h->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &len) < 0) {
+		zcap_seterr(h, "PACKET_STATISTICS: %s", strerror(errno));
+		return -1;
+	}
+	t->tp_packets += ks.tp_packets;
+	t->tp_drops += ks.tp_drops;
+	t->tp_freezes += ks.tp_freeze_q_cnt;
+
+	st->drop_ring_full = t->tp_drops;
+	st->ring_freezes = t->tp_freezes;
+	/* tp_packets counts ring-full drops too. What the ring accepted and
+	 * we did not hand out is still in it, or was skipped by direction. */
+	in_ring = t->tp_packets - t->tp_drops;
+	st->pending = in_ring > st->received + t->skipped ?
+		      in_ring - st->received - t->skipped : 0;
+	return 0;
+}
+
+static void tp_close(struct zcap *h)
+{
+	struct tpacket *t = h->priv;
+
+	if (t && t->map)
+		munmap(t->map, t->map_len);
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	free(t);
+	h->priv = NULL;
+}
+
+const struct zcap_backend_ops zcap_tpacket_ops = {
+	.name = "tpacket",
+	.id = ZCAP_BACKEND_TPACKET,
+	.open = tp_open,
+	.recv = tp_recv,
+	.release = tp_release,
+	.stats = tp_stats,
+	.close = tp_close,
+};

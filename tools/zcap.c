@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zcap: capture packets zero-copy to a pcap or pcapng file, with tcpdump's
+ * habits. A thin loop over libzcap: receive a batch, write it, release it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "print.h"
+#include "zcap.h"
+
+#define BATCH 256
+#define DRAIN_MS 1000	/* after SIGINT, how long to empty the ring */
+
+static zcap_t *g_handle;
+static volatile sig_atomic_t g_stop;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: zcap -i IF [-w FILE] [-c COUNT] [-s SNAPLEN] [-B KiB] [-q] [-p] [-v]\n"
+"            [-Q in|out|inout] [--format pcap|pcapng] [--backend NAME]\n"
+"            [--block-size BYTES] [--time-stamp-precision micro|nano]\n"
+"            [filter expression...]\n"
+"       zcap -D | --version | --help\n"
+"\n"
+"  -i IF        interface to capture on\n"
+"  -w FILE      write packets to FILE ('-' = stdout); pcapng if FILE ends in\n"
+"               .pcapng, else pcap. Without -w, print one line per packet\n"
+"  -c COUNT     stop after COUNT packets\n"
+"  -s SNAPLEN   bytes to keep per packet (0 = %u, the default)\n"
+"  -B KiB       ring size in KiB (default %u, i.e. %u MiB)\n"
+"  -q           no once-a-second status line; shorter packet lines\n"
+"  -p           do not put the interface into promiscuous mode\n"
+"  -v           say which backend was chosen and why\n"
+"  -Q DIR       direction: in, out or inout (default)\n"
+"  -D           list interfaces\n"
+"  --format F   pcap or pcapng, whatever the file name\n"
+"  --backend B  auto (default) or tpacket\n"
+"  --block-size BYTES   ring block size, power of two (default %u; k/m suffix)\n"
+"  --time-stamp-precision P   pcap files: micro (default) or nano\n"
+"\n"
+"The filter uses tcpdump syntax and runs in the kernel.\n",
+		ZCAP_DEFAULT_SNAPLEN, ZCAP_DEFAULT_RING_BYTES >> 10,
+		ZCAP_DEFAULT_RING_BYTES >> 20, ZCAP_DEFAULT_BLOCK_BYTES);
+}
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "zcap: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'zcap --help'.\n");
+	exit(2);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+	if (g_handle)
+		zcap_breakloop(g_handle);
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int list_interfaces(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+
+	if (!ifs) {
+		perror("zcap: if_nameindex");
+		return 1;
+	}
+	for (i = ifs; i->if_index; i++)
+		printf("%u.%s\n", i->if_index, i->if_name);
+	if_freenameindex(ifs);
+	return 0;
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+struct opts {
+	const char *ifname;
+	const char *wfile;
+	uint64_t count;
+	int quiet;
+	int format;		/* -1: from the file name */
+	int nsec;
+	struct zcap_config cfg;
+};
+
+enum { OPT_FORMAT = 256, OPT_BACKEND, OPT_BLOCK, OPT_TSPREC, OPT_VERSION };
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "block-size", required_argument, NULL, OPT_BLOCK },
+		{ "time-stamp-precision", required_argument, NULL, OPT_TSPREC },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->format = -1;
+	zcap_config_init(&o->cfg);
+	while ((c = getopt_long(argc, argv, "+i:w:c:s:B:qpvQ:Dh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			o->ifname = optarg;
+			break;
+		case 'w':
+			o->wfile = optarg;
+			break;
+		case 'c':
+			if (parse_u64(optarg, 1, UINT64_MAX, 0, &o->count))
+				die_usage("invalid packet count '%s'", optarg);
+			break;
+		case 's':
+			if (parse_u64(optarg, 0, ZCAP_DEFAULT_SNAPLEN, 0, &v))
+				die_usage("invalid snap length '%s' (0..262144)", optarg);
+			o->cfg.snaplen = v ? (uint32_t)v : ZCAP_DEFAULT_SNAPLEN;
+			break;
+		case 'B':
+			if (parse_u64(optarg, 8, 1ull << 32, 0, &v))
+				die_usage("invalid ring size '%s' (KiB, 8..4294967296)",
+					  optarg);
+			o->cfg.ring_bytes = v << 10;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'p':
+			o->cfg.promisc = 0;
+			break;
+		case 'v':
+			o->cfg.verbose++;
+			break;
+		case 'Q':
+			if (!strcmp(optarg, "in"))
+				o->cfg.direction = ZCAP_DIR_IN;
+			else if (!strcmp(optarg, "out"))
+				o->cfg.direction = ZCAP_DIR_OUT;
+			else if (!strcmp(optarg, "inout"))
+				o->cfg.direction = ZCAP_DIR_INOUT;
+			else
+				die_usage("invalid direction '%s' (in, out, inout)",
+					  optarg);
+			break;
+		case 'D':
+			exit(list_interfaces());
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "pcap"))
+				o->format = ZCAP_FMT_PCAP;
+			else if (!strcmp(optarg, "pcapng"))
+				o->format = ZCAP_FMT_PCAPNG;
+			else
+				die_usage("invalid format '%s' (pcap, pcapng)", optarg);
+			break;
+		case OPT_BACKEND:
+			c = zcap_backend_parse(optarg);
+			if (c < 0)
+				die_usage("unknown backend '%s'", optarg);
+			o->cfg.backend = (enum zcap_backend)c;
+			break;
+		case OPT_BLOCK:
+			if (parse_u64(optarg, 4096, 1u << 30, 1, &v) || (v & (v - 1)))
+				die_usage("invalid block size '%s' (power of two, "
+					  ">= 4096)", optarg);
+			o->cfg.block_bytes = (uint32_t)v;
+			break;
+		case OPT_TSPREC:
+			if (!strcmp(optarg, "nano"))
+				o->nsec = 1;
+			else if (!strcmp(optarg, "micro"))
+				o->nsec = 0;
+			else
+				die_usage("invalid precision '%s' (micro, nano)", optarg);
+			break;
+		case OPT_VERSION:
+			printf("zcap %s\n", ZCAP_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'zcap --help'.\n");
+			exit(2);
+		}
+	}
+	if (!o->ifname)
+		die_usage("%s", "no interface given (-i IF); 'zcap -D' lists them");
+}
+
+struct run {
+	zcap_t *h;
+	zcap_dumper_t *dump;
+	uint64_t captured;
+	int status_line;
+	uint64_t last_ns, last_rx, last_bytes;
+};
+
+static void status(struct run *r, int final)
+{
+	struct zcap_stats st;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	double dt;
+
+	if (!r->status_line)
+		return;
+	if (!final && now - r->last_ns < 1000000000ull)
+		return;
+	if (zcap_stats(r->h, &st))
+		return;
+	if (final) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	dt = (double)(now - r->last_ns) / 1e9;
+	fprintf(stderr, "\r\033[K%.0f pkt/s  %.1f Mb/s  captured %llu  "
+		"dropped %llu",
+		(double)(st.received - r->last_rx) / dt,
+		(double)(st.bytes - r->last_bytes) * 8 / dt / 1e6,
+		(unsigned long long)r->captured,
+		(unsigned long long)(st.drop_ring_full + st.drop_if));
+	r->last_ns = now;
+	r->last_rx = st.received;
+	r->last_bytes = st.bytes;
+}
+
+/* Returns 0 to go on, 1 when -c is reached, -1 on a write error. */
+static int consume(struct run *r, const struct opts *o,
+		   const struct zcap_pkt *pkts, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (o->count && r->captured >= o->count)
+			return 1;
+		if (r->dump) {
+			if (zcap_dump_write(r->dump, &pkts[i]))
+				return -1;
+		} else {
+			print_packet(stdout, &pkts[i], o->quiet);
+		}
+		r->captured++;
+	}
+	if (!r->dump)
+		fflush(stdout);
+	return o->count && r->captured >= o->count;
+}
+
+static int capture(struct run *r, const struct opts *o)
+{
+	static struct zcap_pkt pkts[BATCH];
+	uint64_t drain_until = 0;
+	int n, rc = 0;
+
+	for (;;) {
+		n = zcap_recv(r->h, pkts, BATCH, drain_until ? 20 : 100);
+		if (n > 0) {
+			rc = consume(r, o, pkts, n);
+			zcap_release(r->h);
+			if (rc)
+				break;
+		} else if (n == ZCAP_ERROR) {
+			fprintf(stderr, "\nzcap: %s\n", zcap_geterr(r->h));
+			return -1;
+		} else if (n == ZCAP_BREAK || (g_stop && !drain_until)) {
+			/* What the kernel already accepted goes to the file
+			 * too, so a stop loses nothing that was counted. */
+			drain_until = now_ns(CLOCK_MONOTONIC) + DRAIN_MS * 1000000ull;
+		} else if (drain_until) {
+			break;	/* the ring is empty */
+		}
+		if (drain_until && now_ns(CLOCK_MONOTONIC) > drain_until)
+			break;
+		status(r, 0);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static void summary(const struct run *r, const struct zcap_stats *st)
+{
+	fprintf(stderr, "%llu packets captured\n", (unsigned long long)r->captured);
+	fprintf(stderr, "%llu packets dropped by ring (full)\n",
+		(unsigned long long)st->drop_ring_full);
+	fprintf(stderr, "%llu packets dropped by interface\n",
+		(unsigned long long)st->drop_if);
+	fprintf(stderr, "%llu packets filtered by kernel\n",
+		(unsigned long long)st->filtered);
+	if (st->pending)
+		fprintf(stderr, "%llu packets left unread in ring\n",
+			(unsigned long long)st->pending);
+}
+
+int main(int argc, char **argv)
+{
+	char err[ZCAP_ERRBUF_SIZE];
+	struct zcap_stats st;
+	struct sigaction sa;
+	struct run r;
+	struct opts o;
+	uint64_t start_ns;
+	char *filter;
+	int fmt, rc;
+
+	parse_opts(argc, argv, &o);
+	filter = join_args(argc - optind, argv + optind);
+	if (!filter) {
+		fprintf(stderr, "zcap: out of memory\n");
+		return 1;
+	}
+	o.cfg.filter = filter;
+	memset(&r, 0, sizeof(r));
+
+	/* Everything that can be wrong with the capture is found before the
+	 * output file is created, so a bad run leaves no file behind. */
+	r.h = zcap_open(o.ifname, &o.cfg, err);
+	if (!r.h) {
+		fprintf(stderr, "zcap: %s\n", err);
+		return 1;
+	}
+	fmt = o.format >= 0 ? o.format : o.wfile ? (int)zcap_format_from_path(o.wfile)
+						 : ZCAP_FMT_PCAP;
+	if (o.wfile) {
+		struct zcap_dump_info info = {
+			.ifname = o.ifname,
+			.linktype = zcap_linktype(r.h),
+			.snaplen = zcap_snaplen(r.h),
+			.nsec = o.nsec,
+		};
+
+		r.dump = zcap_dump_open(o.wfile, (enum zcap_format)fmt, &info, err);
+		if (!r.dump) {
+			fprintf(stderr, "zcap: %s\n", err);
+			zcap_close(r.h);
+			return 1;
+		}
+	}
+
+	g_handle = r.h;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: wake blocked calls */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fprintf(stderr, "zcap: listening on %s, link-type EN10MB (Ethernet), "
+		"snapshot length %u bytes, backend %s, ring %llu KiB\n",
+		o.ifname, zcap_snaplen(r.h), zcap_backend_name(r.h),
+		(unsigned long long)(o.cfg.ring_bytes >> 10));
+	r.status_line = !o.quiet && isatty(STDERR_FILENO);
+	r.last_ns = now_ns(CLOCK_MONOTONIC);
+	start_ns = now_ns(CLOCK_REALTIME);
+
+	rc = capture(&r, &o);
+	status(&r, 1);
+	if (zcap_stats(r.h, &st))
+		memset(&st, 0, sizeof(st));
+	if (r.dump) {
+		/* flush first: close frees the dumper and its message */
+		if ((rc < 0 && zcap_dump_geterr(r.dump)[0]) ||
+		    zcap_dump_flush(r.dump)) {
+			fprintf(stderr, "zcap: %s; %s removed\n",
+				zcap_dump_geterr(r.dump), o.wfile);
+			zcap_dump_abort(r.dump);
+			rc = -1;
+		} else if (zcap_dump_close(r.dump, &st, start_ns,
+					   now_ns(CLOCK_REALTIME))) {
+			fprintf(stderr, "zcap: %s: file removed\n", o.wfile);
+			rc = -1;
+		}
+	}
+	summary(&r, &st);
+	g_handle = NULL;
+	zcap_close(r.h);
+	free(filter);
+	return rc < 0 ? 1 : 0;
+}
