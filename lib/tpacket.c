@@ -50,7 +50,6 @@ struct tpacket {
 	uint64_t tp_packets;	/* accepted by the filter (incl. ring full) */
 	uint64_t tp_drops;
 	uint64_t tp_freezes;
-	uint64_t skipped;	/* not the wanted direction */
 };
 
 static inline struct tpacket_block_desc *block(struct tpacket *t, uint32_t i)
@@ -224,16 +223,10 @@ static int tp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 				 b->hdr.bh1.offset_to_first_pkt);
 			continue;
 		}
-		fill_pkt(&pkts[n], t->pkt);
+		fill_pkt(&pkts[n++], t->pkt);
 		t->pkt = (struct tpacket3_hdr *)((uint8_t *)t->pkt +
 						 t->pkt->tp_next_offset);
 		t->left--;
-		if (h->cfg.direction == ZCAP_DIR_OUT &&
-		    !(pkts[n].flags & ZCAP_PKT_OUTGOING)) {
-			t->skipped++;
-			continue;
-		}
-		n++;
 	}
 	return (int)n;
 }
@@ -270,10 +263,9 @@ static int tp_stats(struct zcap *h, struct zcap_stats *st)
 	st->drop_ring_full = t->tp_drops;
 	st->ring_freezes = t->tp_freezes;
 	/* tp_packets counts ring-full drops too. What the ring accepted and
-	 * we did not hand out is still in it, or was skipped by direction. */
+	 * we did not hand out is still in it. */
 	in_ring = t->tp_packets - t->tp_drops;
-	st->pending = in_ring > st->received + t->skipped ?
-		      in_ring - st->received - t->skipped : 0;
+	st->pending = in_ring > st->received ? in_ring - st->received : 0;
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * libzcap front end: picks a backend, and does for every backend what is
  * the same everywhere (interface, filter, blocking, breakloop, counters).
  */
+#define _GNU_SOURCE	/* asprintf */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -121,6 +122,32 @@ static int open_backend(struct zcap *h, char *errbuf)
 	return -1;
 }
 
+/*
+ * Outgoing-only capture is a filter term: libpcap compiles "outbound" to a
+ * check of the kernel's packet type, so incoming packets never reach the
+ * ring. (Incoming-only uses PACKET_IGNORE_OUTGOING in the backend.)
+ */
+static int compile_filter(struct zcap *h, const struct zcap_config *cfg,
+			  char *errbuf)
+{
+	const char *expr = cfg->filter;
+	char *owned = NULL;
+	int rc;
+
+	if (cfg->direction == ZCAP_DIR_OUT) {
+		if (asprintf(&owned, h->has_filter_expr ? "outbound and (%s)" :
+			     "outbound%s", h->has_filter_expr ? expr : "") < 0) {
+			snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
+			return -1;
+		}
+		expr = owned;
+	}
+	rc = zcap_filter_compile(expr, h->linktype, h->snaplen, &h->filter,
+				 errbuf, ZCAP_ERRBUF_SIZE);
+	free(owned);
+	return rc;
+}
+
 zcap_t *zcap_open(const char *ifname, const struct zcap_config *cfg, char *errbuf)
 {
 	struct zcap *h;
@@ -157,8 +184,7 @@ zcap_t *zcap_open(const char *ifname, const struct zcap_config *cfg, char *errbu
 	if (zcap_netdev_linktype(ifname, &h->linktype, errbuf, ZCAP_ERRBUF_SIZE))
 		goto fail;
 	h->has_filter_expr = cfg->filter && *cfg->filter;
-	if (zcap_filter_compile(cfg->filter, h->linktype, h->snaplen, &h->filter,
-				errbuf, ZCAP_ERRBUF_SIZE))
+	if (compile_filter(h, cfg, errbuf))
 		goto fail;
 	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->wake_fd < 0) {
@@ -203,15 +229,20 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int take_break(struct zcap *h)
+static void drain_wake(struct zcap *h)
 {
 	uint64_t v;
 
+	while (read(h->wake_fd, &v, sizeof(v)) == sizeof(v))
+		;
+}
+
+static int take_break(struct zcap *h)
+{
 	if (!h->break_req)
 		return 0;
 	h->break_req = 0;
-	while (read(h->wake_fd, &v, sizeof(v)) == sizeof(v))
-		;
+	drain_wake(h);
 	return 1;
 }
 
@@ -243,6 +274,10 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 			zcap_seterr(h, "poll: %s", strerror(errno));
 			return ZCAP_ERROR;
 		}
+		/* A breakloop whose flag an earlier call already took still
+		 * leaves its eventfd write: drain it, or poll would spin. */
+		if (pfd[1].revents & POLLIN)
+			drain_wake(h);
 		if (pfd[0].revents & (POLLERR | POLLNVAL)) {
 			zcap_seterr(h, "%s: capture socket error (interface gone?)",
 				    h->ifname);

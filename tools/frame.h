@@ -30,12 +30,10 @@
 #ifndef ZCAP_TOOLS_FRAME_H
 #define ZCAP_TOOLS_FRAME_H
 
-#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <arpa/inet.h>
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
@@ -87,21 +85,33 @@ struct zcap_frame_info {
 	bool has_seq;
 };
 
+/* Not <endian.h>: its htobe64() and friends vanish under -std=c11, and the
+ * header should build with whatever flags a test uses. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define zcap_be16(x) __builtin_bswap16(x)
+#define zcap_be32(x) __builtin_bswap32(x)
+#define zcap_be64(x) __builtin_bswap64(x)
+#else
+#define zcap_be16(x) (x)
+#define zcap_be32(x) (x)
+#define zcap_be64(x) (x)
+#endif
+
 static inline void zcap_put_be16(uint8_t *p, uint16_t v)
 {
-	v = htobe16(v);
+	v = zcap_be16(v);
 	memcpy(p, &v, sizeof(v));
 }
 
 static inline void zcap_put_be32(uint8_t *p, uint32_t v)
 {
-	v = htobe32(v);
+	v = zcap_be32(v);
 	memcpy(p, &v, sizeof(v));
 }
 
 static inline void zcap_put_be64(uint8_t *p, uint64_t v)
 {
-	v = htobe64(v);
+	v = zcap_be64(v);
 	memcpy(p, &v, sizeof(v));
 }
 
@@ -110,7 +120,7 @@ static inline uint16_t zcap_get_be16(const uint8_t *p)
 	uint16_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return be16toh(v);
+	return zcap_be16(v);
 }
 
 static inline uint32_t zcap_get_be32(const uint8_t *p)
@@ -118,7 +128,7 @@ static inline uint32_t zcap_get_be32(const uint8_t *p)
 	uint32_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return be32toh(v);
+	return zcap_be32(v);
 }
 
 static inline uint64_t zcap_get_be64(const uint8_t *p)
@@ -126,7 +136,7 @@ static inline uint64_t zcap_get_be64(const uint8_t *p)
 	uint64_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return be64toh(v);
+	return zcap_be64(v);
 }
 
 /* Nibble-at-a-time: a 16-entry table keeps the header free of a 1 KiB

@@ -62,8 +62,10 @@ static void usage(FILE *out)
 	      "    reordered=N missing=N ts_backwards=N first_seq=N last_seq=N\n"
 	      "Truncated frames (caplen < len) cannot be checked and do not fail the\n"
 	      "check; their seq still counts for duplicate, reordered and missing when\n"
-	      "it was captured. Exit 0 when the capture passes, 1 when it does not or\n"
-	      "cannot be read, 2 on bad usage.\n", out);
+	      "it was captured. A corrupt frame's seq cannot be trusted, so with\n"
+	      "--expect its seq also counts as missing.\n"
+	      "Exit 0 when the capture passes, 1 when it fails or cannot be read,\n"
+	      "2 on bad usage.\n", out);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -317,8 +319,12 @@ int main(int argc, char **argv)
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(o.file,
 							    PCAP_TSTAMP_PRECISION_NANO,
 							    errbuf);
-	if (!p)
-		die("%s", errbuf);
+	if (!p) {
+		/* libpcap names the file in some messages but not others. */
+		if (strncmp(errbuf, o.file, strlen(o.file)) == 0)
+			die("%s", errbuf);
+		die("%s: %s", o.file, errbuf);
+	}
 	dlt = pcap_datalink(p);
 	if (dlt != DLT_EN10MB)
 		die("%s: link type %s, not Ethernet: cannot hold zcap frames",

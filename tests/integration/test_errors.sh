@@ -1,0 +1,164 @@
+#!/bin/sh
+# Bad input to zcap, zcap-gen and zcap-verify: each must fail with a non-zero
+# exit, a message naming the problem on stderr, and no -w file left behind.
+. "$(dirname "$0")/../lib.sh"
+
+MOUNTS=
+errors_cleanup() {
+	for m in $MOUNTS; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done
+	cleanup
+}
+trap errors_cleanup EXIT INT TERM
+
+OUT="$TMP/out.pcap"	# the -w target of every failing run; must never appear
+
+# fails PROG PHRASE FILE CMD...: CMD exits non-zero, a stderr line starting
+# "PROG: " contains PHRASE, and FILE ("" for none) does not exist afterwards
+fails() {
+	prog=$1 phrase=$2 file=$3
+	shift 3
+	"$@" >"$TMP/stdout" 2>"$TMP/stderr"
+	rc=$?
+	good=1
+	if [ "$rc" -eq 0 ]; then
+		diag "exited 0"
+		good=0
+	fi
+	if ! grep -F -- "$phrase" "$TMP/stderr" | grep -q "^$prog: "; then
+		diag "stderr has no '$prog: ...$phrase...' line"
+		good=0
+	fi
+	if [ -n "$file" ] && [ -e "$file" ]; then
+		diag "$file was left behind"
+		rm -f "$file"
+		good=0
+	fi
+	if [ $good -eq 0 ]; then
+		diag "rc=$rc, stderr:"
+		sed 's/^/#   /' "$TMP/stderr"
+		return 1
+	fi
+	return 0
+}
+
+# zcap_fails NAME PHRASE ARGS...: zcap -w $OUT ARGS... must fail
+zcap_fails() {
+	name=$1 phrase=$2
+	shift 2
+	check "zcap: $name" fails zcap "$phrase" "$OUT" "$ZCAP" -w "$OUT" "$@"
+}
+
+gen_fails() {
+	name=$1 phrase=$2
+	shift 2
+	check "zcap-gen: $name" fails zcap-gen "$phrase" "" "$GEN" "$@"
+}
+
+# succeeds PATTERN CMD...: CMD exits 0, stdout matches PATTERN, stderr empty
+succeeds() {
+	pattern=$1
+	shift
+	"$@" >"$TMP/stdout" 2>"$TMP/stderr" && grep -q "$pattern" "$TMP/stdout" &&
+		! grep -q . "$TMP/stderr"
+}
+
+# --- no privilege needed: options are checked before anything is opened ---
+
+check "zcap --help exits 0 with the usage" succeeds "^Usage: zcap -i IF" "$ZCAP" --help
+check "zcap --version exits 0 with the version" succeeds "^zcap [0-9]" "$ZCAP" --version
+
+zcap_fails "-c 0" "invalid packet count '0'" -i lo -c 0
+zcap_fails "-c 12x" "invalid packet count '12x'" -i lo -c 12x
+zcap_fails "-s -1" "invalid snap length '-1'" -i lo -s -1
+zcap_fails "-s 300000" "invalid snap length '300000'" -i lo -s 300000
+zcap_fails "-B 1" "invalid ring size '1'" -i lo -B 1
+zcap_fails "-B abc" "invalid ring size 'abc'" -i lo -B abc
+zcap_fails "--block-size 5000" "invalid block size '5000'" -i lo --block-size 5000
+zcap_fails "unknown --format" "invalid format 'xml'" -i lo --format xml
+zcap_fails "unknown --backend" "unknown backend 'foo'" -i lo --backend foo
+zcap_fails "-Q sideways" "invalid direction 'sideways'" -i lo -Q sideways
+zcap_fails "missing -i" "no interface given"
+
+gen_fails "bad size -s 20" "invalid size '20'" -i lo -c 1 -s 20
+gen_fails "bad size -s 5000" "invalid size '5000'" -i lo -c 1 -s 5000
+gen_fails "bad count -c 0" "invalid count '0'" -i lo -c 0
+gen_fails "bad count -c abc" "invalid count 'abc'" -i lo -c abc
+gen_fails "bad MAC" "invalid MAC address 'zz:11'" -i lo -c 1 --dst-mac zz:11
+
+check "zcap-verify: nonexistent file" \
+	fails zcap-verify "No such file or directory" "" "$VERIFY" "$TMP/nosuch.pcap"
+check "zcap-verify: a file that is not a capture" \
+	fails zcap-verify "unknown file format" "" "$VERIFY" /etc/passwd
+
+# --- as root: interfaces, privilege, file systems ---
+
+need_root "zcap errors that need root"
+
+zcap_fails "unknown interface" "nosuch0: no such interface" -i nosuch0
+zcap_fails "bad filter" "bad filter 'udp portt 9'" -i lo udp portt 9
+gen_fails "unknown interface" "unknown interface 'nosuch0'" -i nosuch0 -c 1
+
+check "zcap: unwritable path" fails zcap \
+	"cannot create /nonexistent/dir/x.pcap: No such file or directory" \
+	/nonexistent/dir/x.pcap "$ZCAP" -i lo -w /nonexistent/dir/x.pcap
+
+mkdir "$TMP/ro"
+if mount -t tmpfs -o ro,size=64k tmpfs "$TMP/ro" 2>/dev/null; then
+	MOUNTS="$TMP/ro"
+	check "zcap: read-only directory" fails zcap \
+		"cannot create $TMP/ro/x.pcap: Read-only file system" \
+		"$TMP/ro/x.pcap" "$ZCAP" -i lo -w "$TMP/ro/x.pcap"
+	umount "$TMP/ro" && MOUNTS=
+else
+	skip "zcap: read-only directory" "cannot mount a read-only tmpfs"
+fi
+
+# Unprivileged, with a -w directory that user nobody could write into: the
+# missing file then shows that zcap gave up before creating it.
+NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+chmod 711 "$TMP"
+mkdir -m 1777 "$TMP/pub"
+check "zcap: unprivileged" fails zcap "CAP_NET_RAW" "$TMP/pub/x.pcap" \
+	$NOBODY "$ZCAP" -i lo -w "$TMP/pub/x.pcap"
+check "zcap-gen: unprivileged" fails zcap-gen "CAP_NET_RAW" "" \
+	$NOBODY "$GEN" -i lo -c 1
+
+# Full disk: a 256 KiB tmpfs fills during the capture. zcap must stop with
+# an error, say why, and remove the partial file.
+testbed_up
+trap errors_cleanup EXIT INT TERM	# testbed_up set its own trap
+mkdir "$TMP/full"
+if mount -t tmpfs -o size=256k tmpfs "$TMP/full"; then
+	MOUNTS="$TMP/full"
+	FULL="$TMP/full/x.pcap"
+	if start_capture "$TMP/full.log" -q -c 1000000 -w "$FULL"; then
+		gen -s 1518 -c 20000 || diag "zcap-gen failed: $(cat "$TMP/gen.log")"
+		i=0
+		while kill -0 "$CAP_PID" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if kill -0 "$CAP_PID" 2>/dev/null; then
+			diag "zcap still running after the disk filled; stopping it"
+			stop_capture
+		else
+			wait_capture
+		fi
+		rc=$?
+		check "zcap: full disk exits non-zero" [ "$rc" -ne 0 ]
+		if grep "^zcap: " "$TMP/full.log" | grep -q "No space left on device"; then
+			ok "zcap: full disk says 'No space left on device'"
+		else
+			not_ok "zcap: full disk says 'No space left on device'"
+			sed 's/^/#   /' "$TMP/full.log"
+		fi
+		check "zcap: full disk removes the partial file" [ ! -e "$FULL" ]
+	else
+		not_ok "zcap: full disk capture starts"
+	fi
+	umount "$TMP/full" && MOUNTS=
+else
+	skip "zcap: full disk" "cannot mount a tmpfs"
+fi

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Runs every test: the unit test binaries, then the integration scripts.
+# Each prints TAP lines; this counts them and ends with "N passed, N failed".
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+LOG=$(mktemp /tmp/zcap-run.XXXXXX)
+passed=0 failed=0 skipped=0
+
+run() {
+	echo "== $1"
+	shift
+	"$@" >"$LOG" 2>&1
+	rc=$?
+	cat "$LOG"
+	p=$(grep -c '^ok ' "$LOG")
+	s=$(grep -c '^ok .*# SKIP' "$LOG")
+	f=$(grep -c '^not ok ' "$LOG")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $1 exited with status $rc"
+		f=1
+	fi
+	passed=$((passed + p - s))
+	skipped=$((skipped + s))
+	failed=$((failed + f))
+}
+
+for t in build/tests/test_*; do
+	[ -x "$t" ] && run "$t" "$t"
+done
+for t in tests/integration/*.sh; do
+	run "$t" sh "$t"
+done
+rm -f "$LOG"
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
