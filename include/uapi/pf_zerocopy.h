@@ -239,12 +239,17 @@ static inline void pfzc_ring_format(void *map, __u32 entries)
 {
 	struct pfzc_ring_shared *s = (struct pfzc_ring_shared *)map;
 
+	struct pfzc_desc *d = (struct pfzc_desc *)(s + 1);
+	__u32 i;
+
 	s->producer = 0;
 	s->consumer = 0;
 	s->flags = 0;
 	s->abi_version = PFZC_ABI_VERSION;
 	s->entries = entries;
 	s->desc_off = sizeof(*s);
+	for (i = 0; i < entries; i++)	/* every slot UNINITIALIZED */
+		d[i] = (struct pfzc_desc){ 0 };
 }
 
 /* -- producer --------------------------------------------------------------- */
@@ -297,7 +302,8 @@ static pfzc_always_inline __u32 pfzc_cons_nb_avail(struct pfzc_ring *r, __u32 nb
 	__u32 avail = r->cached_prod - r->cached_cons;
 	__u32 prod;
 
-	if (avail == 0) {
+	/* also re-read when the cached index (from pfzc_ring_init) is bad */
+	if (avail == 0 || avail > r->entries) {
 		prod = pfzc_load_acquire(r->producer);	/* C, matches B */
 		avail = prod - r->cached_cons;
 		if (avail > r->entries)	/* producer index is garbage */
@@ -333,7 +339,12 @@ static pfzc_always_inline void pfzc_cons_release(struct pfzc_ring *r)
 	pfzc_store_release(r->consumer, r->cached_cons);	/* D, matches A */
 }
 
-/* What state a slot is in, for debugging and tests (see the invariant). */
+/*
+ * What state a slot is in, for debugging and tests (see the invariant).
+ * Ownership comes from the indices alone. Whether a slot that is not
+ * READABLE was ever written comes from its descriptor: pfzc_ring_format()
+ * zeroes them all and a producer never publishes len 0.
+ */
 enum pfzc_slot_state {
 	PFZC_SLOT_UNINITIALIZED = 0,
 	PFZC_SLOT_WRITABLE,
@@ -341,15 +352,14 @@ enum pfzc_slot_state {
 };
 
 static inline enum pfzc_slot_state pfzc_slot_state(__u32 prod, __u32 cons,
-						   __u32 entries, __u32 slot)
+						   __u32 entries, __u32 slot,
+						   __u32 slot_len)
 {
 	/* distance of the slot from the consumer's slot, in ring order */
-	if (((slot - cons) & (entries - 1)) < prod - cons)
+	if (prod - cons <= entries &&
+	    ((slot - cons) & (entries - 1)) < prod - cons)
 		return PFZC_SLOT_READABLE;
-	/* first lap only: after 2^32 packets every slot has been written */
-	if (prod < entries && slot >= prod)
-		return PFZC_SLOT_UNINITIALIZED;
-	return PFZC_SLOT_WRITABLE;
+	return slot_len ? PFZC_SLOT_WRITABLE : PFZC_SLOT_UNINITIALIZED;
 }
 
 #endif /* _UAPI_PF_ZEROCOPY_H */

@@ -1,0 +1,49 @@
+#!/bin/sh
+# A tcpdump filter, run in the kernel, lets only matching packets through,
+# and what it rejected is counted.
+. "$(dirname "$0")/../lib.sh"
+need_root "kernel filter"
+testbed_up
+
+# Interleave two streams so the filter must pick packets, not a time window:
+# seq 0..999 to 198.18.0.2, seq 1000..2999 to 198.18.0.3, in three rounds.
+start_capture "$TMP/cap.log" -q -w "$TMP/f.pcapng" "udp and dst host 198.18.0.3" ||
+	not_ok "zcap starts with a filter"
+gen -c 500 -s 128 --dst-ip 198.18.0.2 --start-seq 0
+gen -c 1000 -s 128 --dst-ip 198.18.0.3 --start-seq 1000
+gen -c 500 -s 128 --dst-ip 198.18.0.2 --start-seq 500
+gen -c 1000 -s 128 --dst-ip 198.18.0.3 --start-seq 2000
+sleep 0.2
+check "filtered capture exits 0" stop_capture
+captured=$(summary "$TMP/cap.log" captured)
+filtered=$(summary "$TMP/cap.log" "filtered by kernel")
+diag "captured=$captured filtered=$filtered"
+check "only the 2000 matching packets captured" [ "$captured" -eq 2000 ]
+check "the 1000 others counted as filtered" [ "$filtered" -eq 1000 ]
+check "they are exactly seq 1000..2999, in order, intact" \
+	"$VERIFY" --start-seq 1000 --expect 2000 "$TMP/f.pcapng"
+check "tshark agrees: every packet is to 198.18.0.3" \
+	[ "$(tshark -r "$TMP/f.pcapng" -T fields -e ip.dst 2>/dev/null | sort -u)" = 198.18.0.3 ]
+
+# A filter that matches nothing: an empty, valid file.
+start_capture "$TMP/cap.log" -q -w "$TMP/none.pcap" "tcp port 80" || not_ok "zcap starts"
+gen -c 1000 -s 64
+sleep 0.2
+stop_capture
+check "non-matching filter: 0 captured" [ "$(summary "$TMP/cap.log" captured)" -eq 0 ]
+check "non-matching filter: 1000 filtered" \
+	[ "$(summary "$TMP/cap.log" "filtered by kernel")" -eq 1000 ]
+check "non-matching filter: empty file still valid" tshark_clean "$TMP/none.pcap"
+
+# Direction: -Q in on the capture end sees the generator's frames,
+# -Q out sees none of them.
+start_capture "$TMP/cap.log" -q -Q out -w "$TMP/out.pcap" || not_ok "zcap starts"
+gen -c 300 -s 64
+sleep 0.2
+stop_capture
+check "-Q out: incoming frames not captured" [ "$(summary "$TMP/cap.log" captured)" -eq 0 ]
+start_capture "$TMP/cap.log" -q -Q in -w "$TMP/in.pcap" || not_ok "zcap starts"
+gen -c 300 -s 64
+sleep 0.2
+stop_capture
+check "-Q in: all 300 incoming frames captured" "$VERIFY" --expect 300 "$TMP/in.pcap"
