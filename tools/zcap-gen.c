@@ -44,6 +44,7 @@
 #include "frame.h"
 
 #define PROG "zcap-gen"
+#include "util.h"
 #define DEFAULT_BATCH 64
 #define MAX_BATCH 1024		/* UIO_MAXIOV: sendmmsg's vlen limit */
 #define STALL_NS 2000000000ull	/* refused for this long: give up */
@@ -105,57 +106,6 @@ static void usage(FILE *out)
 		"  " PROG ": sent=N bytes=N seconds=F pps=N mbps=F if_tx_dropped=N retries=N\n"
 		"bytes and mbps count the bytes handed to the interface (no FCS).\n",
 		MAX_BATCH, DEFAULT_BATCH);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see --help)\n", stderr);
-	exit(2);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* Decimal only, whole string: strtoull alone accepts "12x" up to the x,
- * "-1" as a huge number and "0x10" as hex. */
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
-static uint64_t parse_num(const char *what, const char *s, uint64_t min, uint64_t max)
-{
-	uint64_t v;
-
-	if (parse_u64(s, &v) && v >= min && v <= max)
-		return v;
-	if (max == UINT64_MAX)
-		usage_error("invalid %s '%s': must be a whole number >= %" PRIu64, what, s, min);
-	usage_error("invalid %s '%s': must be a whole number in %" PRIu64 "..%" PRIu64,
-		    what, s, min, max);
 }
 
 static double parse_seconds(const char *s)

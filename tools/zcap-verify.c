@@ -19,6 +19,7 @@
 #include "frame.h"
 
 #define PROG "zcap-verify"
+#include "util.h"
 
 enum {
 	OPT_EXPECT = 256,
@@ -68,47 +69,6 @@ static void usage(FILE *out)
 	      "2 on bad usage.\n", out);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see --help)\n", stderr);
-	exit(2);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* Decimal only, whole string: strtoull alone takes "12x", "-1", "0x10". */
-static uint64_t parse_num(const char *what, const char *s)
-{
-	char *end;
-	uint64_t v;
-
-	errno = 0;
-	if (*s >= '0' && *s <= '9') {
-		v = strtoull(s, &end, 10);
-		if (!errno && !*end)
-			return v;
-	}
-	usage_error("invalid %s '%s': must be a non-negative decimal number", what, s);
-}
-
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -126,11 +86,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_EXPECT:
-			o->expect = parse_num("frame count", optarg);
+			o->expect = parse_num("frame count", optarg, 0, UINT64_MAX);
 			o->have_expect = true;
 			break;
 		case OPT_START_SEQ:
-			o->start_seq = parse_num("start sequence number", optarg);
+			o->start_seq = parse_num("start sequence number", optarg, 0, UINT64_MAX);
 			break;
 		case OPT_ALLOW_LOSS:
 			o->allow_loss = true;

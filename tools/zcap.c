@@ -13,9 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "parse.h"
 #include "print.h"
 #include "zcap.h"
+
+#define PROG "zcap"
+#include "util.h"
 
 #define BATCH 256
 #define DRAIN_MS 1000	/* after SIGINT, how long to empty the ring */
@@ -51,14 +53,6 @@ static void usage(FILE *f)
 "The filter uses tcpdump syntax and runs in the kernel.\n",
 		ZCAP_DEFAULT_SNAPLEN, ZCAP_DEFAULT_RING_BYTES >> 10,
 		ZCAP_DEFAULT_RING_BYTES >> 20, ZCAP_DEFAULT_BLOCK_BYTES);
-}
-
-static void die_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "zcap: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'zcap --help'.\n");
-	exit(2);
 }
 
 static void on_signal(int sig)
@@ -147,19 +141,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->wfile = optarg;
 			break;
 		case 'c':
-			if (parse_u64(optarg, 1, UINT64_MAX, 0, &o->count))
-				die_usage("invalid packet count '%s'", optarg);
+			o->count = parse_num("packet count", optarg, 1, UINT64_MAX);
 			break;
 		case 's':
-			if (parse_u64(optarg, 0, ZCAP_DEFAULT_SNAPLEN, 0, &v))
-				die_usage("invalid snap length '%s' (0..262144)", optarg);
+			v = parse_num("snap length", optarg, 0, ZCAP_DEFAULT_SNAPLEN);
 			o->cfg.snaplen = v ? (uint32_t)v : ZCAP_DEFAULT_SNAPLEN;
 			break;
 		case 'B':
-			if (parse_u64(optarg, 8, 1ull << 32, 0, &v))
-				die_usage("invalid ring size '%s' (KiB, 8..4294967296)",
-					  optarg);
-			o->cfg.ring_bytes = v << 10;
+			o->cfg.ring_bytes = parse_num("ring size", optarg, 8,
+						      1ull << 32) << 10;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -178,8 +168,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			else if (!strcmp(optarg, "inout"))
 				o->cfg.direction = ZCAP_DIR_INOUT;
 			else
-				die_usage("invalid direction '%s' (in, out, inout)",
-					  optarg);
+				usage_error("invalid direction '%s' (in, out, inout)", optarg);
 			break;
 		case 'D':
 			exit(list_interfaces());
@@ -189,18 +178,19 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			else if (!strcmp(optarg, "pcapng"))
 				o->format = ZCAP_FMT_PCAPNG;
 			else
-				die_usage("invalid format '%s' (pcap, pcapng)", optarg);
+				usage_error("invalid format '%s' (pcap, pcapng)", optarg);
 			break;
 		case OPT_BACKEND:
 			c = zcap_backend_parse(optarg);
 			if (c < 0)
-				die_usage("unknown backend '%s'", optarg);
+				usage_error("unknown backend '%s'", optarg);
 			o->cfg.backend = (enum zcap_backend)c;
 			break;
 		case OPT_BLOCK:
-			if (parse_u64(optarg, 4096, 1u << 30, 1, &v) || (v & (v - 1)))
-				die_usage("invalid block size '%s' (power of two, "
-					  ">= 4096)", optarg);
+			if (!parse_u64(optarg, &v) || v < 4096 || v > (1u << 30) ||
+			    (v & (v - 1)))
+				usage_error("invalid block size '%s': must be a power "
+					    "of two in 4096..1073741824", optarg);
 			o->cfg.block_bytes = (uint32_t)v;
 			break;
 		case OPT_TSPREC:
@@ -209,7 +199,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			else if (!strcmp(optarg, "micro"))
 				o->nsec = 0;
 			else
-				die_usage("invalid precision '%s' (micro, nano)", optarg);
+				usage_error("invalid precision '%s' (micro, nano)", optarg);
 			break;
 		case OPT_VERSION:
 			printf("zcap %s\n", ZCAP_VERSION);
@@ -223,7 +213,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (!o->ifname)
-		die_usage("%s", "no interface given (-i IF); 'zcap -D' lists them");
+		usage_error("no interface given (-i IF); 'zcap -D' lists them");
 }
 
 struct run {
