@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -279,8 +280,14 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 		if (pfd[1].revents & POLLIN)
 			drain_wake(h);
 		if (pfd[0].revents & (POLLERR | POLLNVAL)) {
-			zcap_seterr(h, "%s: capture socket error (interface gone?)",
-				    h->ifname);
+			int e = 0;
+			socklen_t len = sizeof(e);
+
+			getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &e, &len);
+			zcap_seterr(h, "%s: %s", h->ifname, e == ENETDOWN ?
+				    "interface went down or was removed" :
+				    strerror(e ? e : EIO));
+			errno = e ? e : EIO;
 			return ZCAP_ERROR;
 		}
 	}

@@ -31,3 +31,22 @@ for sig in INT TERM; do
 		rm -f "$f"
 	done
 done
+
+# The interface is deleted in the middle of a capture: a clear message, a
+# non-zero exit, and a valid file with every packet that was captured.
+start_capture "$TMP/cap.log" -q -w "$TMP/gone.pcapng" || not_ok "zcap starts"
+gen -c 1000 -s 64
+sleep 0.2
+ip -n "$CAP_NS" link del "$CAP_IF"
+wait "$CAP_PID"
+rc=$?
+CAP_PID=
+check "interface deleted: zcap exits non-zero" [ $rc -ne 0 ]
+check "interface deleted: the message says so" \
+	grep -q "^zcap: $CAP_IF: interface went down or was removed" "$TMP/cap.log"
+check "interface deleted: 1000 packets captured before" \
+	[ "$(summary "$TMP/cap.log" captured)" -eq 1000 ]
+check "interface deleted: the file is valid and complete" \
+	"$VERIFY" --expect 1000 "$TMP/gone.pcapng"
+check "interface deleted: tshark reads it without a warning" \
+	tshark_clean "$TMP/gone.pcapng"
