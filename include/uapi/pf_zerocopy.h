@@ -73,6 +73,51 @@
 #define PFZC_RING_MAX		(1u << 18)
 #define PFZC_CACHELINE		64
 
+#define PFZC_UMEM_MAX		(1ULL << 32)	/* bytes of one umem */
+
+/*
+ * The socket, step by step (errno for each misuse in brackets):
+ *
+ *   fd = socket(PF_ZEROCOPY, SOCK_RAW, htons(ETH_P_ALL or an EtherType))
+ *	CAP_NET_RAW in the socket's network namespace [EPERM]; any other
+ *	type [ESOCKTNOSUPPORT]. Protocol 0 means ETH_P_ALL.
+ *   setsockopt(SOL_PFZC, PFZC_UMEM_REG, struct pfzc_umem_reg)
+ *	addr page aligned, len a non-zero multiple of frame_size up to
+ *	PFZC_UMEM_MAX, frame_size 2048 or 4096, flags 0 [EINVAL]; already
+ *	registered [EBUSY]; pages not mapped writable [EFAULT]; over
+ *	RLIMIT_MEMLOCK without CAP_IPC_LOCK [ENOBUFS]. Pinned FOLL_LONGTERM.
+ *   setsockopt(SOL_PFZC, PFZC_RX_RING / PFZC_TX_RING, __u32 entries)
+ *	pfzc_ring_entries_valid() [EINVAL]; no umem yet [EINVAL]; the umem
+ *	has fewer than rx entries + tx entries frames [EINVAL]; the ring
+ *	exists already or a ring is mapped [EBUSY].
+ *   Frames: rx slot i always uses frame i (frames [0, rx_entries)). tx
+ *	descriptors name frames in [rx_entries, umem frames): a tx
+ *	descriptor pointing into the rx frames is invalid.
+ *   getsockopt(SOL_PFZC, PFZC_MMAP_OFFSETS / PFZC_STATISTICS / PFZC_VERSION)
+ *	optlen smaller than the struct [EINVAL].
+ *   mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_*)
+ *	no such ring, other offset, or len over the page-rounded
+ *	pfzc_ring_map_size() [EINVAL].
+ *   bind(fd, struct sockaddr_pfzc { PF_ZEROCOPY, ifindex })
+ *	bad length or family [EINVAL]; no umem or no ring [EINVAL]; no such
+ *	ifindex in the socket's namespace [ENODEV]; bound already [EBUSY].
+ *	Every option and every setsockopt of a ring is refused once bound
+ *	[EBUSY]. The socket's filter (SO_ATTACH_FILTER) runs before a packet
+ *	is copied; its return value caps the copied length.
+ *   rx: the kernel copies each packet once into the next WRITABLE frame,
+ *	or counts rx_dropped_ring_full. poll() gives POLLIN while the rx
+ *	ring has packets; POLLERR with sk_err ENETDOWN when the device goes.
+ *   tx: fill frames and tx descriptors, then sendto(fd, NULL, 0,
+ *	MSG_DONTWAIT, NULL, 0). Each descriptor is copied, validated with
+ *	pfzc_validate_desc() against the tx frames, sent or counted as
+ *	tx_invalid, and its slot handed back by moving consumer. Not bound
+ *	[ENXIO]; device gone [ENETDOWN].
+ *   Without rings: recvmsg() returns one packet per call (MSG_TRUNC
+ *	semantics, blocking unless MSG_DONTWAIT) from a socket queue whose
+ *	overflow counts as rx_dropped_queue_full; sendmsg() with data sends
+ *	one frame. With an rx ring, recvmsg() fails [EBUSY].
+ */
+
 /* setsockopt/getsockopt level and options */
 #define SOL_PFZC		299
 #define PFZC_UMEM_REG		1	/* set: struct pfzc_umem_reg */
@@ -85,6 +130,12 @@
 /* mmap() page offsets of the rings */
 #define PFZC_PGOFF_RX_RING	0ULL
 #define PFZC_PGOFF_TX_RING	0x80000000ULL
+
+struct sockaddr_pfzc {
+	__u16 spz_family;	/* PF_ZEROCOPY */
+	__u16 spz_pad;		/* 0 */
+	__u32 spz_ifindex;
+};
 
 struct pfzc_umem_reg {
 	__u64 addr;		/* page aligned */
@@ -142,12 +193,16 @@ struct pfzc_mmap_offsets {
 	struct pfzc_ring_offsets tx;
 };
 
+/* Counters since the socket was created; 64-bit, never reset. */
 struct pfzc_stats {
-	__u64 rx_packets;
-	__u64 rx_dropped_ring_full;
-	__u64 rx_truncated;
+	__u64 rx_packets;		/* published to the rx ring or queue */
+	__u64 rx_dropped_ring_full;	/* no WRITABLE slot */
+	__u64 rx_dropped_queue_full;	/* no ring: socket queue over rcvbuf */
+	__u64 rx_filtered;		/* rejected by the socket filter */
+	__u64 rx_truncated;		/* published with len < orig_len */
 	__u64 tx_packets;
-	__u64 tx_invalid;
+	__u64 tx_invalid;		/* descriptors refused by validation */
+	__u64 tx_errors;		/* valid, but the device refused them */
 };
 
 /* Bytes to map for a ring of n entries. */
@@ -178,6 +233,15 @@ static inline bool pfzc_validate_desc(const struct pfzc_desc *d, __u64 umem_len,
 	if (d->flags & ~allowed_flags || d->reserved)
 		return false;
 	return true;
+}
+
+/* A tx descriptor must also name a tx frame, never one of the rx ring's. */
+static inline bool pfzc_validate_tx_desc(const struct pfzc_desc *d,
+					 __u64 tx_first, __u64 umem_len,
+					 __u32 frame_size)
+{
+	return d->addr >= tx_first &&
+	       pfzc_validate_desc(d, umem_len, frame_size, PFZC_DESC_TX_FLAGS);
 }
 
 /* ---------------------------------------------------------------------------
