@@ -35,6 +35,7 @@ typedef struct zcap zcap_t;
 enum zcap_backend {
 	ZCAP_BACKEND_AUTO = 0,
 	ZCAP_BACKEND_TPACKET,	/* AF_PACKET TPACKET_V3 mmap ring */
+	ZCAP_BACKEND_PFZC,	/* PF_ZEROCOPY, the pf_zerocopy kernel module */
 	ZCAP_BACKEND__MAX
 };
 

@@ -34,6 +34,8 @@ struct zcap {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	int linktype;
+	int family;			/* socket family the backend opened */
+	int counts_filtered;		/* backend counts filter rejects itself */
 	uint32_t snaplen;
 	struct zcap_config cfg;
 	struct sock_fprog filter;	/* compiled cBPF; always set (snaplen) */
@@ -59,6 +61,7 @@ struct zcap_backend_ops {
 };
 
 extern const struct zcap_backend_ops zcap_tpacket_ops;
+extern const struct zcap_backend_ops zcap_pfzc_ops;
 
 void zcap_seterr(struct zcap *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -19,7 +19,8 @@
 /* In order of preference for ZCAP_BACKEND_AUTO. Adding a backend means
  * adding its file and one line here. */
 static const struct zcap_backend_ops *const backends[] = {
-	&zcap_tpacket_ops,
+	&zcap_pfzc_ops,		/* only when the module is loaded */
+	&zcap_tpacket_ops,	/* any kernel */
 };
 
 #define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
@@ -124,20 +125,21 @@ static int open_backend(struct zcap *h, char *errbuf)
 }
 
 /*
- * Outgoing-only capture is a filter term: libpcap compiles "outbound" to a
- * check of the kernel's packet type, so incoming packets never reach the
- * ring. (Incoming-only uses PACKET_IGNORE_OUTGOING in the backend.)
+ * A direction is a filter term: libpcap compiles "inbound" and "outbound"
+ * to a check of the kernel's packet type, so packets going the other way
+ * never reach the ring, whatever the backend.
  */
 static int compile_filter(struct zcap *h, const struct zcap_config *cfg,
 			  char *errbuf)
 {
 	const char *expr = cfg->filter;
+	const char *dir = cfg->direction == ZCAP_DIR_IN ? "inbound" : "outbound";
 	char *owned = NULL;
 	int rc;
 
-	if (cfg->direction == ZCAP_DIR_OUT) {
-		if (asprintf(&owned, h->has_filter_expr ? "outbound and (%s)" :
-			     "outbound%s", h->has_filter_expr ? expr : "") < 0) {
+	if (cfg->direction != ZCAP_DIR_INOUT) {
+		if ((h->has_filter_expr ? asprintf(&owned, "%s and (%s)", dir, expr) :
+		     asprintf(&owned, "%s", dir)) < 0) {
 			snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
 			return -1;
 		}
@@ -336,7 +338,8 @@ int zcap_stats(zcap_t *h, struct zcap_stats *st)
 		/* The kernel does not count what a socket filter rejects:
 		 * estimate it as what the interface saw minus what the
 		 * filter accepted. Only while a filter is set. */
-		if (h->has_filter_expr || h->cfg.direction != ZCAP_DIR_INOUT) {
+		if (!h->counts_filtered &&
+		    (h->has_filter_expr || h->cfg.direction != ZCAP_DIR_INOUT)) {
 			seen = 0;
 			if (h->cfg.direction != ZCAP_DIR_OUT)
 				seen += now.rx_packets - h->if_base.rx_packets;

@@ -46,7 +46,7 @@ static void usage(FILE *f)
 "  -Q DIR       direction: in, out or inout (default)\n"
 "  -D           list interfaces\n"
 "  --format F   pcap or pcapng, whatever the file name\n"
-"  --backend B  auto (default) or tpacket\n"
+"  --backend B  auto (default), pfzc (the pf_zerocopy module) or tpacket\n"
 "  --block-size BYTES   ring block size, power of two (default %u; k/m suffix)\n"
 "  --time-stamp-precision P   pcap files: micro (default) or nano\n"
 "\n"
