@@ -31,7 +31,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 HEADERS     := $(wildcard include/*.h include/uapi/*.h lib/*.h tools/*.h)
 
-.PHONY: all check demo install clean deps
+.PHONY: all check demo install clean deps vm-check kmod
 
 all: $(LIB_A) $(LIB_SO) $(B)/libzcap.pc $(TOOLS)
 
@@ -73,6 +73,15 @@ check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	@sh tests/run.sh
 
+# The pf_zerocopy module, built against Debian bookworm's 6.1 headers and
+# tested in a qemu VM (the build host need not load modules).
+vm-check: all
+	@sh tests/vm/run.sh
+
+kmod:
+	@sh scripts/vm-deps.sh >/dev/null
+	@. .cache/kernel/env.sh && $(MAKE) -C kmod KDIR="$$KDIR"
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
@@ -91,3 +100,4 @@ install: all
 
 clean:
 	rm -rf $(B) demo-out
+	-$(MAKE) -C kmod clean >/dev/null 2>&1

@@ -1,0 +1,306 @@
+#!/bin/sh
+# The VM tests: boots Debian bookworm's 6.1 kernel in qemu (TCG) with an
+# initramfs holding busybox, veth, the pf_zerocopy module (when kmod/ has a
+# Makefile or Kbuild), the tools and the guest scripts, runs the scripts and
+# checks the kernel stayed clean. Prints TAP lines and ends with
+# "vm: N passed, N failed[, N skipped]"; exits non-zero if a check failed.
+#
+#   sh tests/vm/run.sh                    every tests/vm/guest/*.sh but lib.sh
+#   sh tests/vm/run.sh A.sh [B.sh...]     only these guest scripts (any path;
+#                                         they land beside lib.sh in the VM)
+#
+# In the VM: /zcap/build/{zcap,zcap-gen,zcap-verify}, every ELF executable of
+# build/vm/ and kmod/test/ at /zcap/build/vm/ and /zcap/kmod/test/ (with the
+# shared libraries they need), /zcap/kmod/pf_zerocopy.ko (already loaded),
+# the scripts in /zcap/tests/vm/guest/.
+#
+# Environment:
+#   VM_TIMEOUT=600         seconds for the whole VM run
+#   VM_SCRIPT_TIMEOUT=300  seconds for each guest script
+#   VM_KMOD=1              0: neither build nor load the module
+#   VM_KMOD_ARGS=family=27 the module's parameters
+#   VM_MODULES=            more modules of the image to load (names; with
+#                          their dependencies)
+#   VM_APPEND=             more kernel command line
+#   VM_MEM=1G VM_SMP=2     the VM's size
+#   VM_VERBOSE=1           show the console while the VM runs
+#
+# Files, in build/vm/: console.log (ttyS0: kernel messages, init, the
+# scripts, dmesg), guest.log (ttyS1: the scripts' output only), kmod.log
+# (the module build), initramfs.cpio.gz.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+OUT="$ROOT/build/vm"
+VM_TIMEOUT=${VM_TIMEOUT:-600}
+VM_SCRIPT_TIMEOUT=${VM_SCRIPT_TIMEOUT:-300}
+VM_KMOD=${VM_KMOD:-1}
+VM_KMOD_ARGS=${VM_KMOD_ARGS-family=27}
+VM_MODULES=${VM_MODULES:-}
+VM_APPEND=${VM_APPEND:-}
+VM_MEM=${VM_MEM:-1G}
+VM_SMP=${VM_SMP:-2}
+VM_VERBOSE=${VM_VERBOSE:-0}
+
+passed=0 failed=0 skipped=0
+count() {	# count LINE...: tally TAP lines
+	for l in "$@"; do
+		case "$l" in
+		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
+		"ok "*) passed=$((passed + 1)) ;;
+		"not ok "*) failed=$((failed + 1)) ;;
+		esac
+	done
+}
+ok() { echo "ok - $*"; count "ok - $*"; }
+not_ok() { echo "not ok - $*"; count "not ok - $*"; }
+diag() { echo "# $*"; }
+finish() {
+	if [ "$skipped" -gt 0 ]; then
+		echo "vm: $passed passed, $failed failed, $skipped skipped"
+	else
+		echo "vm: $passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ]
+	exit
+}
+# fail_log NAME LOG: a failed step, the end of its log, and stop
+fail_log() {
+	not_ok "$1"
+	tail -n 30 "$2" | sed 's/^/# /'
+	finish
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "ok - vm tests # SKIP needs root (apt-get, insmod-able initramfs with /dev nodes)"
+	exit 0
+fi
+
+mkdir -p "$OUT/cache"
+if ! sh scripts/vm-deps.sh >"$OUT/deps.log" 2>&1; then
+	if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+		echo "ok - vm tests # SKIP qemu unavailable (scripts/vm-deps.sh failed, see build/vm/deps.log)"
+		exit 0
+	fi
+	fail_log "vm: scripts/vm-deps.sh" "$OUT/deps.log"
+fi
+# shellcheck disable=SC1091
+. "$ROOT/.cache/kernel/env.sh"	# KVER KDIR VMLINUX MODDIR
+
+make -C "$ROOT" all >"$OUT/make.log" 2>&1 || fail_log "vm: make all" "$OUT/make.log"
+
+# --- the module -------------------------------------------------------------
+KO=
+if [ "$VM_KMOD" = 1 ] && { [ -f kmod/Makefile ] || [ -f kmod/Kbuild ]; }; then
+	if make -C "$KDIR" M="$ROOT/kmod" modules >"$OUT/kmod.log" 2>&1; then
+		ok "vm: kmod builds against $KVER"
+		if grep -q 'warning:' "$OUT/kmod.log"; then
+			not_ok "vm: kmod builds without compiler warnings"
+			grep -A3 'warning:' "$OUT/kmod.log" | head -n 40 | sed 's/^/# /'
+		else
+			ok "vm: kmod builds without compiler warnings"
+		fi
+		if [ -f kmod/pf_zerocopy.ko ]; then
+			KO="$ROOT/kmod/pf_zerocopy.ko"
+		else
+			not_ok "vm: kmod/pf_zerocopy.ko built"
+		fi
+	else
+		not_ok "vm: kmod builds against $KVER"
+		grep -E 'error|Error' "$OUT/kmod.log" | head -n 30 | sed 's/^/# /'
+	fi
+fi
+
+# --- kernel modules of the image, dependencies first --------------------------
+# depends= of a module's .modinfo (comma separated module names)
+mod_depends() {
+	objcopy -O binary --only-section=.modinfo "$1" "$OUT/cache/modinfo" 2>/dev/null || return 0
+	tr '\0' '\n' <"$OUT/cache/modinfo" | sed -n 's/^depends=//p' | tr ',' ' '
+	rm -f "$OUT/cache/modinfo"
+}
+# the .ko of a module name under $MODDIR/kernel ('-' and '_' are the same)
+mod_path() {
+	grep -m1 "/$(echo "$1" | sed 's/[-_]/[-_]/g')\.ko\$" "$OUT/cache/modlist"
+}
+find "$MODDIR/kernel" -name '*.ko' >"$OUT/cache/modlist"
+MOD_ORDER= MOD_SEEN=
+mod_add() {	# mod_add NAME: NAME after its dependencies
+	case " $MOD_SEEN " in *" $1 "*) return 0 ;; esac
+	MOD_SEEN="$MOD_SEEN $1"
+	if ! _p=$(mod_path "$1"); then
+		grep -q "/$(echo "$1" | sed 's/[-_]/[-_]/g')\.ko\$" \
+			"$MODDIR/modules.builtin" 2>/dev/null && return 0
+		not_ok "vm: module $1 in $KVER"
+		return 1
+	fi
+	for _d in $(mod_depends "$_p"); do
+		mod_add "$_d"
+	done
+	_p=$(mod_path "$1")	# the recursion reused _p
+	MOD_ORDER="$MOD_ORDER $_p"
+}
+for m in veth $VM_MODULES; do
+	mod_add "$m"
+done
+if [ -n "$KO" ]; then
+	for d in $(mod_depends "$KO"); do
+		mod_add "$d"
+	done
+fi
+
+# --- initramfs ----------------------------------------------------------------
+# Two cpio archives, concatenated (the kernel unpacks one after the other):
+# base.cpio.gz (busybox, /dev/console; cached) and the rest (built each run).
+BASE="$OUT/cache/base.cpio.gz"
+BB=$(command -v busybox)
+bb_stamp="$(ls -lL "$BB" | awk '{print $5, $6, $7, $8}') $(sha1sum <"$0" | cut -c1-12)"
+mkcpio() {	# mkcpio DIR: DIR as a gzip'd newc archive on stdout
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1
+}
+if [ ! -f "$BASE" ] || [ "$(cat "$BASE.stamp" 2>/dev/null)" != "$bb_stamp" ]; then
+	S="$OUT/cache/base"
+	rm -rf "$S"
+	mkdir -p "$S/bin" "$S/dev" "$S/proc" "$S/sys" "$S/tmp" "$S/run" "$S/root" \
+		"$S/etc" "$S/usr/bin" "$S/usr/sbin" "$S/sbin"
+	cp "$BB" "$S/bin/busybox"
+	for a in $("$BB" --list-full); do
+		[ -e "$S/$a" ] || ln -s /bin/busybox "$S/$a"
+	done
+	mknod -m 600 "$S/dev/console" c 5 1
+	mknod -m 666 "$S/dev/null" c 1 3
+	mkcpio "$S" >"$BASE.new" && mv "$BASE.new" "$BASE" && echo "$bb_stamp" >"$BASE.stamp"
+	rm -rf "$S"
+fi
+
+S="$OUT/stage"
+rm -rf "$S"
+mkdir -p "$S/etc" "$S/zcap/build/vm" "$S/zcap/tests/vm/guest" "$S/zcap/kmod" \
+	"$S/lib/modules/$KVER"
+cp tests/vm/init.sh "$S/init"
+chmod 755 "$S/init"
+
+# copy_elf FILE DEST: FILE to DEST in the stage, and its ldd closure (the
+# loader included) at the same paths as here
+libs_missing=
+copy_elf() {
+	mkdir -p "$S$(dirname "$2")"
+	cp -L "$1" "$S$2"
+	ldd "$1" 2>/dev/null | grep -q 'not found' && libs_missing="$libs_missing $1"
+	for l in $(ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+		[ -e "$S$l" ] && continue
+		mkdir -p "$S$(dirname "$l")"
+		cp -L "$l" "$S$l"
+	done
+}
+is_elf_exe() {
+	[ -f "$1" ] && [ -x "$1" ] &&
+		[ "$(od -An -tx1 -N4 "$1" | tr -d ' ')" = 7f454c46 ]
+}
+for t in zcap zcap-gen zcap-verify; do
+	copy_elf "build/$t" "/zcap/build/$t"
+done
+for t in build/vm/* kmod/test/*; do
+	is_elf_exe "$t" && copy_elf "$t" "/zcap/$t"
+done
+[ -z "$libs_missing" ] || not_ok "vm: shared libraries found for$libs_missing"
+
+mods=
+for p in $MOD_ORDER; do
+	rel=${p#"$MODDIR"/}
+	mkdir -p "$S/lib/modules/$KVER/$(dirname "$rel")"
+	cp "$p" "$S/lib/modules/$KVER/$rel"
+	mods="$mods /lib/modules/$KVER/$rel"
+done
+kmod_guest=
+if [ -n "$KO" ]; then
+	cp "$KO" "$S/zcap/kmod/pf_zerocopy.ko"
+	kmod_guest=/zcap/kmod/pf_zerocopy.ko
+fi
+
+cp tests/vm/guest/lib.sh "$S/zcap/tests/vm/guest/"
+scripts=
+if [ $# -gt 0 ]; then
+	list="$*"
+else
+	list=$(ls tests/vm/guest/*.sh | grep -v '/lib\.sh$')
+fi
+for g in $list; do
+	[ -f "$g" ] || { not_ok "vm: guest script $g exists"; continue; }
+	cp "$g" "$S/zcap/tests/vm/guest/"
+	scripts="$scripts /zcap/tests/vm/guest/${g##*/}"
+done
+
+cat >"$S/etc/zcap-vm.conf" <<EOF
+KVER='$KVER'
+MODULES='$mods'
+KMOD='$kmod_guest'
+KMOD_ARGS='$VM_KMOD_ARGS'
+SCRIPTS='$scripts'
+SCRIPT_TIMEOUT='$VM_SCRIPT_TIMEOUT'
+EOF
+
+INITRD="$OUT/initramfs.cpio.gz"
+{ cat "$BASE"; mkcpio "$S"; } >"$INITRD"
+rm -rf "$S"
+
+# --- boot ---------------------------------------------------------------------
+CONSOLE="$OUT/console.log"
+GUEST="$OUT/guest.log"
+: >"$CONSOLE"
+: >"$GUEST"
+diag "booting $KVER ($(basename "$VMLINUX")) under qemu TCG; console: build/vm/console.log"
+tailpid=
+if [ "$VM_VERBOSE" = 1 ]; then
+	tail -f "$CONSOLE" &
+	tailpid=$!
+fi
+start=$(date +%s)
+timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -nodefaults -no-user-config \
+	-display none -no-reboot -m "$VM_MEM" -smp "$VM_SMP" \
+	-kernel "$VMLINUX" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 slub_debug=FZPU rdinit=/init $VM_APPEND" \
+	-serial "file:$CONSOLE" -serial "file:$GUEST" \
+	</dev/null >"$OUT/qemu.log" 2>&1
+qrc=$?
+secs=$(($(date +%s) - start))
+[ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null
+diag "qemu exited with status $qrc after ${secs}s"
+
+# the scripts' TAP lines and comments
+tr -d '\r' <"$GUEST" >"$GUEST.txt"
+grep -E '^(ok|not ok) |^#' "$GUEST.txt"
+while IFS= read -r l; do
+	count "$l"
+done <"$GUEST.txt"
+rm -f "$GUEST.txt"
+
+tr -d '\r' <"$CONSOLE" >"$CONSOLE.txt"
+if [ "$qrc" -eq 0 ] && grep -q '^zcap-vm: all guest scripts done, powering off' "$CONSOLE.txt" &&
+	grep -q 'reboot: Power down' "$CONSOLE.txt"; then
+	ok "vm: booted and powered off cleanly"
+else
+	case "$qrc" in
+	124|137) not_ok "vm: booted and powered off cleanly (timed out after ${VM_TIMEOUT}s)" ;;
+	*) not_ok "vm: booted and powered off cleanly (qemu status $qrc)" ;;
+	esac
+	cat "$OUT/qemu.log" | sed 's/^/# qemu: /'
+	tail -n 40 "$CONSOLE.txt" | sed 's/^/# /'
+fi
+
+# Kernel lines only (they carry the printk time stamp, in the console and in
+# the dmesg dump), and the words only after the stamp: what the scripts
+# print themselves is not the kernel's.
+TS='\[ *[0-9]+\.[0-9]+\]'
+W='[^A-Za-z0-9_]'
+if grep -nE "$TS.*(Oops|Call Trace|Kernel panic|general protection fault|UBSAN)|$TS(.*$W)?(BUG|WARNING)($W|\$)" \
+	"$CONSOLE.txt" >"$OUT/.bad"; then
+	not_ok "vm: no Oops/BUG/WARNING/Call Trace in console or dmesg"
+	head -n 40 "$OUT/.bad" | sed 's/^/# console.log:/'
+else
+	ok "vm: no Oops/BUG/WARNING/Call Trace in console or dmesg"
+fi
+rm -f "$OUT/.bad" "$CONSOLE.txt"
+
+[ $((passed + failed + skipped)) -gt 2 ] || not_ok "vm: the guest scripts printed TAP lines"
+finish
