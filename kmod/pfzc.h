@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * PF_ZEROCOPY: internal definitions shared by the module's files.
+ *
+ * Locking, outermost first:
+ *
+ *   RTNL (netdevice notifier)
+ *     pfzc_net.lock (per-netns socket list)
+ *       pfzc_sock.lock (configuration, binding, tx ring consumer)
+ *         ptype_lock (dev_add_pack / dev_remove_pack)
+ *   mm->mmap_lock (mmap) -> pfzc_sock.lock
+ *   pfzc_sock.rx_lock (rx ring producer, softirq only; nests nothing)
+ *
+ * pfzc_sock.lock is never held across anything that may fault on user
+ * memory or take mmap_lock (copy_{from,to}_user, pin_user_pages,
+ * account_locked_vm), because mmap() takes it under mmap_lock.
+ *
+ * Once a socket is bound, its umem and rings never change until release,
+ * so the rx hook reads them without a lock. The hook is removed (with a
+ * grace period) before any of them is freed.
+ */
+#ifndef _PFZC_H
+#define _PFZC_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/spinlock.h>
+#include <net/sock.h>
+
+#include <uapi/pf_zerocopy.h>
+
+struct pfzc_umem {
+	struct page **pages;
+	unsigned long npages;
+	u64 len;
+	u32 frame_size;
+	u32 nframes;
+	struct mm_struct *mm;	/* mmgrab()ed: locked_vm is charged to it */
+};
+
+/* A ring in kernel memory, mapped by user space through the socket. */
+struct pfzc_kring {
+	void *map;		/* vmalloc_user(); NULL until created */
+	size_t map_size;	/* page aligned */
+	u32 entries;
+	struct pfzc_ring r;	/* the kernel's side of it */
+};
+
+enum pfzc_state {
+	PFZC_UNBOUND,
+	PFZC_BOUND,
+	PFZC_DEAD,		/* was bound; the device went away */
+};
+
+struct pfzc_sock {
+	struct sock sk;		/* must be first */
+	struct mutex lock;
+	spinlock_t rx_lock;
+	enum pfzc_state state;	/* written under lock; read locklessly */
+	__be16 proto;
+	int ifindex;
+	struct net_device *dev;
+	netdevice_tracker dev_tracker;
+	struct packet_type pt;
+	struct pfzc_umem *umem;
+	struct pfzc_kring rx;
+	struct pfzc_kring tx;
+	atomic_t mapped;	/* live vmas of either ring */
+	struct list_head node;	/* pfzc_net.socks */
+
+	atomic64_t rx_packets;
+	atomic64_t rx_dropped_ring_full;
+	atomic64_t rx_dropped_queue_full;
+	atomic64_t rx_filtered;
+	atomic64_t rx_truncated;
+	atomic64_t tx_packets;
+	atomic64_t tx_invalid;
+	atomic64_t tx_errors;
+};
+
+static inline struct pfzc_sock *pfzc_sk(const struct sock *sk)
+{
+	return container_of(sk, struct pfzc_sock, sk);
+}
+
+extern int pfzc_family;
+
+/* umem.c */
+int pfzc_umem_create(const struct pfzc_umem_reg *reg, struct pfzc_umem **out);
+void pfzc_umem_destroy(struct pfzc_umem *umem);
+
+/* ring.c */
+int pfzc_ring_create(struct pfzc_kring *kr, u32 entries);
+void pfzc_ring_destroy(struct pfzc_kring *kr);
+int pfzc_mmap(struct file *file, struct socket *sock,
+	      struct vm_area_struct *vma);
+__poll_t pfzc_poll(struct file *file, struct socket *sock,
+		   struct poll_table_struct *wait);
+
+/* rx.c */
+int pfzc_rcv(struct sk_buff *skb, struct net_device *dev,
+	     struct packet_type *pt, struct net_device *orig_dev);
+int pfzc_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		 int flags);
+
+/* tx.c */
+int pfzc_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+
+#endif /* _PFZC_H */
