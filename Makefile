@@ -30,8 +30,10 @@ TOOLS       := $(B)/zcap $(B)/zcap-gen $(B)/zcap-verify
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 HEADERS     := $(wildcard include/*.h include/uapi/*.h lib/*.h tools/*.h)
+VM_SRCS     := $(wildcard tests/vm/*.c)
+VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
-.PHONY: all check demo install clean deps vm-check kmod
+.PHONY: all check demo install clean deps vm-check vm-bins kmod
 
 all: $(LIB_A) $(LIB_SO) $(B)/libzcap.pc $(TOOLS)
 
@@ -69,13 +71,20 @@ $(B)/tests/%: tests/unit/%.c $(LIB_A) $(HEADERS)
 deps:
 	@sh scripts/install-deps.sh
 
+# Test programs that run inside the VM, against the module.
+$(B)/vm/%: tests/vm/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -pthread -o $@ $<
+
+vm-bins: $(VM_BINS)
+
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(VM_BINS)
 	@sh tests/run.sh
 
 # The pf_zerocopy module, built against Debian bookworm's 6.1 headers and
 # tested in a qemu VM (the build host need not load modules).
-vm-check: all
+vm-check: all vm-bins
 	@sh tests/vm/run.sh
 
 kmod:

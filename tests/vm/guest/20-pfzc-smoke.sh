@@ -1,12 +1,12 @@
 #!/bin/sh
 # Guest script: the pf_zerocopy module end to end over a veth pair, with
-# build/vm/pfzc_smoke (make -C kmod test). Run it with
-#   make -C kmod test && sh tests/vm/run.sh kmod/test/pfzc_smoke.sh
+# build/vm/pfzc_smoke (tests/vm/pfzc_smoke.c). Run it alone with
+#   make vm-bins && sh tests/vm/run.sh tests/vm/guest/20-pfzc-smoke.sh
 . "$(dirname "$0")/lib.sh"
 
 SMOKE=$BUILD/vm/pfzc_smoke
 if [ ! -x "$SMOKE" ]; then
-	skip "pf_zerocopy smoke" "no $SMOKE (make -C kmod test)"
+	skip "pf_zerocopy smoke" "no $SMOKE (make vm-bins)"
 	exit 0
 fi
 if ! module_loaded pf_zerocopy; then
