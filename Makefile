@@ -105,7 +105,8 @@ install: all
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libzcap.so
 	install -m 644 include/zcap.h $(DESTDIR)$(INCDIR)/
 	install -m 644 include/uapi/pf_zerocopy.h $(DESTDIR)$(INCDIR)/zcap/uapi/
-	install -m 644 $(B)/libzcap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libzcap.pc.in \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/libzcap.pc
 
 clean:
 	rm -rf $(B) demo-out

@@ -25,7 +25,7 @@ extern "C" {
 
 /* Defaults, chosen so the veth testbed loses nothing at full generator speed
  * with 1518-byte frames (tcpdump's 2 MiB ring lost up to 12 % there). */
-#define ZCAP_DEFAULT_RING_BYTES (64u << 20)
+#define ZCAP_DEFAULT_RING_BYTES (128u << 20)
 #define ZCAP_DEFAULT_BLOCK_BYTES (1u << 20)
 #define ZCAP_DEFAULT_SNAPLEN 262144u
 #define ZCAP_DEFAULT_BLOCK_TIMEOUT_MS 10
@@ -94,6 +94,14 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 
 /* Gives every packet returned so far back to the kernel. */
 void zcap_release(zcap_t *h);
+
+/*
+ * Stops the kernel from putting more packets in the ring (a reject-all
+ * filter), so that a final drain with zcap_recv() ends and the counters
+ * settle: after it, received + pending no longer grow from new traffic,
+ * and what the interface sees is no longer counted as filtered.
+ */
+int zcap_freeze(zcap_t *h);
 
 /* An fd that polls readable when zcap_recv() has packets, for epoll users. */
 int zcap_fd(zcap_t *h);

@@ -36,6 +36,8 @@ struct zcap {
 	int linktype;
 	int family;			/* socket family the backend opened */
 	int counts_filtered;		/* backend counts filter rejects itself */
+	int frozen;			/* zcap_freeze() was called */
+	uint64_t filtered_at_freeze;
 	uint32_t snaplen;
 	struct zcap_config cfg;
 	struct sock_fprog filter;	/* compiled cBPF; always set (snaplen) */
@@ -55,6 +57,9 @@ struct zcap_backend_ops {
 	/* Never blocks. Returns a count >= 0, or -1 with zcap_seterr(). */
 	int (*recv)(struct zcap *h, struct zcap_pkt *pkts, unsigned int max);
 	void (*release)(struct zcap *h);
+	/* True while the application holds packets in a way that keeps
+	 * h->fd readable (poll would then spin instead of waiting). */
+	int (*holding)(struct zcap *h);
 	/* Adds the kernel's counters into st (received is the front end's). */
 	int (*stats)(struct zcap *h, struct zcap_stats *st);
 	void (*close)(struct zcap *h);

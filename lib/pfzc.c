@@ -257,6 +257,15 @@ static void pz_release(struct zcap *h)
 	pfzc_cons_release(&z->rx);
 }
 
+/* The module reports POLLIN while the shared consumer index lags the
+ * producer, which is the case while we hold peeked slots. */
+static int pz_holding(struct zcap *h)
+{
+	struct pfzc *z = h->priv;
+
+	return z->rx.cached_cons != *z->rx.consumer;
+}
+
 static int pz_stats(struct zcap *h, struct zcap_stats *st)
 {
 	struct pfzc_stats ks;
@@ -298,6 +307,7 @@ const struct zcap_backend_ops zcap_pfzc_ops = {
 	.open = pz_open,
 	.recv = pz_recv,
 	.release = pz_release,
+	.holding = pz_holding,
 	.stats = pz_stats,
 	.close = pz_close,
 };

@@ -244,6 +244,14 @@ static void tp_release(struct zcap *h)
 	t->held -= done;
 }
 
+/* The kernel reports the socket readable while any block is ours. */
+static int tp_holding(struct zcap *h)
+{
+	struct tpacket *t = h->priv;
+
+	return t->held > 0;
+}
+
 static int tp_stats(struct zcap *h, struct zcap_stats *st)
 {
 	struct tpacket *t = h->priv;
@@ -288,6 +296,7 @@ const struct zcap_backend_ops zcap_tpacket_ops = {
 	.open = tp_open,
 	.recv = tp_recv,
 	.release = tp_release,
+	.holding = tp_holding,
 	.stats = tp_stats,
 	.close = tp_close,
 };

@@ -273,6 +273,16 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 		}
 		pfd[0] = (struct pollfd){ .fd = h->fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = h->wake_fd, .events = POLLIN };
+		/* Held packets keep the fd readable: wait on the wakeup fd
+		 * alone, and look at the ring again after a block timeout. */
+		if (h->ops->holding(h)) {
+			int step = (int)h->cfg.block_timeout_ms ?
+				   (int)h->cfg.block_timeout_ms : 1;
+
+			pfd[0].fd = -1;
+			if (wait < 0 || wait > step)
+				wait = step;
+		}
 		if (poll(pfd, 2, wait) < 0 && errno != EINTR) {
 			zcap_seterr(h, "poll: %s", strerror(errno));
 			return ZCAP_ERROR;
@@ -316,12 +326,35 @@ int zcap_fd(zcap_t *h)
 
 void zcap_breakloop(zcap_t *h)
 {
+	int saved = errno;	/* we may be in a signal handler */
 	uint64_t one = 1;
 	ssize_t r;
 
 	h->break_req = 1;
 	r = write(h->wake_fd, &one, sizeof(one));
 	(void)r;	/* a full eventfd is already a pending wakeup */
+	errno = saved;
+}
+
+int zcap_freeze(zcap_t *h)
+{
+	static struct sock_filter reject = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { .len = 1, .filter = &reject };
+	struct zcap_stats st;
+
+	if (h->frozen)
+		return 0;
+	if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) {
+		zcap_seterr(h, "%s: cannot stop the capture: %s", h->ifname,
+			    strerror(errno));
+		return -1;
+	}
+	/* From now on the interface's traffic is rejected by our filter,
+	 * not by the user's: keep "filtered" as it stands. */
+	if (zcap_stats(h, &st) == 0)
+		h->filtered_at_freeze = st.filtered;
+	h->frozen = 1;
+	return 0;
 }
 
 int zcap_stats(zcap_t *h, struct zcap_stats *st)
@@ -331,6 +364,10 @@ int zcap_stats(zcap_t *h, struct zcap_stats *st)
 	*st = h->st;
 	if (h->ops->stats(h, st))
 		return -1;
+	if (h->frozen) {
+		st->filtered = h->filtered_at_freeze;
+		return 0;
+	}
 	if (zcap_netdev_counters(h->ifname, &now) == 0) {
 		uint64_t seen, accepted;
 

@@ -28,8 +28,17 @@ MAC=$(ip netns exec $TB-cap cat /sys/class/net/$TB-c/address)
 echo "demo: testbed up: $TB-gen/$TB-g  <-veth->  $TB-cap/$TB-c"
 
 # On veth the receive work runs on the sender's core: the generator gets
-# CPU 0 and the capture CPU 1, so neither starves the other.
-ip netns exec $TB-cap taskset -c 1 "$B/zcap" -i $TB-c -q -w "$OUT/demo.pcapng" \
+# one CPU and the capture another, so neither starves the other.
+CPUS=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status |
+	tr ',' '\n' | while IFS=- read a b; do seq "$a" "${b:-$a}"; done | head -2)
+set -- $CPUS
+PIN_GEN= PIN_CAP=
+if [ $# -ge 2 ]; then
+	PIN_GEN="taskset -c $1"
+	PIN_CAP="taskset -c $2"
+fi
+rm -f "$OUT/zcap.log"
+ip netns exec $TB-cap $PIN_CAP "$B/zcap" -i $TB-c -q -w "$OUT/demo.pcapng" \
 	2>"$OUT/zcap.log" &
 CAP_PID=$!
 until grep -q "listening on" "$OUT/zcap.log"; do
@@ -39,7 +48,7 @@ done
 sed -n 1p "$OUT/zcap.log"
 
 echo "demo: sending $N frames of random sizes (64..1518 bytes) at full speed"
-ip netns exec $TB-gen taskset -c 0 "$B/zcap-gen" -q -i $TB-g --dst-mac "$MAC" \
+ip netns exec $TB-gen $PIN_GEN "$B/zcap-gen" -q -i $TB-g --dst-mac "$MAC" \
 	-c "$N" --random-sizes 2>"$OUT/gen.log"
 cat "$OUT/gen.log"
 sleep 0.5

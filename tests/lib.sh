@@ -49,10 +49,21 @@ testbed_up() {
 	CAP_MAC=$(ip netns exec "$CAP_NS" cat "/sys/class/net/$CAP_IF/address")
 }
 
-# The generator on CPU 0 and the capture on CPU 1: on veth the receive work
-# runs on the sender's core, so sharing one core would starve the capture.
-in_gen() { ip netns exec "$GEN_NS" taskset -c 0 "$@"; }
-in_cap() { ip netns exec "$CAP_NS" taskset -c 1 "$@"; }
+# The generator on one CPU and the capture on another: on veth the receive
+# work runs on the sender's core, so sharing one core would starve the
+# capture. The first two CPUs we may use; no pinning with only one.
+CPUS=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status |
+	tr ',' '\n' | while IFS=- read a b; do seq "$a" "${b:-$a}"; done | head -2)
+GEN_CPU=$(echo "$CPUS" | sed -n 1p)
+CAP_CPU=$(echo "$CPUS" | sed -n 2p)
+if [ -n "$CAP_CPU" ]; then
+	PIN_GEN="taskset -c $GEN_CPU"
+	PIN_CAP="taskset -c $CAP_CPU"
+else
+	PIN_GEN= PIN_CAP=
+fi
+in_gen() { ip netns exec "$GEN_NS" $PIN_GEN "$@"; }
+in_cap() { ip netns exec "$CAP_NS" $PIN_CAP "$@"; }
 
 # start_capture LOG ARGS...: zcap in the background; waits until it listens
 start_capture() {
@@ -60,7 +71,9 @@ start_capture() {
 	shift
 	# not through in_cap: $! must be zcap itself (ip netns exec and
 	# taskset exec it), or SIGINT would go to a subshell
-	ip netns exec "$CAP_NS" taskset -c 1 "$ZCAP" -i "$CAP_IF" "$@" \
+	# a log left by the previous capture would say "listening" too early
+	rm -f "$log" "$log.out"
+	ip netns exec "$CAP_NS" $PIN_CAP "$ZCAP" -i "$CAP_IF" "$@" \
 		2>"$log" >"$log.out" &
 	CAP_PID=$!
 	i=0
@@ -77,14 +90,24 @@ start_capture() {
 # stop_capture: SIGINT, then wait; returns zcap's exit status
 stop_capture() {
 	kill -INT "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID"
-	rc=$?
-	CAP_PID=
-	return $rc
+	wait_capture
 }
 
-# wait_capture: wait for a capture that stops by itself (-c)
+# wait_capture: wait for a capture that stops by itself (-c); one that is
+# still running after 60 s has failed, and is stopped so the suite goes on
 wait_capture() {
+	i=0
+	while kill -0 "$CAP_PID" 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$CAP_PID" 2>/dev/null; then
+		diag "zcap did not stop by itself; killing it"
+		kill -9 "$CAP_PID"
+		wait "$CAP_PID"
+		CAP_PID=
+		return 1
+	fi
 	wait "$CAP_PID"
 	rc=$?
 	CAP_PID=

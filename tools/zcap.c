@@ -47,7 +47,7 @@ static void usage(FILE *f)
 "  -D           list interfaces\n"
 "  --format F   pcap or pcapng, whatever the file name\n"
 "  --backend B  auto (default), pfzc (the pf_zerocopy module) or tpacket\n"
-"  --block-size BYTES   ring block size, power of two (default %u; k/m suffix)\n"
+"  --block-size BYTES   ring block size, power of two (default %u)\n"
 "  --time-stamp-precision P   pcap files: micro (default) or nano\n"
 "\n"
 "The filter uses tcpdump syntax and runs in the kernel.\n",
@@ -279,7 +279,7 @@ static int capture(struct run *r, const struct opts *o)
 	int n, rc = 0;
 
 	for (;;) {
-		n = zcap_recv(r->h, pkts, BATCH, drain_until ? 20 : 100);
+		n = zcap_recv(r->h, pkts, BATCH, drain_until ? 50 : 100);
 		if (n > 0) {
 			rc = consume(r, o, pkts, n);
 			zcap_release(r->h);
@@ -289,8 +289,10 @@ static int capture(struct run *r, const struct opts *o)
 			fprintf(stderr, "\nzcap: %s\n", zcap_geterr(r->h));
 			return -1;
 		} else if (n == ZCAP_BREAK || (g_stop && !drain_until)) {
-			/* What the kernel already accepted goes to the file
-			 * too, so a stop loses nothing that was counted. */
+			/* Stop new packets, then write what the kernel had
+			 * already accepted: a stop loses nothing counted. */
+			if (zcap_freeze(r->h))
+				fprintf(stderr, "\nzcap: %s\n", zcap_geterr(r->h));
 			drain_until = now_ns(CLOCK_MONOTONIC) + DRAIN_MS * 1000000ull;
 		} else if (drain_until) {
 			break;	/* the ring is empty */
@@ -299,7 +301,22 @@ static int capture(struct run *r, const struct opts *o)
 			break;
 		status(r, 0);
 	}
+	zcap_freeze(r->h);	/* after -c too: the counters settle */
 	return rc < 0 ? -1 : 0;
+}
+
+/* The counters as the file saw them: packets handed out by the library but
+ * not written (past -c) are still unread, not received. */
+static void final_stats(struct run *r, struct zcap_stats *st)
+{
+	if (zcap_stats(r->h, st)) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
+	if (st->received > r->captured) {
+		st->pending += st->received - r->captured;
+		st->received = r->captured;
+	}
 }
 
 static void summary(const struct run *r, const struct zcap_stats *st)
@@ -343,6 +360,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "zcap: %s\n", err);
 		return 1;
 	}
+	/* Before the file exists: a signal from now on ends in a valid file. */
+	g_handle = r.h;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: wake blocked calls */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	fmt = o.format >= 0 ? o.format : o.wfile ? (int)zcap_format_from_path(o.wfile)
 						 : ZCAP_FMT_PCAP;
 	if (o.wfile) {
@@ -361,13 +387,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	g_handle = r.h;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: wake blocked calls */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	fprintf(stderr, "zcap: listening on %s, link-type EN10MB (Ethernet), "
 		"snapshot length %u bytes, backend %s, ring %llu KiB\n",
@@ -379,8 +398,7 @@ int main(int argc, char **argv)
 
 	rc = capture(&r, &o);
 	status(&r, 1);
-	if (zcap_stats(r.h, &st))
-		memset(&st, 0, sizeof(st));
+	final_stats(&r, &st);
 	if (r.dump) {
 		/* flush first: close frees the dumper and its message */
 		if ((rc < 0 && zcap_dump_geterr(r.dump)[0]) ||

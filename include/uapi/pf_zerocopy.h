@@ -96,11 +96,12 @@
  *   getsockopt(SOL_PFZC, PFZC_MMAP_OFFSETS / PFZC_STATISTICS / PFZC_VERSION)
  *	optlen smaller than the struct [EINVAL].
  *   mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_*)
- *	no such ring, other offset, or len over the page-rounded
- *	pfzc_ring_map_size() [EINVAL].
+ *	no such ring, other offset, len over the page-rounded
+ *	pfzc_ring_map_size(), or not MAP_SHARED [EINVAL].
  *   bind(fd, struct sockaddr_pfzc { PF_ZEROCOPY, ifindex })
- *	bad length or family [EINVAL]; no umem or no ring [EINVAL]; no such
- *	ifindex in the socket's namespace [ENODEV]; bound already [EBUSY].
+ *	bad length or family [EINVAL]; a umem but no ring [EINVAL] (no umem
+ *	at all is packet mode, see below); no such ifindex in the socket's
+ *	namespace [ENODEV]; bound already, or the device went [EBUSY].
  *	Every option and every setsockopt of a ring is refused once bound
  *	[EBUSY]. The socket's filter (SO_ATTACH_FILTER) runs before a packet
  *	is copied; its return value caps the copied length.
@@ -111,11 +112,12 @@
  *	MSG_DONTWAIT, NULL, 0). Each descriptor is copied, validated with
  *	pfzc_validate_desc() against the tx frames, sent or counted as
  *	tx_invalid, and its slot handed back by moving consumer. Not bound
- *	[ENXIO]; device gone [ENETDOWN].
+ *	[ENXIO]; device gone [ENETDOWN]; no tx ring [EINVAL].
  *   Without rings: recvmsg() returns one packet per call (MSG_TRUNC
  *	semantics, blocking unless MSG_DONTWAIT) from a socket queue whose
  *	overflow counts as rx_dropped_queue_full; sendmsg() with data sends
- *	one frame. With an rx ring, recvmsg() fails [EBUSY].
+ *	one frame (over MTU + link header [EMSGSIZE]). With an rx ring,
+ *	recvmsg() fails [EBUSY].
  */
 
 /* setsockopt/getsockopt level and options */

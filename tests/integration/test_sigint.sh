@@ -26,8 +26,12 @@ for sig in INT TERM; do
 		check "$name: tshark reads the file without a warning" tshark_clean "$f"
 		check "$name: file holds every packet zcap reported" \
 			[ "$(tshark -r "$f" -T fields -e frame.number 2>/dev/null | wc -l)" -eq "$captured" ]
-		check "$name: the packets are a clean prefix of the stream" \
-			"$VERIFY" --allow-loss "$f"
+		"$VERIFY" --allow-loss "$f" >"$TMP/v.out" 2>&1
+		last=$(kv "$TMP/v.out" last_seq)
+		check "$name: the packets are the stream's first $((last + 1)), none missing" \
+			"$VERIFY" --expect $((last + 1)) "$f"
+		check "$name: the stop came mid-stream" \
+			[ "$(kv "$TMP/gen.log" sent)" -gt $((last + 1)) ]
 		rm -f "$f"
 	done
 done

@@ -16,6 +16,7 @@ MAC=$(mac zc1)
 start_cap() {
 	_log=$1
 	shift
+	rm -f "$_log"
 	taskset -c 1 "$ZCAP" -i zc1 "$@" 2>"$_log" &
 	CAP=$!
 	wait_for "$_log" "listening on" || { cat "$_log"; return 1; }

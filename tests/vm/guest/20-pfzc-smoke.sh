@@ -15,6 +15,8 @@ if ! module_loaded pf_zerocopy; then
 fi
 
 pins() {	# pages pinned and not yet unpinned, system-wide
+	# fold the per-cpu vmstat deltas first, or the count lags
+	echo 1 > /proc/sys/vm/stat_refresh 2>/dev/null
 	awk '/^nr_foll_pin_acquired/ {a = $2} /^nr_foll_pin_released/ {r = $2}
 	     END {print a - r}' /proc/vmstat
 }
