@@ -29,7 +29,7 @@ LIB_SONAME  := libzcap.so.$(SOVERSION)
 TOOLS       := $(B)/zcap $(B)/zcap-gen $(B)/zcap-verify
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
-HEADERS     := $(wildcard include/*.h include/uapi/*.h lib/*.h tools/*.h)
+HEADERS     := $(wildcard include/*.h include/uapi/*.h lib/*.h tools/*.h tests/vm/*.h)
 VM_SRCS     := $(wildcard tests/vm/*.c)
 VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 

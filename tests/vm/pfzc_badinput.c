@@ -45,6 +45,8 @@
 
 #include <uapi/pf_zerocopy.h>
 
+#include "pfzc_test.h"
+
 static int family = PF_ZEROCOPY_DEFAULT;
 static const uint32_t fs = PFZC_FRAME_SIZE;
 static long pg;
@@ -195,22 +197,6 @@ static int socket_try(int type, int proto)
 		return -1;
 	close(fd);
 	return 0;
-}
-
-static int umem_reg(int fd, const void *addr, uint64_t len, uint32_t frame_size,
-		    uint32_t flags)
-{
-	struct pfzc_umem_reg r = {
-		.addr = (uintptr_t)addr, .len = len,
-		.frame_size = frame_size, .flags = flags,
-	};
-
-	return setsockopt(fd, SOL_PFZC, PFZC_UMEM_REG, &r, sizeof(r));
-}
-
-static int ring_set(int fd, int opt, uint32_t n)
-{
-	return setsockopt(fd, SOL_PFZC, opt, &n, sizeof(n));
 }
 
 static int bind_to(int fd, unsigned int idx)

@@ -37,6 +37,8 @@
 #include <unistd.h>
 
 #include <uapi/pf_zerocopy.h>
+
+#include "pfzc_test.h"
 #include "frame.h"
 
 static int family = PF_ZEROCOPY_DEFAULT;
@@ -82,22 +84,6 @@ static int pfzc_socket(void)
 		exit(1);
 	}
 	return fd;
-}
-
-static int umem_reg(int fd, void *addr, uint64_t len, uint32_t frame_size,
-		    uint32_t flags)
-{
-	struct pfzc_umem_reg r = {
-		.addr = (uintptr_t)addr, .len = len,
-		.frame_size = frame_size, .flags = flags,
-	};
-
-	return setsockopt(fd, SOL_PFZC, PFZC_UMEM_REG, &r, sizeof(r));
-}
-
-static int ring_set(int fd, int opt, uint32_t n)
-{
-	return setsockopt(fd, SOL_PFZC, opt, &n, sizeof(n));
 }
 
 static int do_bind(int fd, unsigned int ifindex)
