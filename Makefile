@@ -39,7 +39,7 @@ all: $(LIB_A) $(LIB_SO) $(B)/libzcap.pc $(TOOLS)
 
 $(B)/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=default -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
 	$(AR) rcs $@ $^

@@ -20,6 +20,10 @@
 extern "C" {
 #endif
 
+/* libzcap is built with hidden visibility: only what is declared here is
+ * exported from the shared library. */
+#pragma GCC visibility push(default)
+
 #define ZCAP_VERSION "0.1.0"
 #define ZCAP_ERRBUF_SIZE 256
 
@@ -186,6 +190,8 @@ uint64_t zcap_dump_bytes(const zcap_dumper_t *d);	/* bytes written so far */
 
 /* ZCAP_FMT_PCAPNG for a path ending in ".pcapng", else ZCAP_FMT_PCAP. */
 enum zcap_format zcap_format_from_path(const char *path);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
