@@ -33,7 +33,7 @@ HEADERS     := $(wildcard include/*.h include/uapi/*.h lib/*.h tools/*.h tests/v
 VM_SRCS     := $(wildcard tests/vm/*.c)
 VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
-.PHONY: all check demo install clean deps vm-check vm-bins kmod
+.PHONY: all check demo install clean deps vm-check vm-bins kmod bench bench-ring
 
 all: $(LIB_A) $(LIB_SO) $(B)/libzcap.pc $(TOOLS)
 
@@ -90,6 +90,17 @@ vm-check: all vm-bins
 kmod:
 	@sh scripts/vm-deps.sh >/dev/null
 	@. .cache/kernel/env.sh && $(MAKE) -C kmod KDIR="$$KDIR"
+
+# Benchmarks (never part of check; check runs their smoke modes):
+# capturers side by side, then the ring accessors. Results in bench/results/
+# and bench/ring/results.md.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh
+	@sh bench/ring/run.sh
+
+bench-ring:
+	@sh bench/ring/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
