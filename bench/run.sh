@@ -23,9 +23,9 @@ TESTBED="$ROOT/scripts/testbed.sh"
 DST_MAC=02:00:00:00:00:01	# owned by no host, as on a mirror port
 
 SMOKE=0
-# netsniff-ng is left out by default: started from a script it neither
-# counts packets nor stops on a signal here (it works by hand); --only
-# netsniff still runs it.
+# netsniff-ng is not in the default run: in the main cells (1M frames) it
+# reports 0 packets although the short loss-free runs count correctly; the
+# cause is not found. --only netsniff still runs it.
 CAPS="zcap tcpdump pcap xdp none"
 SIZES="64 512 1518 rand"
 RUNS=3
@@ -184,8 +184,9 @@ start_cap() {
 		# writes to a pcap file on tmpfs, removed after each run
 		$pin netsniff-ng --in "$CAP_IF" --out "$SHM/ns.pcap" --silent -A -b "$CAP_CPU" \
 			2>"$TMPD/cap.err" >"$TMPD/cap.out" &
-		# it counts nothing for about a second after "Running!" (0.6.8)
-		CAP_PID=$!; wait_for "$TMPD/cap.out" "Running" && sleep 1.2 ;;
+		# Its stdout is a file, so "Running!" only shows at exit; and it
+		# counts nothing for about a second after starting (0.6.8).
+		CAP_PID=$!; sleep 2.5; kill -0 "$CAP_PID" 2>/dev/null ;;
 	xdp)
 		ip -n "$CAP_NS" link set dev "$CAP_IF" xdp obj "$XDP_OBJ" sec xdp ;;
 	none) ;;
@@ -206,8 +207,11 @@ stop_cap() {
 	else
 		kill -INT "$CAP_PID" 2>/dev/null
 	fi
+	# netsniff-ng finishes writing its file before it prints its counts
+	limit=200
+	[ "$cap" = netsniff ] && limit=1200
 	i=0
-	while kill -0 "$CAP_PID" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	while kill -0 "$CAP_PID" 2>/dev/null && [ $i -lt $limit ]; do sleep 0.05; i=$((i + 1)); done
 	if kill -0 "$CAP_PID" 2>/dev/null; then
 		log "$cap did not stop; killed"
 		kill -9 "$CAP_PID"
@@ -217,7 +221,9 @@ stop_cap() {
 	case "$cap" in
 	zcap|tcpdump) sed -n 's/^\([0-9][0-9]*\) packets captured.*/\1/p' "$TMPD/cap.err" | tail -1 ;;
 	pcap) kv "$TMPD/cap.err" captured ;;
-	netsniff) awk '/packets passed filter/ { n = $1 } END { print n }' "$TMPD/cap.out"
+	netsniff) # its summary lines start with a carriage return
+		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
+			"$TMPD/cap.out"
 		rm -f "$SHM/ns.pcap" ;;
 	esac
 }
