@@ -79,5 +79,6 @@ void zcap_filter_free(struct sock_fprog *prog);
 /* netdev.c */
 int zcap_netdev_counters(const char *ifname, struct zcap_netdev_counters *c);
 int zcap_netdev_linktype(const char *ifname, int *dlt, char *err, size_t errlen);
+int zcap_netdev_mtu(const char *ifname);	/* -1 when unknown */
 
 #endif

@@ -56,6 +56,21 @@ int zcap_netdev_counters(const char *ifname, struct zcap_netdev_counters *c)
 	return found;
 }
 
+int zcap_netdev_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd, rc;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return rc < 0 ? -1 : ifr.ifr_mtu;
+}
+
 int zcap_netdev_linktype(const char *ifname, int *dlt, char *err, size_t errlen)
 {
 	struct ifreq ifr;

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -71,17 +70,10 @@ static int pfzc_opt(struct zcap *h, int name, const void *v, socklen_t len,
 /* The frame must hold a whole packet of this MTU, or packets get cut. */
 static uint32_t pick_frame_size(struct zcap *h)
 {
-	struct ifreq ifr;
-	int fd, mtu = 1500;
+	int mtu = zcap_netdev_mtu(h->ifname);
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		memset(&ifr, 0, sizeof(ifr));
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", h->ifname);
-		if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
-			mtu = ifr.ifr_mtu;
-		close(fd);
-	}
+	if (mtu <= 0)
+		mtu = 1500;
 	return mtu + ETH_HLEN + 4 <= PFZC_FRAME_SIZE ? PFZC_FRAME_SIZE :
 						       PFZC_FRAME_SIZE_MAX;
 }

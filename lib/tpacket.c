@@ -145,6 +145,8 @@ static int tp_open(struct zcap *h)
 	if (sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
 		    sizeof(h->filter), "cannot attach filter"))
 		goto fail;
+	/* The filter's "inbound" term already decides; this only spares the
+	 * kernel cloning outgoing packets for a socket that rejects them. */
 	if (h->cfg.direction == ZCAP_DIR_IN &&
 	    sockopt(h, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one),
 		    "PACKET_IGNORE_OUTGOING"))

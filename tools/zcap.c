@@ -232,14 +232,12 @@ static void status(struct run *r, int final)
 
 	if (!r->status_line)
 		return;
-	if (!final && now - r->last_ns < 1000000000ull)
-		return;
-	if (zcap_stats(r->h, &st))
-		return;
 	if (final) {
 		fputs("\r\033[K", stderr);
 		return;
 	}
+	if (now - r->last_ns < 1000000000ull || zcap_stats(r->h, &st))
+		return;
 	dt = (double)(now - r->last_ns) / 1e9;
 	fprintf(stderr, "\r\033[K%.0f pkt/s  %.1f Mb/s  captured %llu  "
 		"dropped %llu",

@@ -50,7 +50,6 @@
 static int family = PF_ZEROCOPY_DEFAULT;
 static const uint32_t fs = PFZC_FRAME_SIZE;
 static long pg;
-static int failures;
 static const char *ifname, *peername;
 static unsigned int ifindex, peerindex;
 
@@ -58,21 +57,6 @@ static unsigned int ifindex, peerindex;
 
 static int kmsg_fd = -1;
 static int stray_kmsg;		/* messages that appeared between cases */
-
-static void __attribute__((format(printf, 2, 3)))
-tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
 
 static void kmsg_open(void)
 {

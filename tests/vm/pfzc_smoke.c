@@ -42,22 +42,7 @@
 #include "frame.h"
 
 static int family = PF_ZEROCOPY_DEFAULT;
-static int failures;
 static const int fs = PFZC_FRAME_SIZE;
-
-static void tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
 
 /* expect(rc, err, name): rc must be -1 with errno err, or >= 0 if err is 0 */
 static void expect(long rc, int err, const char *name)
