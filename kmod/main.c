@@ -53,6 +53,8 @@ static void pfzc_unhook(struct pfzc_sock *po)
 {
 	if (po->state != PFZC_BOUND)
 		return;
+	/* one grace period, in dev_remove_pack(), covers both */
+	pfzc_dev_detach(po);
 	dev_remove_pack(&po->pt);
 	netdev_put(po->dev, &po->dev_tracker);
 	po->dev = NULL;
@@ -124,6 +126,11 @@ static int pfzc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	dev = dev_get_by_index(sock_net(sk), (int)sa->spz_ifindex);
 	if (!dev)
 		goto out;
+	err = pfzc_dev_attach(po, dev);
+	if (err) {
+		dev_put(dev);
+		goto out;
+	}
 	netdev_tracker_alloc(dev, &po->dev_tracker, GFP_KERNEL);
 
 	po->dev = dev;
@@ -419,11 +426,11 @@ static int pfzc_proc_show(struct seq_file *seq, void *v)
 	struct pfzc_net *pn = pfzc_pernet(seq_file_single_net(seq));
 	struct pfzc_sock *po;
 
-	seq_puts(seq, "inode ifindex ifname rx_entries tx_entries rx rx_drop_full tx tx_invalid\n");
+	seq_puts(seq, "inode ifindex ifname rx_entries tx_entries rx rx_drop_full tx tx_invalid direct\n");
 	mutex_lock(&pn->lock);
 	list_for_each_entry(po, &pn->socks, node) {
 		char name[IFNAMSIZ] = "-";
-		int ifindex = 0;
+		int ifindex = 0, direct;
 
 		mutex_lock(&po->lock);
 		if (po->dev) {
@@ -432,15 +439,16 @@ static int pfzc_proc_show(struct seq_file *seq, void *v)
 			memcpy(name, po->dev->name, IFNAMSIZ);
 			name[IFNAMSIZ - 1] = '\0';
 		}
+		direct = po->direct;
 		mutex_unlock(&po->lock);
 
-		seq_printf(seq, "%lu %d %s %u %u %llu %llu %llu %llu\n",
+		seq_printf(seq, "%lu %d %s %u %u %llu %llu %llu %llu %d\n",
 			   sock_i_ino(&po->sk), ifindex, name,
 			   po->rx.entries, po->tx.entries,
 			   (u64)atomic64_read(&po->rx_packets),
 			   (u64)atomic64_read(&po->rx_dropped_ring_full),
 			   (u64)atomic64_read(&po->tx_packets),
-			   (u64)atomic64_read(&po->tx_invalid));
+			   (u64)atomic64_read(&po->tx_invalid), direct);
 	}
 	mutex_unlock(&pn->lock);
 	return 0;
@@ -498,8 +506,13 @@ static int __init pfzc_init(void)
 		       pfzc_family, err);
 		goto err_notifier;
 	}
+	err = pfzc_vnet_init();
+	if (err)
+		goto err_sock;
 	return 0;
 
+err_sock:
+	sock_unregister(pfzc_family);
 err_notifier:
 	unregister_netdevice_notifier(&pfzc_notifier_block);
 err_pernet:
@@ -511,6 +524,7 @@ err_proto:
 
 static void __exit pfzc_exit(void)
 {
+	pfzc_vnet_exit();
 	sock_unregister(pfzc_family);
 	unregister_netdevice_notifier(&pfzc_notifier_block);
 	unregister_pernet_subsys(&pfzc_net_ops);

@@ -23,6 +23,7 @@
 #define _PFZC_H
 
 #include <linux/atomic.h>
+#include <linux/filter.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
@@ -30,6 +31,8 @@
 #include <net/sock.h>
 
 #include <uapi/pf_zerocopy.h>
+
+#include "pfzc_driver.h"
 
 struct pfzc_umem {
 	struct page **pages;
@@ -64,6 +67,8 @@ struct pfzc_sock {
 	struct net_device *dev;
 	netdevice_tracker dev_tracker;
 	struct packet_type pt;
+	struct pfzc_dev *pdev;	/* dev is registered by its driver (driver.c) */
+	bool direct;		/* ... and this socket is its direct receiver */
 	struct pfzc_umem *umem;
 	struct pfzc_kring rx;
 	struct pfzc_kring tx;
@@ -98,6 +103,20 @@ int pfzc_mmap(struct file *file, struct socket *sock,
 	      struct vm_area_struct *vma);
 __poll_t pfzc_poll(struct file *file, struct socket *sock,
 		   struct poll_table_struct *wait);
+
+/* driver.c */
+int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev);
+void pfzc_dev_detach(struct pfzc_sock *po);
+void __pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f,
+		      const struct pfzc_desc *meta, u64 ts_ns);
+
+/* cbpf.c */
+unsigned int pfzc_cbpf_run(const struct sock_fprog_kern *prog, const void *data,
+			   u32 len, const struct net_device *dev);
+
+/* vnet.c */
+int pfzc_vnet_init(void);
+void pfzc_vnet_exit(void);
 
 /* rx.c */
 int pfzc_rcv(struct sk_buff *skb, struct net_device *dev,

@@ -5,7 +5,6 @@
  * programs that read with recvmsg().
  */
 #include <linux/filter.h>
-#include <linux/highmem.h>
 #include <linux/if_vlan.h>
 #include <linux/skbuff.h>
 
@@ -33,61 +32,32 @@ static u64 pfzc_tstamp(const struct sk_buff *skb)
 	return ktime_get_real_ns();
 }
 
-/* Copies the packet into the next writable frame. Returns false when full. */
-static bool pfzc_rcv_ring(struct pfzc_sock *po, const struct sk_buff *skb,
+/* Copies the packet into the next writable frame, or counts it dropped. */
+static void pfzc_rcv_ring(struct pfzc_sock *po, const struct sk_buff *skb,
 			  unsigned int snaplen)
 {
-	struct pfzc_umem *umem = po->umem;
-	struct pfzc_ring *r = &po->rx.r;
-	struct pfzc_desc desc = {
+	struct pfzc_desc meta = {
 		.len = snaplen,
 		.orig_len = skb->len,
-		.ts_ns = pfzc_tstamp(skb),
 	};
-	struct page *page;
-	u64 off;
-	u32 idx;
-	u8 *va;
-	int err;
+	struct pfzc_rx_frame f;
 
 	if (skb_vlan_tag_present(skb)) {
-		desc.flags |= PFZC_DESC_VLAN;
-		desc.vlan_tci = skb_vlan_tag_get(skb);
+		meta.flags |= PFZC_DESC_VLAN;
+		meta.vlan_tci = skb_vlan_tag_get(skb);
 	}
 	if (skb->pkt_type == PACKET_OUTGOING)
-		desc.flags |= PFZC_DESC_OUTGOING;
+		meta.flags |= PFZC_DESC_OUTGOING;
 	if (snaplen < skb->len)
-		desc.flags |= PFZC_DESC_TRUNCATED;
+		meta.flags |= PFZC_DESC_TRUNCATED;
 
-	/* softirqs on several CPUs may deliver to this socket at once */
-	spin_lock(&po->rx_lock);
-	if (!pfzc_prod_reserve(r, 1, &idx)) {
-		spin_unlock(&po->rx_lock);
-		return false;
+	if (pfzc_rx_reserve(po, &f))
+		return;
+	if (unlikely(skb_copy_bits(skb, 0, f.data, snaplen))) {
+		pfzc_rx_abort(po, &f);
+		return;
 	}
-	/* rx slot i always owns frame i, which never crosses a page */
-	off = (u64)(idx & r->mask) * umem->frame_size;
-	page = umem->pages[off >> PAGE_SHIFT];
-	va = kmap_local_page(page);
-	err = skb_copy_bits(skb, 0, va + offset_in_page(off), snaplen);
-	kunmap_local(va);
-	if (unlikely(err)) {
-		/* not published yet: giving the slot back is private */
-		r->cached_prod--;
-		spin_unlock(&po->rx_lock);
-		return true;
-	}
-	flush_dcache_page(page);
-	desc.addr = off;
-	*pfzc_prod_desc(r, idx) = desc;
-	pfzc_prod_submit(r);
-	spin_unlock(&po->rx_lock);
-
-	atomic64_inc(&po->rx_packets);
-	if (snaplen < skb->len)
-		atomic64_inc(&po->rx_truncated);
-	po->sk.sk_data_ready(&po->sk);
-	return true;
+	__pfzc_rx_commit(po, &f, &meta, pfzc_tstamp(skb));
 }
 
 int pfzc_rcv(struct sk_buff *skb, struct net_device *dev,
@@ -124,9 +94,7 @@ int pfzc_rcv(struct sk_buff *skb, struct net_device *dev,
 	snaplen = min(snaplen, orig_len);
 
 	if (READ_ONCE(po->rx.map)) {
-		snaplen = min(snaplen, po->umem->frame_size);
-		if (!pfzc_rcv_ring(po, skb, snaplen))
-			atomic64_inc(&po->rx_dropped_ring_full);
+		pfzc_rcv_ring(po, skb, min(snaplen, po->umem->frame_size));
 		goto drop_restore;
 	}
 

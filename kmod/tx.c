@@ -86,6 +86,25 @@ static void pfzc_tx_frame(struct pfzc_sock *po, struct net_device *dev,
 }
 
 /*
+ * A registered driver takes the frame straight from the umem: no skb. The
+ * frame stays kmapped only for the call, which copies it once.
+ */
+static void pfzc_tx_direct(struct pfzc_sock *po, const struct pfzc_desc *d)
+{
+	struct pfzc_dev *pd = po->pdev;
+	u8 *va;
+	int err;
+
+	va = kmap_local_page(po->umem->pages[d->addr >> PAGE_SHIFT]);
+	err = pd->ops->xmit_frame(pd, va + offset_in_page(d->addr), d->len);
+	kunmap_local(va);
+	if (err)
+		atomic64_inc(&po->tx_errors);
+	else
+		atomic64_inc(&po->tx_packets);
+}
+
+/*
  * Consumes the tx ring: at most one lap, so a producer that keeps filling
  * cannot hold the kernel here. Called with po->lock held.
  */
@@ -95,6 +114,7 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 	struct pfzc_umem *umem = po->umem;
 	u64 tx_first = (u64)po->rx.entries * umem->frame_size;
 	u32 budget = kr->entries;
+	bool direct = po->pdev && po->pdev->ops->xmit_frame;
 	struct pfzc_desc d;
 	u32 idx, n, i;
 
@@ -107,6 +127,11 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 		if (!n)
 			break;
 		budget -= n;
+		/* the driver API runs with BH off, like ndo_start_xmit() */
+		if (direct) {
+			local_bh_disable();
+			rcu_read_lock();
+		}
 		for (i = 0; i < n; i++) {
 			pfzc_desc_read_once(&d, pfzc_cons_desc(&kr->r, idx + i));
 			if (!pfzc_validate_tx_desc(&d, tx_first, umem->len,
@@ -115,7 +140,14 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 				atomic64_inc(&po->tx_invalid);
 				continue;
 			}
-			pfzc_tx_frame(po, dev, &d);
+			if (direct)
+				pfzc_tx_direct(po, &d);
+			else
+				pfzc_tx_frame(po, dev, &d);
+		}
+		if (direct) {
+			rcu_read_unlock();
+			local_bh_enable();
 		}
 		/* the frames were copied into skbs: user space may reuse them */
 		pfzc_cons_release(&kr->r);

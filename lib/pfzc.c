@@ -165,7 +165,11 @@ static int setup(struct zcap *h, struct pfzc *z)
 	sa.spz_family = (uint16_t)h->family;
 	sa.spz_ifindex = (uint32_t)h->ifindex;
 	if (bind(h->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		zcap_seterr(h, "%s: bind: %s", h->ifname, strerror(errno));
+		if (errno == EBUSY)	/* a driver's direct receiver: one per device */
+			zcap_seterr(h, "%s: another PF_ZEROCOPY socket already receives directly from this device",
+				    h->ifname);
+		else
+			zcap_seterr(h, "%s: bind: %s", h->ifname, strerror(errno));
 		return -1;
 	}
 	return 0;

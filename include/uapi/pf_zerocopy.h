@@ -105,6 +105,12 @@
  *	Every option and every setsockopt of a ring is refused once bound
  *	[EBUSY]. The socket's filter (SO_ATTACH_FILTER) runs before a packet
  *	is copied; its return value caps the copied length.
+ *	On a device whose driver receives directly (the module's zcN pairs,
+ *	kmod/pfzc_driver.h), a socket with an rx ring becomes its direct
+ *	receiver: frames go from the driver into the ring, without an skb,
+ *	and no longer reach the stack. One per device: another socket with
+ *	an rx ring [EBUSY]. A classic filter runs on the frame bytes; with an
+ *	eBPF one (SO_ATTACH_BPF) frames take the stack and the packet hook.
  *   rx: the kernel copies each packet once into the next WRITABLE frame,
  *	or counts rx_dropped_ring_full. poll() gives POLLIN while the rx
  *	ring has packets; POLLERR with sk_err ENETDOWN when the device goes.

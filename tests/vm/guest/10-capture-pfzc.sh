@@ -9,15 +9,15 @@ if ! module_loaded pf_zerocopy; then
 	exit 0
 fi
 N=${PFZC_FRAMES:-100000}
-veth_pair zc0 zc1 || { not_ok "veth pair zc0/zc1"; exit 1; }
-MAC=$(mac zc1)
+veth_pair vz0 vz1 || { not_ok "veth pair vz0/vz1"; exit 1; }
+MAC=$(mac vz1)
 
-# start_cap LOG ARGS...: zcap on zc1 (CPU 1) until it listens
+# start_cap LOG ARGS...: zcap on vz1 (CPU 1) until it listens
 start_cap() {
 	_log=$1
 	shift
 	rm -f "$_log"
-	taskset -c 1 "$ZCAP" -i zc1 "$@" 2>"$_log" &
+	taskset -c 1 "$ZCAP" -i vz1 "$@" 2>"$_log" &
 	CAP=$!
 	wait_for "$_log" "listening on" || { cat "$_log"; return 1; }
 }
@@ -25,10 +25,10 @@ stop_cap() { kill -INT $CAP; wait $CAP; }
 sent() { kv "$TMP/gen.log" sent; }
 captured() { sed -n 's/^\([0-9]*\) packets captured/\1/p' "$1"; }
 ring_drops() { sed -n 's/^\([0-9]*\) packets dropped by ring.*/\1/p' "$1"; }
-gen() { taskset -c 0 "$GEN" -q -i zc0 --dst-mac "$MAC" "$@" 2>"$TMP/gen.log"; }
+gen() { taskset -c 0 "$GEN" -q -i vz0 --dst-mac "$MAC" "$@" 2>"$TMP/gen.log"; }
 
 # auto picks the module when it is loaded, and says so
-"$ZCAP" -v -i zc1 -c 1 -w /dev/null 2>"$TMP/auto.log" &
+"$ZCAP" -v -i vz1 -c 1 -w /dev/null 2>"$TMP/auto.log" &
 a=$!
 wait_for "$TMP/auto.log" "listening on"
 gen -c 5 -s 64
@@ -82,4 +82,4 @@ check "pfzc stall: the ring dropped packets" [ "$d" -gt 0 ]
 check "pfzc stall: captured + dropped = sent" [ $((c + d)) -eq "$(sent)" ]
 check "pfzc stall: what was captured is in order and intact" \
 	"$VERIFY" --allow-loss --expect 3000 "$TMP/d.pcapng"
-ip link del zc0
+ip link del vz0

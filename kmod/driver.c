@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PF_ZEROCOPY: the rx ring's producer side, and the driver-facing API over
+ * it (pfzc_driver.h). The packet hook (rx.c) and drivers with a direct
+ * receiver both fill the ring through pfzc_rx_reserve()/__pfzc_rx_commit().
+ */
+#include <linux/highmem.h>
+#include <linux/mutex.h>
+
+#include "pfzc.h"
+
+/* Registered devices. Innermost lock: taken under po->lock and RTNL. */
+static DEFINE_MUTEX(pfzc_devs_lock);
+static LIST_HEAD(pfzc_devs);
+
+void pfzc_dev_register(struct pfzc_dev *pd, struct net_device *dev,
+		       const struct pfzc_dev_ops *ops)
+{
+	pd->dev = dev;
+	pd->ops = ops;
+	RCU_INIT_POINTER(pd->sock, NULL);
+	mutex_lock(&pfzc_devs_lock);
+	list_add_tail(&pd->node, &pfzc_devs);
+	mutex_unlock(&pfzc_devs_lock);
+}
+EXPORT_SYMBOL_GPL(pfzc_dev_register);
+
+/*
+ * The device is unregistered by now, so the notifier has detached its
+ * receiver (pfzc_unhook()) and waited for the readers of pd->sock. A
+ * second call is a no-op, which keeps drivers' error paths simple.
+ */
+void pfzc_dev_unregister(struct pfzc_dev *pd)
+{
+	mutex_lock(&pfzc_devs_lock);
+	if (!list_empty(&pd->node)) {
+		WARN_ON(rcu_access_pointer(pd->sock));
+		list_del_init(&pd->node);
+	}
+	mutex_unlock(&pfzc_devs_lock);
+}
+EXPORT_SYMBOL_GPL(pfzc_dev_unregister);
+
+/*
+ * At bind: po->pdev is set when dev is registered here (its tx ring then
+ * goes through ops->xmit_frame), and po becomes dev's direct receiver if
+ * it has an rx ring. -EBUSY if another socket already is: while it is,
+ * frames do not reach the stack, so a second socket would silently see
+ * nothing. Called with po->lock held.
+ */
+int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
+{
+	struct pfzc_dev *pd;
+	int err = 0;
+
+	mutex_lock(&pfzc_devs_lock);
+	list_for_each_entry(pd, &pfzc_devs, node) {
+		if (pd->dev != dev)
+			continue;
+		if (po->rx.map && rcu_access_pointer(pd->sock)) {
+			err = -EBUSY;
+			break;
+		}
+		po->pdev = pd;
+		if (po->rx.map) {
+			po->direct = true;
+			rcu_assign_pointer(pd->sock, po);
+		}
+		break;
+	}
+	mutex_unlock(&pfzc_devs_lock);
+	return err;
+}
+
+/* The caller waits for a grace period before the rings go. */
+void pfzc_dev_detach(struct pfzc_sock *po)
+{
+	if (po->direct) {
+		mutex_lock(&pfzc_devs_lock);
+		RCU_INIT_POINTER(po->pdev->sock, NULL);
+		mutex_unlock(&pfzc_devs_lock);
+		po->direct = false;
+	}
+	po->pdev = NULL;
+}
+
+struct pfzc_sock *pfzc_rx_get(struct pfzc_dev *pd)
+{
+	struct pfzc_sock *po = rcu_dereference(pd->sock);
+	struct sk_filter *filter;
+
+	if (!po)
+		return NULL;
+	/* an eBPF filter needs an skb: those frames take the stack */
+	filter = rcu_dereference(po->sk.sk_filter);
+	if (filter && !filter->prog->orig_prog)
+		return NULL;
+	return po;
+}
+EXPORT_SYMBOL_GPL(pfzc_rx_get);
+
+unsigned int pfzc_rx_filter(struct pfzc_sock *po, const void *data, u32 len,
+			    const struct net_device *dev)
+{
+	struct sk_filter *filter = rcu_dereference(po->sk.sk_filter);
+	unsigned int snap = len;
+
+	if (filter && filter->prog->orig_prog)
+		snap = min_t(unsigned int,
+			     pfzc_cbpf_run(filter->prog->orig_prog, data, len, dev),
+			     len);
+	if (!snap)
+		atomic64_inc(&po->rx_filtered);
+	return snap;
+}
+EXPORT_SYMBOL_GPL(pfzc_rx_filter);
+
+int pfzc_rx_reserve(struct pfzc_sock *po, struct pfzc_rx_frame *f)
+	__acquires(&po->rx_lock)
+{
+	struct pfzc_umem *umem = po->umem;
+	struct pfzc_ring *r = &po->rx.r;
+	u64 off;
+	u32 idx;
+
+	/* several CPUs may deliver to this socket at once */
+	spin_lock(&po->rx_lock);
+	if (!pfzc_prod_reserve(r, 1, &idx)) {
+		spin_unlock(&po->rx_lock);
+		atomic64_inc(&po->rx_dropped_ring_full);
+		return -ENOBUFS;
+	}
+	/* rx slot i always owns frame i, which never crosses a page */
+	off = (u64)(idx & r->mask) * umem->frame_size;
+	f->data = kmap_local_page(umem->pages[off >> PAGE_SHIFT]) +
+		  offset_in_page(off);
+	f->size = umem->frame_size;
+	f->idx = idx;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pfzc_rx_reserve);
+
+void pfzc_rx_abort(struct pfzc_sock *po, struct pfzc_rx_frame *f)
+	__releases(&po->rx_lock)
+{
+	kunmap_local(f->data);
+	/* not published yet: giving the slot back is private */
+	po->rx.r.cached_prod--;
+	spin_unlock(&po->rx_lock);
+}
+EXPORT_SYMBOL_GPL(pfzc_rx_abort);
+
+/* meta carries len, orig_len, flags and vlan_tci; addr and ts are set here */
+void __pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f,
+		      const struct pfzc_desc *meta, u64 ts_ns)
+	__releases(&po->rx_lock)
+{
+	struct pfzc_ring *r = &po->rx.r;
+	struct pfzc_desc *d = pfzc_prod_desc(r, f->idx);
+	u32 frame = f->idx & r->mask;
+
+	flush_dcache_page(po->umem->pages[((u64)frame * po->umem->frame_size) >>
+					  PAGE_SHIFT]);
+	kunmap_local(f->data);
+	*d = *meta;
+	d->addr = (u64)frame * po->umem->frame_size;
+	d->ts_ns = ts_ns;
+	pfzc_prod_submit(r);
+	spin_unlock(&po->rx_lock);
+
+	atomic64_inc(&po->rx_packets);
+	if (meta->len < meta->orig_len)
+		atomic64_inc(&po->rx_truncated);
+	po->sk.sk_data_ready(&po->sk);
+}
+
+void pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f, u32 len,
+		    u32 orig_len)
+	__releases(&po->rx_lock)
+{
+	struct pfzc_desc meta = { .len = len, .orig_len = orig_len };
+
+	if (len < orig_len)
+		meta.flags |= PFZC_DESC_TRUNCATED;
+	__pfzc_rx_commit(po, f, &meta, ktime_get_real_ns());
+}
+EXPORT_SYMBOL_GPL(pfzc_rx_commit);

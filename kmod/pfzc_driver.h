@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * PF_ZEROCOPY: the driver-facing API. A network driver that registers its
+ * device here can write received frames straight into the buffer of the
+ * PF_ZEROCOPY socket bound to it: no sk_buff is built and the protocol
+ * stack is not entered, which is the paper's DMA-into-user-memory path.
+ * The module's own virtual pair (vnet.c) is the first user; a NIC driver
+ * would post the same frames to its DMA engine instead of copying.
+ *
+ * Setup, process context:
+ *
+ *   pfzc_dev_register(&priv->pd, dev, &ops)     before register_netdev()
+ *   pfzc_dev_unregister(&priv->pd)              after unregister_netdev()
+ *
+ * A socket with an rx ring that binds to a registered device becomes its
+ * direct receiver (one per device; a second gets EBUSY). Without one, or
+ * when the socket's filter cannot run without an skb (an eBPF filter),
+ * the driver gets NULL below and hands its frames to the stack as usual,
+ * where the socket's ordinary packet hook still sees them.
+ *
+ * Receive, with BH disabled (softirq, ndo_start_xmit, or a local_bh_disable()
+ * section) and inside rcu_read_lock():
+ *
+ *   struct pfzc_sock *po = pfzc_rx_get(&priv->pd);
+ *   if (!po)
+ *           -> the stack
+ *   snap = pfzc_rx_filter(po, data, len, dev);    classic BPF, before any copy
+ *   if (!snap)
+ *           -> done: counted in the socket's rx_filtered
+ *   if (pfzc_rx_reserve(po, &f))
+ *           -> done: ring full, counted in rx_dropped_ring_full
+ *   copy (or DMA) min(snap, f.size) bytes to f.data
+ *   pfzc_rx_commit(po, &f, copied, len);          publishes it, wakes the reader
+ *
+ * Between reserve and commit the socket's producer lock is held and the
+ * frame is kmapped: no sleeping, nothing else reserved on that socket, and
+ * exactly one of pfzc_rx_commit() or pfzc_rx_abort() follows.
+ *
+ * Transmit: a socket's tx ring kick hands each validated frame to
+ * ops->xmit_frame() instead of building an skb, with BH disabled and
+ * inside rcu_read_lock(). The frame lives in user memory that its owner
+ * may rewrite at any time: its address and length were validated once and
+ * do not change, but its bytes may, so the driver treats them as data
+ * only (the filter bounds checks every load; a sender rewriting a frame it
+ * submitted can only make the filter's verdict on that frame stale). It
+ * returns 0 when the frame is gone (delivered, or dropped and counted by
+ * the driver), or a negative errno (counted in tx_errors).
+ */
+#ifndef _PFZC_DRIVER_H
+#define _PFZC_DRIVER_H
+
+#include <linux/list.h>
+#include <linux/netdevice.h>
+#include <linux/types.h>
+
+struct pfzc_sock;
+struct pfzc_dev;
+
+struct pfzc_dev_ops {
+	int (*xmit_frame)(struct pfzc_dev *pd, const void *data, u32 len);
+};
+
+struct pfzc_dev {
+	struct net_device *dev;
+	const struct pfzc_dev_ops *ops;
+	struct pfzc_sock __rcu *sock;	/* the direct receiver, or NULL */
+	struct list_head node;		/* the module's list of devices */
+};
+
+/* A reserved rx frame: the kernel address and size of its buffer. */
+struct pfzc_rx_frame {
+	void *data;
+	u32 size;
+	u32 idx;	/* ring slot, private to the API */
+};
+
+void pfzc_dev_register(struct pfzc_dev *pd, struct net_device *dev,
+		       const struct pfzc_dev_ops *ops);
+void pfzc_dev_unregister(struct pfzc_dev *pd);
+
+struct pfzc_sock *pfzc_rx_get(struct pfzc_dev *pd);
+unsigned int pfzc_rx_filter(struct pfzc_sock *po, const void *data, u32 len,
+			    const struct net_device *dev);
+int pfzc_rx_reserve(struct pfzc_sock *po, struct pfzc_rx_frame *f);
+void pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f, u32 len,
+		    u32 orig_len);
+void pfzc_rx_abort(struct pfzc_sock *po, struct pfzc_rx_frame *f);
+
+#endif /* _PFZC_DRIVER_H */
