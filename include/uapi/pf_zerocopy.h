@@ -95,7 +95,7 @@
  *	descriptor pointing into the rx frames is invalid.
  *   getsockopt(SOL_PFZC, PFZC_MMAP_OFFSETS / PFZC_STATISTICS / PFZC_VERSION)
  *	optlen smaller than the struct [EINVAL].
- *   mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_*)
+ *   mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_* * page size)
  *	no such ring, other offset, len over the page-rounded
  *	pfzc_ring_map_size(), or not MAP_SHARED [EINVAL].
  *   bind(fd, struct sockaddr_pfzc { PF_ZEROCOPY, ifindex })

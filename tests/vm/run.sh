@@ -24,6 +24,8 @@
 #   VM_APPEND=             more kernel command line
 #   VM_MEM=1G VM_SMP=2     the VM's size
 #   VM_VERBOSE=1           show the console while the VM runs
+#   VM_BINS_EXTRA=         more executables (paths) for /zcap/build/vm/,
+#                          with their shared libraries
 #
 # Files, in build/vm/: console.log (ttyS0: kernel messages, init, the
 # scripts, dmesg), guest.log (ttyS1: the scripts' output only), kmod.log
@@ -202,6 +204,9 @@ for t in zcap zcap-gen zcap-verify; do
 done
 for t in build/vm/* kmod/test/*; do
 	is_elf_exe "$t" && copy_elf "$t" "/zcap/$t"
+done
+for t in ${VM_BINS_EXTRA:-}; do
+	copy_elf "$t" "/zcap/build/vm/${t##*/}"
 done
 [ -z "$libs_missing" ] || not_ok "vm: shared libraries found for$libs_missing"
 
