@@ -2,7 +2,7 @@
 # Everything the VM tests (tests/vm/run.sh) need, installed or unpacked once:
 #
 #   - Debian packages: qemu-system-x86, busybox-static, cpio, xz-utils,
-#     binutils, gcc-12 and make (apt-get, noninteractive; needs root)
+#     binutils, gcc-12, make, dkms and kmod (apt-get, noninteractive; needs root)
 #   - Debian bookworm's 6.1 kernel: the linux-image package that
 #     linux-image-amd64 depends on, its headers (amd64 + common) and
 #     linux-kbuild-6.1, downloaded with 'apt-get download' and unpacked with
@@ -22,7 +22,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE="$ROOT/.cache/kernel"
 ENV="$CACHE/env.sh"
-PKGS="qemu-system-x86 busybox-static cpio xz-utils binutils gcc-12 make"
+PKGS="qemu-system-x86 busybox-static cpio xz-utils binutils gcc-12 make dkms kmod"
 
 say() { echo "vm-deps: $*" >&2; }
 die() { say "$*"; exit 1; }

@@ -33,9 +33,11 @@ for t in tests/integration/*.sh; do
 done
 # The pf_zerocopy module, in a VM (Debian's 6.1 kernel under qemu).
 run tests/vm/run.sh sh tests/vm/run.sh
+run tests/vm/dkms.sh sh tests/vm/dkms.sh
 # The benchmarks' quick modes, so their scripts cannot rot.
 run "bench/run.sh --smoke" bash bench/run.sh --smoke
 run "bench/ring/run.sh --smoke" sh bench/ring/run.sh --smoke
+run "bench/fig5/run.sh --smoke" bash bench/fig5/run.sh --smoke
 rm -f "$LOG"
 
 if [ "$skipped" -gt 0 ]; then
