@@ -13,7 +13,8 @@
 # Prints one line per cell and run:
 #   # fig5 CAP SIZE RUN LOSSFREE_PPS LOSSFREE_MBPS FULL_PPS STEPS
 # Environment (from run.sh): FIG5_SIZES, FIG5_CAPS, FIG5_RUNS, FIG5_STEPS,
-# FIG5_SECS (seconds of traffic per step), FIG5_FULL (frames at full speed).
+# FIG5_SECS (seconds of traffic per search step), FIG5_FULL (seconds of
+# traffic at full speed: long enough that no ring hides a slow reader).
 . "$(dirname "$0")/lib.sh"
 
 SIZES=${FIG5_SIZES:-64 128 256 512 1024 1518 rand}
@@ -21,7 +22,7 @@ CAPS=${FIG5_CAPS:-pfzc pcap tcpdump tpacket}
 RUNS=${FIG5_RUNS:-3}
 STEPS=${FIG5_STEPS:-5}
 SECS=${FIG5_SECS:-0.5}
-FULL=${FIG5_FULL:-20000}
+FULL=${FIG5_FULL:-2}
 DST=02:00:00:00:00:01	# owned by no host, as on a mirror port
 PCAP=$BUILD/vm/pcap_count
 TCPDUMP=$BUILD/vm/tcpdump
@@ -60,13 +61,14 @@ stop() {
 }
 gen_size() { if [ "$1" = rand ]; then echo "--random-sizes"; else echo "-s $1"; fi; }
 
-# one CAP SIZE COUNT RATE: "sent pps mbps captured" (RATE 0: full speed)
+# one CAP SIZE LIMIT RATE: "sent pps mbps captured"; LIMIT is zcap-gen's
+# "-c N" or "-d SECS"; RATE 0: full speed
 one() {
 	start "$1" || { echo FAIL; return; }
 	_r=
 	[ "$4" != 0 ] && _r="-r $4"
 	# shellcheck disable=SC2046,SC2086
-	taskset -c 0 "$GEN" --backend pfzc -q -i zc0 --dst-mac $DST -c "$3" $(gen_size "$2") $_r \
+	taskset -c 0 "$GEN" --backend pfzc -q -i zc0 --dst-mac $DST $3 $(gen_size "$2") $_r \
 		2>"$TMP/gen.log"
 	# libpcap's ring hands over a partly filled block only when it retires
 	case "$1" in pcap|tcpdump) sleep 1.5 ;; *) sleep 0.3 ;; esac
@@ -78,7 +80,7 @@ for size in $SIZES; do
 	for run in $(seq 1 "$RUNS"); do
 		for cap in $CAPS; do	# interleaved, so drift hits every capturer alike
 			# full speed first: no loss there ends the search
-			set -- $(one "$cap" "$size" "$FULL" 0)
+			set -- $(one "$cap" "$size" "-d $FULL" 0)
 			if [ "${4:-FAIL}" = FAIL ]; then
 				not_ok "fig5 $cap $size run $run: capturer ran"
 				continue
@@ -93,7 +95,7 @@ for size in $SIZES; do
 					mid=$(( (lo + hi) / 2 ))
 					[ $mid -lt 100 ] && mid=100
 					cnt=$(awk -v r=$mid -v t="$SECS" 'BEGIN { c = int(r * t); print c < 500 ? 500 : c }')
-					set -- $(one "$cap" "$size" "$cnt" "$mid")
+					set -- $(one "$cap" "$size" "-c $cnt" "$mid")
 					[ "${4:-FAIL}" = FAIL ] && break
 					if [ "$4" -ge "$1" ]; then
 						lo=$mid

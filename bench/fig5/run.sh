@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 SIZES="64 128 256 512 1024 1518 rand"
 CAPS="pfzc pcap tcpdump tpacket"
-RUNS=3 STEPS=5 SECS=0.5 FULL=20000 SMOKE=0 OUT=
+RUNS=3 STEPS=5 SECS=1 FULL=2 SMOKE=0 OUT=
 ARGS="$*"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ $SMOKE = 1 ]; then
-	SIZES=64 RUNS=1 STEPS=1 FULL=2000
+	SIZES=64 RUNS=1 STEPS=1 FULL=0.2 SECS=0.1
 fi
 
 passed=0 failed=0
@@ -123,7 +123,7 @@ echo "  - pfzc: \`zcap --backend pfzc -i zc1 -q -w /dev/null\`: the driver copie
 echo "  - pcap: \`bench/pcap_count zc1\` (pcap_dispatch counting loop, libpcap defaults: 2 MiB TPACKET_V3 ring) through the stack"
 echo "  - tcpdump: \`tcpdump -Z root -n -i zc1 -w /dev/null\` through the stack"
 echo "  - tpacket: \`zcap --backend tpacket -i zc1 -q -w /dev/null\` (128 MiB TPACKET_V3 ring) through the stack"
-echo "- Loss-free rate: a first run of $FULL frames at full speed; if anything was lost, a binary search over $STEPS steps on the generator's rate (${SECS} s of traffic each). The rate shown is the one the generator reached at the best loss-free step. Median (min–max) of $RUNS runs, in kpps, and Mb/s."
+echo "- Loss-free rate: a first run of $FULL s at full speed; if anything was lost, a binary search over $STEPS steps on the generator's rate (${SECS} s of traffic each). The rate shown is the one the generator reached at the best loss-free step. Median (min–max) of $RUNS runs, in kpps, and Mb/s."
 echo "- **TCG emulates every instruction: absolute rates are tens of times below real hardware. Only the ratios between capturers, measured in the same VM and the same run, mean anything.**"
 echo
 echo "| size | pfzc (driver path) | libpcap loop | tcpdump | zcap tpacket | pfzc ÷ libpcap | pfzc ÷ tcpdump | pfzc ÷ tpacket |"
