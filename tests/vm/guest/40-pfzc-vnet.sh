@@ -105,6 +105,17 @@ check "ring to ring: every frame once, in order, intact" [ "$c" = $R -a $rc -eq 
 check "ring to ring: none reached the stack" [ "$(captured "$TMP/stack.log")" = 0 ]
 rm -f "$TMP/r.pcapng"
 
+# the same path from zcap-gen's tx-ring backend, random sizes
+start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/r.pcapng" || not_ok "zcap-gen --backend pfzc: zcap starts"
+gen --backend pfzc -c $R --random-sizes
+check "zcap-gen --backend pfzc: sent $R, none failed" \
+	[ "$(sent)" = $R -a "$(kv "$TMP/gen.log" if_tx_dropped)" = 0 ]
+sleep 1
+stop_cap $CAP
+check "zcap-gen --backend pfzc: every frame once, in order, intact" \
+	"$VERIFY" --expect $R "$TMP/r.pcapng"
+rm -f "$TMP/r.pcapng"
+
 # --- 3. filters before the copy, on both entries -----------------------------
 start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/f.pcap" "dst host 198.18.0.3" ||
 	not_ok "direct filter: zcap starts"
