@@ -41,28 +41,28 @@ static void pfzc_vnet_count(struct net_device *tx, struct net_device *rx,
 }
 
 /*
- * Into peer's direct receiver, filter first. False if it has none: the
- * frame is then the stack's. A filtered frame or a full ring is counted by
- * the socket and is, for the device, received.
+ * Into po, peer's direct receiver, filter first. A filtered frame or a
+ * full ring is counted by the socket and is, for the device, received.
  */
-static bool pfzc_vnet_rx_direct(struct net_device *peer, const void *data,
-				u32 len)
+static void pfzc_vnet_rx_direct(struct pfzc_sock *po, struct net_device *peer,
+				const void *data, u32 len)
 {
-	struct pfzc_vnet *pv = netdev_priv(peer);
 	struct pfzc_rx_frame f;
-	struct pfzc_sock *po;
 	unsigned int snap;
 
-	po = pfzc_rx_get(&pv->pd);
-	if (!po)
-		return false;
 	snap = pfzc_rx_filter(po, data, len, peer);
 	if (snap && !pfzc_rx_reserve(po, &f)) {
 		snap = min(snap, f.size);
 		memcpy(f.data, data, snap);
 		pfzc_rx_commit(po, &f, snap, len);
 	}
-	return true;
+}
+
+static struct pfzc_sock *pfzc_vnet_receiver(struct net_device *peer)
+{
+	struct pfzc_vnet *pv = netdev_priv(peer);
+
+	return pfzc_rx_get(&pv->pd);
 }
 
 /* The peer, if it can take a frame now. Inside rcu_read_lock(). */
@@ -80,21 +80,26 @@ static struct net_device *pfzc_vnet_peer(struct net_device *dev)
 
 static netdev_tx_t pfzc_vnet_xmit(struct sk_buff *skb, struct net_device *dev)
 {
-	struct net_device *peer;
 	unsigned int len = skb->len;
+	struct net_device *peer;
+	struct pfzc_sock *po;
 
 	rcu_read_lock();
 	peer = pfzc_vnet_peer(dev);
 	if (!peer) {
 		kfree_skb(skb);
-	} else if (!skb_linearize(skb) &&
-		   pfzc_vnet_rx_direct(peer, skb->data, len)) {
+		goto out;
+	}
+	po = pfzc_vnet_receiver(peer);
+	if (po && !skb_linearize(skb)) {
+		pfzc_vnet_rx_direct(po, peer, skb->data, len);
 		consume_skb(skb);
 		pfzc_vnet_count(dev, peer, len);
 	} else if (dev_forward_skb(peer, skb) == NET_RX_SUCCESS) {
 		pfzc_vnet_count(dev, peer, len);
 	}
 	/* else the core counted it in the peer's rx_dropped */
+out:
 	rcu_read_unlock();
 	return NETDEV_TX_OK;
 }
@@ -104,11 +109,15 @@ static int pfzc_vnet_xmit_frame(struct pfzc_dev *pd, const void *data, u32 len)
 {
 	struct net_device *dev = pd->dev;
 	struct net_device *peer = pfzc_vnet_peer(dev);
+	struct pfzc_sock *po;
 	struct sk_buff *skb;
 
 	if (!peer)
 		return -ENETDOWN;
-	if (!pfzc_vnet_rx_direct(peer, data, len)) {
+	po = pfzc_vnet_receiver(peer);
+	if (po) {
+		pfzc_vnet_rx_direct(po, peer, data, len);
+	} else {
 		skb = netdev_alloc_skb_ip_align(peer, len);
 		if (!skb) {
 			dev_core_stats_rx_dropped_inc(peer);
@@ -164,6 +173,11 @@ static void pfzc_vnet_uninit_dev(struct net_device *dev)
 	struct pfzc_vnet *pv = netdev_priv(dev);
 
 	pfzc_dev_unregister(&pv->pd);
+}
+
+/* Only once sysfs is gone: its statistics files read tstats until then. */
+static void pfzc_vnet_free_dev(struct net_device *dev)
+{
 	free_percpu(dev->tstats);
 }
 
@@ -187,6 +201,7 @@ static void pfzc_vnet_setup(struct net_device *dev)
 	/* no queue state to protect: the receiver's ring has its own lock */
 	dev->features |= NETIF_F_LLTX;
 	dev->needs_free_netdev = true;
+	dev->priv_destructor = pfzc_vnet_free_dev;
 	eth_hw_addr_random(dev);
 	/* no link until both sides are up (pfzc_vnet_open()) */
 	netif_carrier_off(dev);
@@ -247,7 +262,8 @@ err_unregister:
 	for (; i < n; i++) {
 		struct pfzc_vnet *pv = netdev_priv(pfzc_vnet_devs[i]);
 
-		/* a no-op if the failed register_netdev() ran ndo_uninit */
+		/* a no-op if the failed register_netdev() ran ndo_uninit;
+		 * it ran priv_destructor too, if ndo_init had succeeded */
 		pfzc_dev_unregister(&pv->pd);
 		free_netdev(pfzc_vnet_devs[i]);
 	}
