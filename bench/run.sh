@@ -7,10 +7,12 @@
 #                                     TAP lines "ok - bench smoke: ..." (< 60 s)
 #   bench/run.sh --only zcap --size 64          one cell (results in bench/results/)
 #   bench/run.sh --only zcap,tcpdump --size 64,1518 --runs 5 --out /tmp/b
+#   bench/run.sh --only zcap,tcpdump --disk-only --runs 3 --out /tmp/d
 #
 # Options: --only LIST (zcap tcpdump pcap netsniff xdp none; "none" is always
 # added as the overhead baseline), --size LIST (64 512 1518 rand), --runs N,
-# --count N (frames per run), --no-search, --no-disk, --out DIR.
+# --count N (frames per run), --no-search, --no-disk, --disk-only (only dd
+# and the to-disk section), --out DIR.
 # Needs root (network namespaces, XDP). See bench/README.md.
 set -u
 
@@ -29,6 +31,7 @@ RUNS=3
 COUNT=1000000
 SEARCH=1
 DISK=1
+MAIN=1
 OUT=
 SEARCH_STEPS=6
 SEARCH_SECS=1
@@ -45,8 +48,9 @@ while [ $# -gt 0 ]; do
 	--count) COUNT=$2; DISK_COUNT=$2; shift ;;
 	--no-search) SEARCH=0 ;;
 	--no-disk) DISK=0 ;;
+	--disk-only) MAIN=0 SEARCH=0 DISK=1 ;;
 	--out) OUT=$2; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) echo "bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -282,7 +286,8 @@ available() {	# CAP -> 0 if it can run here
 RAW="$RES/raw.tsv"
 printf 'cap\tsize\trun\tsent\tseconds\toffered_pps\trx_pps\tcaptured\tcaptured_pps\tloss_pct\tcpu_ns_pkt\tmbps\n' >"$RAW"
 T_START=$(date +%s)
-log "main cells: capturers [$CAPS] sizes [$SIZES] runs $RUNS count $COUNT"
+[ $MAIN = 1 ] && log "main cells: capturers [$CAPS] sizes [$SIZES] runs $RUNS count $COUNT"
+[ $MAIN = 1 ] || SIZES=
 for size in $SIZES; do
 	for run in $(seq 1 "$RUNS"); do
 		for cap in $CAPS; do	# interleaved, so drift hits every capturer alike
@@ -298,6 +303,7 @@ for size in $SIZES; do
 	done
 done
 for cap in $CAPS; do
+	[ $MAIN = 1 ] || break
 	available "$cap" || continue
 	n=$(awk -F'\t' -v c="$cap" '$1 == c' "$RAW" | wc -l)
 	want=$(( $(echo "$SIZES" | wc -w) * RUNS ))
@@ -372,7 +378,7 @@ T_END=$(date +%s)
 "$BENCH/report.sh" "$RES" "$DD_MBS" "$DD_MB" "$((T_END - T_START))" "bench/run.sh $ARGS" \
 	"$GEN_CPU" "$CAP_CPU" "$XDP_NOTE" && [ -s "$RES/results.md" ] && ok "results.md written" ||
 	not_ok "results.md"
-if command -v gnuplot >/dev/null; then
+if [ $MAIN = 1 ] && command -v gnuplot >/dev/null; then
 	np=$(ls "$RES"/*.png 2>/dev/null | wc -l)
 	want=2; [ $SEARCH = 1 ] && want=3
 	if [ "$np" -ge "$want" ]; then ok "plots: $np PNG"; else not_ok "plots: $np PNG"; fi
