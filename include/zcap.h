@@ -143,10 +143,20 @@ const char *zcap_backend_str(enum zcap_backend b);
 /* ---------------------------------------------------------------------------
  * Writing pcap and pcapng files.
  *
- * Writes go through one large buffer (ZCAP_DUMP_DEFAULT_BUF by default), so
- * the kernel sees few, large write(2) calls. On any write error the dumper
- * fails from then on; zcap_dump_close() then removes the file, so no
- * half-written file is left behind.
+ * Records are copied into two buffers of bufsize (ZCAP_DUMP_DEFAULT_BUF by
+ * default, rounded up to a multiple of 4096): a thread of the dumper writes
+ * one while the caller fills the other, so a capture does not stall in
+ * write(2) while its ring fills. Regular files are written with O_DIRECT,
+ * since the page cache's dirty-page throttling held 1518-byte frames at a
+ * fraction of the disk's speed; file systems without it get buffered writes.
+ * zcap_dump_flush() returns when every byte so far is in the file.
+ *
+ * On any write error the dumper fails from then on; zcap_dump_close() then
+ * removes the file, so no half-written file is left behind. An error in the
+ * writer is returned by the next zcap_dump_write() that fills a buffer (at
+ * most one buffer later), or by flush or close.
+ *
+ * A dumper is used by one thread at a time.
  */
 #define ZCAP_DUMP_DEFAULT_BUF (4u << 20)
 

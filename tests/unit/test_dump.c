@@ -4,8 +4,11 @@
  * independent reader) and checked by tshark and capinfos, which are much
  * stricter than libpcap about pcapng option layout.
  */
+#define _GNU_SOURCE	/* O_DIRECT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -657,7 +660,9 @@ static void test_dev_full(void)
 		return;
 	for (i = 0; i < 100 && rc == 0; i++)
 		rc = zcap_dump_write(d, &z);
-	CHECK(rc == -1, "/dev/full: write fails after %d packets", i);
+	/* The writer fails the first buffer; the second hand-off sees it. */
+	CHECK(rc == -1 && i <= 2 * 4096 / 1530 + 2,
+	      "/dev/full: write fails after %d packets (two 4 KiB buffers)", i);
 	CHECK(strstr(zcap_dump_geterr(d), "write to /dev/full: No space left"),
 	      "/dev/full: message '%s'", zcap_dump_geterr(d));
 	CHECK(zcap_dump_write(d, &z) == -1, "/dev/full: later writes fail too");
@@ -797,6 +802,572 @@ static void test_stdout(void)
 		pcap_close(p);
 }
 
+/* ---------------------------------------------------------------------------
+ * Large files: many buffers, odd record sizes, flushes at awkward places.
+ * Regular files are written with O_DIRECT in aligned pieces and the tail of
+ * a flush through the page cache; these check the file is still byte-exact,
+ * ends at its last byte and shows every byte at each flush.
+ */
+
+#define BIG_NPKT 30000
+#define DIRECT_ALIGN 4096
+
+/* Packet i of the large tests, generated again when checking. */
+static uint32_t gen_caplen(uint32_t i)
+{
+	uint32_t h = i * 2654435761u;
+
+	h ^= h >> 15;
+	if (i % 1009 == 5)
+		return 65535;
+	if (i % 97 == 3)
+		return 9000;
+	return 1 + h % 1514;
+}
+
+static void gen_data(uint32_t i, uint8_t *p, uint32_t n)
+{
+	uint32_t s = i * 2246822519u + 1, j;
+
+	for (j = 0; j < n; j++) {
+		s ^= s << 13;
+		s ^= s >> 17;
+		s ^= s << 5;
+		p[j] = (uint8_t)s;
+	}
+}
+
+static uint64_t gen_ts(uint32_t i)
+{
+	return 1700000000000000000ull + (uint64_t)i * 1234567891ull;
+}
+
+/* The expected bytes of a nanosecond pcap file, built independently. */
+struct img {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void img_put(struct img *m, const void *p, size_t n)
+{
+	if (m->n + n > m->cap) {
+		m->cap = (m->n + n) * 2;
+		m->p = realloc(m->p, m->cap);
+	}
+	memcpy(m->p + m->n, p, n);
+	m->n += n;
+}
+
+static void img_put32(struct img *m, uint32_t v)
+{
+	img_put(m, &v, 4);
+}
+
+static void img_pcap_header(struct img *m)
+{
+	img_put32(m, 0xa1b23c4d);
+	img_put32(m, 2 | 4 << 16);
+	img_put32(m, 0);
+	img_put32(m, 0);
+	img_put32(m, SNAPLEN);
+	img_put32(m, DLT_EN10MB);
+}
+
+static void img_pcap_rec(struct img *m, const uint8_t *data, uint32_t caplen,
+			 uint64_t ts)
+{
+	img_put32(m, (uint32_t)(ts / 1000000000u));
+	img_put32(m, (uint32_t)(ts % 1000000000u));
+	img_put32(m, caplen);
+	img_put32(m, caplen + 3);
+	img_put(m, data, caplen);
+}
+
+/* 1 when path holds exactly the n bytes at p. */
+static int file_is(const char *path, const uint8_t *p, size_t n)
+{
+	size_t len;
+	char *f = slurp(path, &len);
+	int same = f && len == n && !memcmp(f, p, n);
+
+	free(f);
+	return same;
+}
+
+/* The flags of this process's open file for path (the dumper's), or -1. */
+static int open_flags(const char *path)
+{
+	char want[PATH_MAX], link[PATH_MAX], name[300], line[256];
+	struct dirent *e;
+	int flags = -1;
+	DIR *dir;
+
+	if (!realpath(path, want) || !(dir = opendir("/proc/self/fd")))
+		return -1;
+	while ((e = readdir(dir)) && flags < 0) {
+		ssize_t n;
+		FILE *f;
+
+		snprintf(name, sizeof(name), "/proc/self/fd/%s", e->d_name);
+		n = readlink(name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (strcmp(link, want))
+			continue;
+		snprintf(name, sizeof(name), "/proc/self/fdinfo/%s", e->d_name);
+		f = fopen(name, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "flags: %o", (unsigned int *)&flags) == 1)
+				break;
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+	return flags;
+}
+
+/* 1 when files in dir can be opened with O_DIRECT. */
+static int dir_takes_direct(const char *dir)
+{
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.direct-probe", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0644);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return fd >= 0;
+}
+
+/*
+ * Writes BIG_NPKT generated packets to path as nanosecond pcap, flushing
+ * after the packets listed in flush_at (and every flush_every packets, if
+ * not 0), checking after each flush that the file is exactly what was
+ * written so far. want_direct: 1 = O_DIRECT must be on, 0 = off, -1 = either.
+ */
+static void big_pcap(const char *what, const char *path, size_t bufsize,
+		     const uint32_t *flush_at, int nflush, uint32_t flush_every,
+		     int want_direct)
+{
+	static uint8_t data[65536];
+	char errbuf[ZCAP_ERRBUF_SIZE] = "";
+	struct img m = { 0 };
+	struct zcap_dump_info info;
+	zcap_dumper_t *d;
+	int k = 0, flushes = 0, bad_flush = 0, bad_write = 0, flags;
+	uint32_t i;
+
+	init_info(&info, 1, bufsize);
+	d = zcap_dump_open(path, ZCAP_FMT_PCAP, &info, errbuf);
+	CHECK(d != NULL, "%s: open (%s)", what, errbuf);
+	if (!d)
+		return;
+	flags = open_flags(path);
+	if (want_direct >= 0)
+		CHECK(flags >= 0 && !!(flags & O_DIRECT) == want_direct,
+		      "%s: O_DIRECT %s (flags 0%o)", what,
+		      want_direct ? "on" : "off", flags);
+	img_pcap_header(&m);
+	for (i = 0; i < BIG_NPKT; i++) {
+		struct zcap_pkt z = { .data = data };
+
+		z.caplen = gen_caplen(i);
+		z.len = z.caplen + 3;
+		z.ts_ns = gen_ts(i);
+		gen_data(i, data, z.caplen);
+		if (zcap_dump_write(d, &z))
+			bad_write++;
+		img_pcap_rec(&m, data, z.caplen, z.ts_ns);
+		if ((k < nflush && flush_at[k] == i) ||
+		    (flush_every && i % flush_every == flush_every - 1)) {
+			while (k < nflush && flush_at[k] == i)
+				k++;	/* twice in a row: nothing new */
+			flushes++;
+			if (zcap_dump_flush(d) || zcap_dump_bytes(d) != m.n ||
+			    (off_t)m.n != file_size(path) ||
+			    (flushes % 16 == 1 && !file_is(path, m.p, m.n))) {
+				if (!bad_flush++)
+					printf("# %s: after packet %u flush: %lld bytes in the file, %zu written\n",
+					       what, i, (long long)file_size(path), m.n);
+			}
+		}
+	}
+	CHECK(bad_write == 0, "%s: %d packets written", what, BIG_NPKT);
+	/* A misaligned direct write would have turned it off for good. */
+	if (want_direct >= 0) {
+		flags = open_flags(path);
+		CHECK(flags >= 0 && !!(flags & O_DIRECT) == want_direct,
+		      "%s: O_DIRECT still %s at the end", what,
+		      want_direct ? "on" : "off");
+	}
+	CHECK(bad_flush == 0, "%s: each of %d flushes leaves exactly the bytes so far in the file",
+	      what, flushes);
+	CHECK(zcap_dump_bytes(d) == m.n, "%s: zcap_dump_bytes %llu = %zu", what,
+	      (unsigned long long)zcap_dump_bytes(d), m.n);
+	CHECK(zcap_dump_close(d, NULL, 0, 0) == 0, "%s: close", what);
+	CHECK(file_size(path) == (off_t)m.n,
+	      "%s: %zu bytes (%zu buffers), no padding at the end (%lld)", what,
+	      m.n, m.n / (bufsize ? bufsize : ZCAP_DUMP_DEFAULT_BUF),
+	      (long long)file_size(path));
+	CHECK(file_is(path, m.p, m.n), "%s: byte-exact", what);
+	free(m.p);
+	unlink(path);
+}
+
+static void test_big(void)
+{
+	static const uint32_t at[] = { 0, 1, 2, 777, 5000, 12345, 12345, 20001,
+				       BIG_NPKT - 1 };
+	int direct = dir_takes_direct(tmpdir);
+
+	printf("# %s %s O_DIRECT\n", tmpdir, direct ? "takes" : "refuses");
+	big_pcap("big, 4 MiB buffers", tpath("big.pcap"), 0, NULL, 0, 0,
+		 direct);
+	big_pcap("big, 4 MiB buffers, flushes", tpath("big-f.pcap"), 0, at,
+		 sizeof(at) / sizeof(at[0]), 0, direct);
+	big_pcap("big, 64 KiB buffers, flush every 101", tpath("big-64k.pcap"),
+		 65536, NULL, 0, 101, direct);
+	/* 5000 is rounded up to 8192; every flush's tail is written twice. */
+	big_pcap("big, 5000-byte buffers, flush every 7", tpath("big-5k.pcap"),
+		 5000, NULL, 0, 7, direct);
+}
+
+/* Bytes of path that walk as whole pcapng blocks; counts EPBs, last type. */
+static size_t pcapng_walk(const char *path, int *nepb, uint32_t *last)
+{
+	size_t len, off = 0;
+	uint8_t *f = (uint8_t *)slurp(path, &len);
+
+	while (f && off + 12 <= len) {
+		uint32_t type = get32(f + off), blen = get32(f + off + 4);
+
+		if (blen < 12 || blen % 4 || off + blen > len ||
+		    get32(f + off + blen - 4) != blen)
+			break;
+		*nepb += type == 6;
+		*last = type;
+		off += blen;
+	}
+	free(f);
+	return off;
+}
+
+/* pcapng read back by libpcap, checking the packet count at each flush. */
+static void test_big_pcapng(void)
+{
+	static uint8_t data[65536], want[65536];
+	char errbuf[ZCAP_ERRBUF_SIZE] = "", perr[PCAP_ERRBUF_SIZE];
+	const char *path = tpath("big.pcapng");
+	struct zcap_dump_info info;
+	struct pcap_pkthdr *h;
+	const u_char *got;
+	zcap_dumper_t *d;
+	int n = 0, bad = 0, bad_flush = 0, nepb = 0;
+	uint64_t bytes;
+	uint32_t i, last = 0;
+	size_t len;
+	pcap_t *p;
+
+	init_info(&info, 0, 0);
+	d = zcap_dump_open(path, ZCAP_FMT_PCAPNG, &info, errbuf);
+	CHECK(d != NULL, "big pcapng: open (%s)", errbuf);
+	if (!d)
+		return;
+	for (i = 0; i < BIG_NPKT; i++) {
+		struct zcap_pkt z = { .data = data };
+
+		z.caplen = gen_caplen(i);
+		z.len = z.caplen + 3;
+		z.ts_ns = gen_ts(i);
+		gen_data(i, data, z.caplen);
+		zcap_dump_write(d, &z);
+		if (i == 3 || i == 9999 || i == 22222) {
+			int k = 0;
+
+			zcap_dump_flush(d);
+			p = pcap_open_offline(path, perr);
+			while (p && pcap_next_ex(p, &h, &got) == 1)
+				k++;
+			if (p)
+				pcap_close(p);
+			if (k != (int)i + 1 && !bad_flush++)
+				printf("# big pcapng: flush after %u: libpcap reads %d packets\n",
+				       i + 1, k);
+		}
+	}
+	CHECK(bad_flush == 0, "big pcapng: libpcap reads every packet so far after each flush");
+	bytes = zcap_dump_bytes(d);
+	CHECK(zcap_dump_close(d, &test_st, start_ns, end_ns) == 0,
+	      "big pcapng: close");
+	p = pcap_open_offline_with_tstamp_precision(path,
+			PCAP_TSTAMP_PRECISION_NANO, perr);
+	CHECK(p != NULL, "big pcapng: libpcap opens it (%s)", p ? "ok" : perr);
+	while (p && pcap_next_ex(p, &h, &got) == 1) {
+		uint32_t c = gen_caplen((uint32_t)n);
+		uint64_t ts = gen_ts((uint32_t)n);
+
+		gen_data((uint32_t)n, want, c);
+		if (h->caplen != c || h->len != c + 3 ||
+		    (uint64_t)h->ts.tv_sec != ts / 1000000000u ||
+		    (uint64_t)h->ts.tv_usec != ts % 1000000000u ||
+		    memcmp(got, want, c))
+			bad++;
+		n++;
+	}
+	if (p)
+		pcap_close(p);
+	CHECK(n == BIG_NPKT && bad == 0,
+	      "big pcapng: %d packets read back, %d differ", n, bad);
+	len = pcapng_walk(path, &nepb, &last);
+	CHECK((off_t)len == file_size(path) && len > bytes && nepb == BIG_NPKT &&
+	      last == 5,
+	      "big pcapng: all %zu bytes walk as blocks, %d EPBs, then an ISB (type %u)",
+	      len, nepb, last);
+	unlink(path);
+}
+
+/*
+ * Flushes whose tails are 0, 17, 4095 and 16 bytes long, then buffers that
+ * fill up over a kept tail: each step's file is compared byte by byte.
+ */
+static void test_tails(void)
+{
+	static const uint32_t caps[] = { 4056, 1, 4062, 1 };
+	static const size_t sizes[] = { 4096, 4113, 8191, 8208 };
+	static uint8_t data[4096];
+	char errbuf[ZCAP_ERRBUF_SIZE] = "";
+	const char *path = tpath("tails.pcap");
+	struct img m = { 0 };
+	struct zcap_dump_info info;
+	zcap_dumper_t *d;
+	unsigned int i;
+
+	init_info(&info, 1, 8192);
+	d = zcap_dump_open(path, ZCAP_FMT_PCAP, &info, errbuf);
+	CHECK(d != NULL, "tails: open (%s)", errbuf);
+	if (!d)
+		return;
+	img_pcap_header(&m);
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		struct zcap_pkt z = { .data = data, .caplen = caps[i],
+				      .len = caps[i] + 3, .ts_ns = gen_ts(i) };
+
+		gen_data(i, data, caps[i]);
+		zcap_dump_write(d, &z);
+		img_pcap_rec(&m, data, caps[i], z.ts_ns);
+		CHECK(zcap_dump_flush(d) == 0 && m.n == sizes[i] &&
+		      file_is(path, m.p, m.n),
+		      "tails: flush with %zu bytes (tail %zu) leaves them exactly",
+		      m.n, m.n % DIRECT_ALIGN);
+	}
+	CHECK(zcap_dump_flush(d) == 0 && file_is(path, m.p, m.n),
+	      "tails: a second flush changes nothing");
+	for (i = 10; i < 40; i++) {
+		struct zcap_pkt z = { .data = data, .caplen = 1000 + i,
+				      .len = 1003 + i, .ts_ns = gen_ts(i) };
+
+		gen_data(i, data, z.caplen);
+		zcap_dump_write(d, &z);
+		img_pcap_rec(&m, data, z.caplen, z.ts_ns);
+	}
+	CHECK(zcap_dump_close(d, NULL, 0, 0) == 0 && file_is(path, m.p, m.n),
+	      "tails: %zu bytes after 4 more buffers over the kept tail", m.n);
+	free(m.p);
+	unlink(path);
+}
+
+/* ramfs has no direct I/O: the dumper must notice and write buffered. */
+static void test_fallback(void)
+{
+	static const uint32_t at[] = { 0, 3, 999, 999, 15000 };
+	const char *mnt = tpath("ramfs");
+	char path[300];
+
+	if (geteuid() != 0) {
+		SKIP("ramfs fallback test needs root");
+		return;
+	}
+	mkdir(mnt, 0755);
+	if (mount("ramfs", mnt, "ramfs", 0, NULL)) {
+		SKIP("ramfs fallback test: mount: %s", strerror(errno));
+		rmdir(mnt);
+		return;
+	}
+	CHECK(!dir_takes_direct(mnt), "ramfs refuses O_DIRECT (so the fallback runs)");
+	snprintf(path, sizeof(path), "%s/big.pcap", mnt);
+	big_pcap("ramfs, 4 MiB buffers, flushes", path, 0, at,
+		 sizeof(at) / sizeof(at[0]), 0, 0);
+	snprintf(path, sizeof(path), "%s/big-64k.pcap", mnt);
+	big_pcap("ramfs, 64 KiB buffers, flush every 333", path, 65536, NULL,
+		 0, 333, 0);
+	CHECK(umount2(mnt, 0) == 0, "ramfs: unmounted");
+	rmdir(mnt);
+}
+
+/* A pipe gets plain write(2)s: what comes out must be the whole file. */
+static void test_pipe(void)
+{
+	static uint8_t data[65536];
+	struct img m = { 0 }, got = { 0 };
+	uint8_t chunk[65536];
+	int fds[2], st;
+	uint32_t i;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fds)) {
+		SKIP("pipe: %s", strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char eb[ZCAP_ERRBUF_SIZE];
+		struct zcap_dump_info info;
+		zcap_dumper_t *d;
+
+		close(fds[0]);
+		if (dup2(fds[1], STDOUT_FILENO) < 0)
+			_exit(2);
+		close(fds[1]);
+		init_info(&info, 1, 0);
+		d = zcap_dump_open("-", ZCAP_FMT_PCAP, &info, eb);
+		if (!d)
+			_exit(3);
+		for (i = 0; i < BIG_NPKT; i++) {
+			struct zcap_pkt z = { .data = data };
+
+			z.caplen = gen_caplen(i);
+			z.len = z.caplen + 3;
+			z.ts_ns = gen_ts(i);
+			gen_data(i, data, z.caplen);
+			if (zcap_dump_write(d, &z))
+				_exit(4);
+			if (i == 4321 && zcap_dump_flush(d))
+				_exit(5);
+		}
+		_exit(zcap_dump_close(d, NULL, 0, 0) ? 6 : 0);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0)
+		img_put(&got, chunk, (size_t)n);
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	img_pcap_header(&m);
+	for (i = 0; i < BIG_NPKT; i++) {
+		gen_data(i, data, gen_caplen(i));
+		img_pcap_rec(&m, data, gen_caplen(i), gen_ts(i));
+	}
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "pipe: child wrote and closed (status %d)", st);
+	CHECK(got.n == m.n && !memcmp(got.p, m.p, m.n),
+	      "pipe: %zu bytes came out, byte-exact (%zu)", m.n, got.n);
+	free(m.p);
+	free(got.p);
+}
+
+static void test_dev_null(void)
+{
+	char errbuf[ZCAP_ERRBUF_SIZE] = "";
+	struct zcap_dump_info info;
+	struct zcap_pkt z = big_pkt();
+	zcap_dumper_t *d;
+	int i, bad = 0;
+
+	init_info(&info, 0, 0);
+	d = zcap_dump_open("/dev/null", ZCAP_FMT_PCAPNG, &info, errbuf);
+	CHECK(d != NULL, "/dev/null: opens (%s)", errbuf);
+	if (!d)
+		return;
+	for (i = 0; i < BIG_NPKT; i++)
+		bad += zcap_dump_write(d, &z) != 0;
+	CHECK(bad == 0 && zcap_dump_flush(d) == 0, "/dev/null: writes and flush");
+	CHECK(zcap_dump_close(d, &test_st, 1, 2) == 0, "/dev/null: close");
+	CHECK(exists("/dev/null"), "/dev/null: still there");
+}
+
+/* Abort while buffers are on their way to the file: no hang, no file. */
+static void test_abort_busy(void)
+{
+	char errbuf[ZCAP_ERRBUF_SIZE] = "";
+	const char *path = tpath("abort-busy.pcap");
+	struct zcap_dump_info info;
+	struct zcap_pkt z = big_pkt();
+	zcap_dumper_t *d;
+	int i;
+
+	init_info(&info, 0, 65536);
+	d = zcap_dump_open(path, ZCAP_FMT_PCAP, &info, errbuf);
+	if (!d) {
+		CHECK(0, "abort busy: open (%s)", errbuf);
+		return;
+	}
+	for (i = 0; i < 5000; i++)
+		zcap_dump_write(d, &z);
+	zcap_dump_abort(d);
+	CHECK(!exists(path), "abort busy: file removed after 5000 packets");
+}
+
+/*
+ * A full ext4 (loop-mounted), where the writes are direct: the error comes
+ * back, close fails and removes the file.
+ */
+static void test_ext4_full(void)
+{
+	char errbuf[ZCAP_ERRBUF_SIZE] = "", cmd[512], path[128];
+	char img[64], mnt[64];
+	struct zcap_dump_info info;
+	struct zcap_pkt z = big_pkt();
+	zcap_dumper_t *d;
+	int i, rc = 0, flags;
+
+	if (geteuid() != 0) {
+		SKIP("ext4 full-disk test needs root");
+		return;
+	}
+	snprintf(img, sizeof(img), "%s/ext4.img", tmpdir);
+	snprintf(mnt, sizeof(mnt), "%s/ext4", tmpdir);
+	mkdir(mnt, 0755);
+	snprintf(cmd, sizeof(cmd),
+		 "truncate -s 8M %s && mkfs.ext4 -q -F %s && mount -o loop %s %s",
+		 img, img, img, mnt);
+	if (system(cmd) != 0) {
+		SKIP("ext4 full-disk test: cannot make a loop-mounted ext4");
+		rmdir(mnt);
+		unlink(img);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/x.pcapng", mnt);
+	init_info(&info, 0, 0);
+	d = zcap_dump_open(path, ZCAP_FMT_PCAPNG, &info, errbuf);
+	CHECK(d != NULL, "ext4 full: opens (%s)", errbuf);
+	if (d) {
+		flags = open_flags(path);
+		CHECK(flags >= 0 && (flags & O_DIRECT), "ext4 full: O_DIRECT on (0%o)",
+		      flags);
+		/* About 7 MiB free: 20,000 packets are 30 MB. */
+		for (i = 0; i < 20000 && rc == 0; i++)
+			rc = zcap_dump_write(d, &z);
+		if (rc == 0)
+			rc = zcap_dump_flush(d);
+		CHECK(rc == -1 && i > 2000, "ext4 full: write fails after %d packets", i);
+		CHECK(strstr(zcap_dump_geterr(d), path) &&
+		      strstr(zcap_dump_geterr(d), "No space left on device"),
+		      "ext4 full: message '%s'", zcap_dump_geterr(d));
+		CHECK(zcap_dump_write(d, &z) == -1 && zcap_dump_flush(d) == -1,
+		      "ext4 full: later writes and flush fail too");
+		CHECK(exists(path), "ext4 full: file exists before close");
+		CHECK(zcap_dump_close(d, &test_st, 1, 2) == -1,
+		      "ext4 full: close returns -1");
+		CHECK(!exists(path), "ext4 full: half-written file removed");
+	}
+	CHECK(umount2(mnt, 0) == 0, "ext4 full: unmounted");
+	rmdir(mnt);
+	unlink(img);
+}
+
 static void test_format_from_path(void)
 {
 	static const struct {
@@ -842,6 +1413,14 @@ int main(void)
 	test_tmpfs_full();
 	test_abort();
 	test_stdout();
+	test_big();
+	test_big_pcapng();
+	test_tails();
+	test_fallback();
+	test_pipe();
+	test_dev_null();
+	test_abort_busy();
+	test_ext4_full();
 	test_format_from_path();
 
 	rc = check_done();
