@@ -18,7 +18,7 @@ CC          ?= gcc
 CFLAGS      ?= -O2 -g
 CFLAGS      += -std=gnu11 -Wall -Wextra -Werror
 CPPFLAGS    += -Iinclude
-LDLIBS      := -lpcap
+LDLIBS      := -lpcap -lxdp -lbpf -pthread
 
 B           := build
 LIB_SRCS    := $(wildcard lib/*.c)
@@ -58,8 +58,8 @@ $(B)/libzcap.pc: libzcap.pc.in Makefile
 $(B)/zcap: tools/zcap.c tools/print.c $(LIB_A) $(HEADERS)
 	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ tools/zcap.c tools/print.c $(LIB_A) $(LDLIBS)
 
-$(B)/zcap-gen: tools/zcap-gen.c $(HEADERS)
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ $< $(LDLIBS)
+$(B)/zcap-gen: tools/zcap-gen.c $(LIB_A) $(HEADERS)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 $(B)/zcap-verify: tools/zcap-verify.c $(HEADERS)
 	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ $< $(LDLIBS)

@@ -40,6 +40,7 @@ enum zcap_backend {
 	ZCAP_BACKEND_AUTO = 0,
 	ZCAP_BACKEND_TPACKET,	/* AF_PACKET TPACKET_V3 mmap ring */
 	ZCAP_BACKEND_PFZC,	/* PF_ZEROCOPY, the pf_zerocopy kernel module */
+	ZCAP_BACKEND_XDP,	/* AF_XDP: the NIC's DMA into our frames when zero copy binds */
 	ZCAP_BACKEND__MAX
 };
 
@@ -200,6 +201,141 @@ uint64_t zcap_dump_bytes(const zcap_dumper_t *d);	/* bytes written so far */
 
 /* ZCAP_FMT_PCAPNG for a path ending in ".pcapng", else ZCAP_FMT_PCAP. */
 enum zcap_format zcap_format_from_path(const char *path);
+
+/* ---------------------------------------------------------------------------
+ * Transmitting.
+ *
+ * A tx handle owns a fixed set of frames (slots) shared with the kernel.
+ * Frames are written in place and handed over in batches:
+ *
+ *   n = zcap_tx_reserve(t, want);            frames 0..n-1 are now ours
+ *   for (i = 0; i < n; i++) {
+ *           p = zcap_tx_frame(t, i, &room);  write up to room bytes at p
+ *           zcap_tx_setlen(t, i, len);
+ *   }
+ *   zcap_tx_submit(t, n);                    the kernel's now; sends them
+ *   zcap_tx_complete(t);                     takes back what it finished
+ *
+ * Ownership: every frame is, at any time, in exactly one of three places:
+ *
+ *   free      -- zcap_tx_reserve() -->  reserved (the application's)
+ *   reserved  -- zcap_tx_submit()  -->  in flight (the kernel's)
+ *   in flight -- zcap_tx_complete() --> free
+ *   reserved  -- not submitted, at the next reserve or submit --> free
+ *
+ * The application may touch a frame only while it is reserved: pointers from
+ * zcap_tx_frame() are dead after zcap_tx_submit() (or the next
+ * zcap_tx_reserve(), which first gives back frames reserved and not
+ * submitted). Frames leave in the order they were submitted.
+ *
+ * Every frame handed over is accounted for: after zcap_tx_flush() returned
+ * 0, submitted == completed, and completed == sent + invalid + errors.
+ *
+ * Backends: xdp (an AF_XDP socket with only a tx ring; zero copy when the
+ * driver supports it, else copy mode), tpacket (AF_PACKET PACKET_TX_RING,
+ * TPACKET_V2, qdisc bypassed), pfzc (the pf_zerocopy module's tx ring).
+ * ZCAP_BACKEND_AUTO tries xdp, then tpacket (the faster first, as measured
+ * on a veth pair; see lib/tx.c).
+ *
+ * A handle is used by one thread at a time. Nothing here blocks except
+ * zcap_tx_flush() and zcap_tx_close(); zcap_tx_submit() for as long as the
+ * kernel takes to accept the batch (copy modes copy it during the call);
+ * and zcap_tx_open(), up to a second, while an AF_XDP socket closed just
+ * before still holds the queue.
+ */
+typedef struct zcap_tx zcap_tx_t;
+
+#define ZCAP_TX_DEFAULT_FRAMES 2048u
+#define ZCAP_TX_MAX_FRAMES (1u << 18)
+
+struct zcap_tx_config {
+	enum zcap_backend backend; /* AUTO (default): xdp, then tpacket */
+	uint32_t frames;	/* slots shared with the kernel, a power of two,
+				 * 64..ZCAP_TX_MAX_FRAMES; 0 = ZCAP_TX_DEFAULT_FRAMES */
+	int queue;		/* xdp: the tx queue to bind (default 0) */
+	int verbose;		/* >0: backend choice and mode on stderr */
+};
+
+void zcap_tx_config_init(struct zcap_tx_config *cfg);
+
+/* Opens ifname for sending. Returns NULL and a one-line message in errbuf
+ * (ZCAP_ERRBUF_SIZE bytes) on failure; errno is left set. */
+zcap_tx_t *zcap_tx_open(const char *ifname, const struct zcap_tx_config *cfg,
+			char *errbuf);
+
+/* Reserves up to n free frames, numbered 0..ret-1 for the calls below.
+ * Returns how many (0 when every frame is reserved or in flight: call
+ * zcap_tx_complete()). Frames reserved and not submitted are given back
+ * first. Never blocks. */
+unsigned int zcap_tx_reserve(zcap_tx_t *t, unsigned int n);
+
+/* The i-th reserved frame: where to write it, and (in *room, if not NULL)
+ * how many bytes fit. NULL when i is not reserved. */
+uint8_t *zcap_tx_frame(zcap_tx_t *t, unsigned int i, uint32_t *room);
+
+/* The length of the i-th reserved frame, in bytes from its first one (the
+ * Ethernet header; no FCS). Checked by zcap_tx_submit(). */
+void zcap_tx_setlen(zcap_tx_t *t, unsigned int i, uint32_t len);
+
+/* Largest length zcap_tx_submit() accepts: the MTU plus the Ethernet
+ * header, or the frame room when smaller. The smallest is 14. */
+uint32_t zcap_tx_max_len(const zcap_tx_t *t);
+
+/*
+ * Hands reserved frames 0..n-1 to the kernel, in order, and wakes it if it
+ * needs waking; the rest of the reservation is given back. Returns 0, or
+ * ZCAP_ERROR (message in zcap_tx_geterr(), errno set): EINVAL when a
+ * length is out of range or n exceeds the reservation (then nothing was
+ * handed over and the reservation stands), ENETDOWN when the interface is
+ * down, ETIMEDOUT when the kernel took no frame for two seconds (all
+ * refused or dropped: a veth whose peer went down).
+ * A full queue is not an error: submit takes completions back and kicks
+ * again, sleeping when it must. A frame the device drops as it takes it
+ * (AF_XDP copy mode's EBUSY) is counted in errors, and the rest go on.
+ */
+int zcap_tx_submit(zcap_tx_t *t, unsigned int n);
+
+/* Takes back the frames the kernel has finished with, and returns how many.
+ * Never blocks. */
+unsigned int zcap_tx_complete(zcap_tx_t *t);
+
+/* Waits up to timeout_ms (-1 = forever) until every submitted frame has
+ * completed. Returns 0, or ZCAP_ERROR with errno ETIMEDOUT and the number
+ * still in flight in the message. */
+int zcap_tx_flush(zcap_tx_t *t, int timeout_ms);
+
+/* Counters since zcap_tx_open(). Never reset, never wrap. */
+struct zcap_tx_stats {
+	uint64_t submitted;	/* frames handed to the kernel */
+	uint64_t completed;	/* of those, finished: sent + invalid + errors */
+	uint64_t sent;		/* taken by the driver (for veth: delivered) */
+	uint64_t bytes;		/* bytes of the completed frames, but for those
+				 * the kernel names as invalid (AF_XDP, TPACKET);
+				 * a frame in errors is included, as the kernel
+				 * does not say which one it was */
+	uint64_t invalid;	/* refused as malformed, never sent (AF_XDP
+				 * tx_invalid_descs, TPACKET wrong format) */
+	uint64_t errors;	/* accepted, then dropped by the device and
+				 * reported to this socket (AF_XDP EBUSY, the
+				 * module's tx_errors) */
+	uint64_t retries;	/* refused for now and sent again by the kernel
+				 * (TPACKET: ENOBUFS); not lost */
+	uint64_t drop_if;	/* the interface's tx_dropped since open, from
+				 * every sender on it */
+};
+
+int zcap_tx_stats(zcap_tx_t *t, struct zcap_tx_stats *st);
+
+/* The socket, for socket options. */
+int zcap_tx_fd(zcap_tx_t *t);
+const char *zcap_tx_backend_name(const zcap_tx_t *t);
+/* "zero-copy" or "copy" for xdp; "copy" for the others. */
+const char *zcap_tx_mode(const zcap_tx_t *t);
+const char *zcap_tx_geterr(zcap_tx_t *t);
+
+/* Gives back any reservation, waits up to a second for frames in flight,
+ * and closes. */
+void zcap_tx_close(zcap_tx_t *t);
 
 #pragma GCC visibility pop
 

@@ -3,20 +3,26 @@
  * zcap-gen: sends numbered test frames (tools/frame.h) on an interface, as
  * fast as possible or at a given rate, for zcap-verify to check afterwards.
  *
- * Send path: AF_PACKET SOCK_RAW + PACKET_QDISC_BYPASS + sendmmsg(), chosen
- * over PACKET_TX_RING (TPACKET_V2, same bypass) by measurement: veth pair,
- * 2-core VM, 1M frames, alternating runs:
+ * Send paths (--backend):
+ *   xdp, tpacket, pfzc  libzcap's transmit API (zcap_tx_*, include/zcap.h):
+ *                       frames are built in place in ring slots shared with
+ *                       the kernel and handed over in batches
+ *   packet              AF_PACKET SOCK_RAW + PACKET_QDISC_BYPASS +
+ *                       sendmmsg(), one copy from our buffers per frame
+ *   auto (default)      the transmit API's choice (xdp, then tpacket: the
+ *                       faster first), and packet if neither opens
  *
- *                 sendmmsg (batch 64)       TX ring (256 per send())
- *   64 B          0.42-0.49 Mpps            0.33-0.43 Mpps
- *                 2.0-2.2 us CPU/frame      2.4-2.5 us CPU/frame
- *   1518 B        0.36-0.40 Mpps            0.34-0.35 Mpps
+ * On the veth testbed AF_XDP in copy mode is the fastest of them at 64 B
+ * (numbers in README.md, "zcap-gen"). sendmmsg was the only path before:
+ * against a TPACKET_V2 tx ring it measured 0.42-0.49 against 0.33-0.43 Mpps
+ * at 64 B in a 2-core VM; over 90 % of the cycles are in the kernel, nearly
+ * half of them the peer's receive path (veth runs it in softirq on the
+ * sending CPU), so the syscall count alone was not the limit.
  *
- * Batch sizes 32..1024 made no difference: over 90 % of the cycles are in
- * the kernel, nearly half of them the peer's receive path (veth runs it in
- * softirq on the sending CPU), so syscall count is not the limit. sendmmsg
- * also says exactly which frame was refused; tpacket_snd() reports success
- * for a frame whose dropped skb is freed after it returns.
+ * "sent" counts frames the kernel took: for the ring backends, frames that
+ * came back completed (the program waits for them at the end), less any the
+ * kernel refused as malformed. A frame the interface dropped after taking
+ * it is in if_tx_dropped; one it refused and took again later is a retry.
  */
 #define _GNU_SOURCE		/* sendmmsg() */
 #include <ctype.h>
@@ -41,14 +47,17 @@
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 
+#include <zcap.h>
+
 #include "frame.h"
 
 #define PROG "zcap-gen"
 #include "util.h"
-#include "gen_pfzc.h"
+
 #define DEFAULT_BATCH 64
 #define MAX_BATCH 1024		/* UIO_MAXIOV: sendmmsg's vlen limit */
 #define STALL_NS 2000000000ull	/* refused for this long: give up */
+#define FLUSH_MS 5000		/* at the end, wait this long for completions */
 
 enum {
 	OPT_RANDOM_SIZES = 256,	/* above any char, so ':' handling can tell */
@@ -76,15 +85,19 @@ struct opts {
 	uint64_t start_seq;
 	unsigned int batch;
 	bool quiet;
-	bool pfzc;		/* --backend pfzc: the module's tx ring */
+	int backend;		/* BK_* */
 };
+
+/* --backend: the transmit API's backends, and our own sendmmsg path */
+enum { BK_AUTO, BK_XDP, BK_TPACKET, BK_PFZC, BK_PACKET };
+static const char *const backend_names[] = { "auto", "xdp", "tpacket", "pfzc", "packet" };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: " PROG " -i IF [-c COUNT | -d SECONDS] [-s SIZE | --random-sizes]\n"
 		"                [-r PPS] [--seed N] [--dst-mac MAC] [--src-ip A] [--dst-ip A]\n"
-		"                [--start-seq N] [--batch N] [--backend packet|pfzc] [-q]\n"
+		"                [--start-seq N] [--batch N] [--backend B] [-q]\n"
 		"\n"
 		"Sends numbered UDP test frames on IF for zcap-verify to check.\n"
 		"\n"
@@ -101,15 +114,22 @@ static void usage(FILE *out)
 		"      --src-ip A       source IPv4 address (default 198.18.0.1)\n"
 		"      --dst-ip A       destination IPv4 address (default 198.18.0.2)\n"
 		"      --start-seq N    first sequence number (default 0)\n"
-		"      --batch N        frames per send call, 1..%d (default %d)\n"
-		"      --backend B      packet: AF_PACKET sendmmsg (default); pfzc: the\n"
-		"                       pf_zerocopy module's tx ring (no per-frame syscall)\n"
+		"      --batch N        frames per batch (one sendmmsg, or one ring submit),\n"
+		"                       1..%d (default %d)\n"
+		"      --backend B      auto (default): xdp, else tpacket, else packet\n"
+		"                       xdp: AF_XDP tx ring (zero copy if the driver can)\n"
+		"                       tpacket: AF_PACKET PACKET_TX_RING\n"
+		"                       pfzc: the pf_zerocopy module's tx ring\n"
+		"                       packet: AF_PACKET sendmmsg, one copy per frame\n"
 		"  -q, --quiet          print nothing but the summary line\n"
 		"  -h, --help           show this help\n"
 		"\n"
 		"At the end one line goes to stderr:\n"
 		"  " PROG ": sent=N bytes=N seconds=F pps=N mbps=F if_tx_dropped=N retries=N\n"
-		"bytes and mbps count the bytes handed to the interface (no FCS).\n",
+		"sent counts frames the kernel took (for ring backends: completed);\n"
+		"if_tx_dropped those the interface dropped after taking them; retries\n"
+		"frames refused for a moment and sent again. bytes and mbps count the\n"
+		"bytes handed to the interface (no FCS).\n",
 		MAX_BATCH, DEFAULT_BATCH);
 }
 
@@ -233,10 +253,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->batch = (unsigned int)parse_num("batch", optarg, 1, MAX_BATCH);
 			break;
 		case OPT_BACKEND:
-			if (!strcmp(optarg, "pfzc"))
-				o->pfzc = true;
-			else if (strcmp(optarg, "packet"))
-				usage_error("invalid backend '%s': expected packet or pfzc", optarg);
+			o->backend = -1;
+			for (int i = 0; i <= BK_PACKET; i++)
+				if (!strcmp(optarg, backend_names[i]))
+					o->backend = i;
+			if (o->backend < 0)
+				usage_error("invalid backend '%s': expected auto, xdp, tpacket, "
+					    "pfzc or packet", optarg);
 			break;
 		case 'q':
 			o->quiet = true;
@@ -336,19 +359,6 @@ static unsigned int random_size(struct rng *r)
 	/* Multiply-shift instead of %: no division, and the bias (span/2^32)
 	 * is far below anything a run could measure. */
 	return ZCAP_FRAME_SIZE_MIN + (unsigned int)(((rng_next(r) >> 32) * span) >> 32);
-}
-
-struct size_src {
-	const struct opts *o;
-	struct rng *rng;
-};
-
-/* The next frame's size, in send order (gen_pfzc_send()'s callback). */
-static unsigned int next_size(void *arg)
-{
-	struct size_src *src = arg;
-
-	return src->o->random_sizes ? random_size(src->rng) : src->o->size;
 }
 
 /* Opens the socket and fills in what only the interface can tell. */
@@ -489,49 +499,274 @@ static unsigned int send_all(int fd, struct mmsghdr *msgs, unsigned int n,
 	return done;
 }
 
+/* The interface's MAC address and MTU, for the transmit API's path (the
+ * packet path asks its own socket). No privilege needed. */
+static void interface_info(struct opts *o, unsigned int *mtu)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, o->ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		die("%s: cannot read MAC address: %s", o->ifname, strerror(errno));
+	memcpy(o->addr.src_mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		die("%s: cannot read MTU: %s", o->ifname, strerror(errno));
+	*mtu = (unsigned int)ifr.ifr_mtu;
+	close(fd);
+}
+
+/* The token bucket of -r. */
+struct pacer {
+	uint64_t pps;
+	double tokens;
+	double depth;
+	uint64_t t_last;
+};
+
+static void pacer_init(struct pacer *p, const struct opts *o, uint64_t t_start)
+{
+	p->pps = o->pps;
+	p->tokens = 1;
+	p->t_last = t_start;
+	/* Bucket depth: one batch, or 10 ms of frames at high rates.
+	 * Sleeps overshoot by ~60 us and a busy host preempts us for
+	 * milliseconds; a shallower bucket turned that into lost
+	 * rate (1 ms: -1 % at 200 kpps on a loaded 2-core host). */
+	p->depth = (double)o->pps / 100;
+	if (p->depth < o->batch)
+		p->depth = o->batch;
+}
+
+/* How many of want frames may go at time t; 0 after sleeping for the
+ * next token (call again: the clock and the stop flag have moved). */
+static unsigned int pace(struct pacer *p, uint64_t t, uint64_t deadline, unsigned int want)
+{
+	p->tokens += (double)(t - p->t_last) * (double)p->pps / 1e9;
+	p->t_last = t;
+	if (p->tokens > p->depth)
+		p->tokens = p->depth;
+	if (p->tokens < 1) {
+		uint64_t wait = (uint64_t)((1 - p->tokens) * 1e9 / (double)p->pps) + 1;
+
+		if (deadline && t + wait > deadline)
+			wait = deadline - t;
+		sleep_ns(wait);
+		return 0;
+	}
+	if (p->tokens < want)
+		want = (unsigned int)p->tokens;
+	p->tokens -= want;
+	return want;
+}
+
+/* The next batch's size by -c and -d: 0 when done. *t is the time when
+ * -d or -r need it. */
+static unsigned int batch_left(const struct opts *o, uint64_t done, uint64_t deadline,
+			       uint64_t *t)
+{
+	unsigned int n = o->batch;
+
+	if (o->count) {
+		uint64_t left = o->count - done;
+
+		if (!left)
+			return 0;
+		if (left < n)
+			n = (unsigned int)left;
+	}
+	if (deadline || o->pps) {
+		*t = now_ns();
+		if (deadline && *t >= deadline)
+			return 0;
+	}
+	return n;
+}
+
+/* The packet path: sendmmsg from our own buffers. */
+static void run_packet(const struct opts *o, int fd, struct rng *rng, uint64_t t_start,
+		       uint64_t deadline, struct stats *st)
+{
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	uint8_t *slots;
+	struct pacer pc;
+	uint64_t seq = o->start_seq;
+
+	/* One buffer per batch slot, headers written once: for fixed-size
+	 * frames only seq, filler and checksum change per frame. */
+	slots = aligned_alloc(64, (size_t)o->batch * 1536);
+	msgs = calloc(o->batch, sizeof(*msgs));
+	iov = calloc(o->batch, sizeof(*iov));
+	if (!slots || !msgs || !iov)
+		die("out of memory");
+	for (unsigned int i = 0; i < o->batch; i++) {
+		iov[i].iov_base = slots + (size_t)i * 1536;
+		iov[i].iov_len = o->size - ZCAP_FCS_LEN;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		zcap_frame_headers(iov[i].iov_base, o->size, &o->addr);
+	}
+	pacer_init(&pc, o, t_start);
+
+	while (!stop) {
+		uint64_t t = 0;
+		unsigned int n = batch_left(o, st->sent, deadline, &t), sent;
+
+		if (!n)
+			break;
+		if (o->pps && !(n = pace(&pc, t, deadline, n)))
+			continue;
+		for (unsigned int i = 0; i < n; i++) {
+			uint8_t *f = iov[i].iov_base;
+			unsigned int size = o->size;
+
+			if (o->random_sizes) {
+				size = random_size(rng);
+				iov[i].iov_len = size - ZCAP_FCS_LEN;
+				zcap_frame_headers(f, size, &o->addr);
+			}
+			zcap_frame_stamp(f, size, seq + i);
+		}
+		sent = send_all(fd, msgs, n, st, o->ifname);
+		seq += sent;
+		if (sent < n)
+			break;	/* stopped mid-batch; the rest never existed */
+	}
+	free(slots);
+	free(msgs);
+	free(iov);
+}
+
+/* Every frame is reserved or in flight: take completions back, and wait
+ * for them a little if there are none yet. */
+static void wait_room(zcap_tx_t *tx, const char *ifname, uint64_t *stalled_since,
+		      unsigned int *spins, uint64_t done)
+{
+	uint64_t t;
+
+	if (zcap_tx_complete(tx)) {
+		*stalled_since = 0;
+		*spins = 0;
+		return;
+	}
+	if (++*spins < 16)
+		return;
+	t = now_ns();
+	if (!*stalled_since)
+		*stalled_since = t;
+	else if (t - *stalled_since > STALL_NS)
+		die("%s: no frame completed for %llu s; giving up after %" PRIu64 " frames",
+		    ifname, STALL_NS / 1000000000ull, done);
+	sleep_ns(10000);
+}
+
+/* The transmit API's path: frames built in place in the ring's slots. */
+static void run_tx(const struct opts *o, zcap_tx_t *tx, struct rng *rng, uint64_t t_start,
+		   uint64_t deadline, uint64_t *submitted)
+{
+	uint64_t seq = o->start_seq, stalled_since = 0;
+	unsigned int spins = 0;
+	struct pacer pc;
+
+	pacer_init(&pc, o, t_start);
+	while (!stop) {
+		uint64_t t = 0;
+		unsigned int n = batch_left(o, *submitted, deadline, &t);
+
+		if (!n)
+			break;
+		n = zcap_tx_reserve(tx, n);
+		if (!n) {
+			wait_room(tx, o->ifname, &stalled_since, &spins, *submitted);
+			continue;
+		}
+		stalled_since = 0;
+		spins = 0;
+		if (o->pps && !(n = pace(&pc, t, deadline, n)))
+			continue;	/* the reservation is given back by the next one */
+		for (unsigned int i = 0; i < n; i++) {
+			uint8_t *f = zcap_tx_frame(tx, i, NULL);
+			unsigned int size = o->random_sizes ? random_size(rng) : o->size;
+
+			zcap_tx_setlen(tx, i, (uint32_t)zcap_frame_build(f, size, seq + i,
+									  &o->addr));
+		}
+		if (zcap_tx_submit(tx, n))
+			die("%s (after %" PRIu64 " frames)", zcap_tx_geterr(tx), *submitted);
+		seq += n;
+		*submitted += n;
+		zcap_tx_complete(tx);
+	}
+}
+
+/* The transmit API's handle, or NULL for the packet path. */
+static zcap_tx_t *open_tx(const struct opts *o)
+{
+	static const enum zcap_backend ids[] = {
+		[BK_AUTO] = ZCAP_BACKEND_AUTO,
+		[BK_XDP] = ZCAP_BACKEND_XDP,
+		[BK_TPACKET] = ZCAP_BACKEND_TPACKET,
+		[BK_PFZC] = ZCAP_BACKEND_PFZC,
+	};
+	struct zcap_tx_config cfg;
+	char err[ZCAP_ERRBUF_SIZE];
+	zcap_tx_t *tx;
+
+	if (o->backend == BK_PACKET)
+		return NULL;
+	zcap_tx_config_init(&cfg);
+	cfg.backend = ids[o->backend];
+	cfg.verbose = !o->quiet;
+	tx = zcap_tx_open(o->ifname, &cfg, err);
+	if (tx)
+		return tx;
+	if (o->backend != BK_AUTO)
+		die("--backend %s: %s", backend_names[o->backend], err);
+	/* down, or no carrier: no other path would do better */
+	if (errno == ENETDOWN)
+		die("%s", err);
+	if (!o->quiet)
+		fprintf(stderr, PROG ": no transmit ring (%s); sending with sendmmsg\n", err);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
 	struct stats st = { 0 };
-	struct gen_pfzc pz = { 0 };
-	struct size_src szs;
-	uint64_t pz_failed = 0;
 	struct sigaction sa;
-	struct mmsghdr *msgs;
-	struct iovec *iov;
-	uint8_t *slots;
 	struct rng rng;
-	uint64_t seq, t_start, t_end, deadline = 0, drop0 = 0, drop1 = 0;
-	double tokens = 1, depth = 0, secs;
-	uint64_t t_last = 0;
+	zcap_tx_t *tx;
+	uint64_t t_start, t_end, deadline = 0, drop0 = 0, drop1 = 0, if_drop;
+	double secs;
 	bool have_drops;
 	unsigned int max_size;
-	int fd;
+	int fd = -1;
 
 	parse_args(argc, argv, &o);
 	max_size = o.random_sizes ? ZCAP_FRAME_SIZE_MAX : o.size;
-	fd = open_socket(&o, max_size);
-	have_drops = read_tx_dropped(o.ifname, &drop0);
+	/* Before anything else: a mistyped name is the more useful
+	 * complaint, and this lookup needs no privilege. */
+	if (strlen(o.ifname) >= IFNAMSIZ || !if_nametoindex(o.ifname))
+		die("unknown interface '%s'", o.ifname);
 
-	/* One buffer per batch slot, headers written once: for fixed-size
-	 * frames only seq, filler and checksum change per frame. */
-	slots = aligned_alloc(64, (size_t)o.batch * 1536);
-	msgs = calloc(o.batch, sizeof(*msgs));
-	iov = calloc(o.batch, sizeof(*iov));
-	if (!slots || !msgs || !iov)
-		die("out of memory");
-	for (unsigned int i = 0; i < o.batch; i++) {
-		iov[i].iov_base = slots + (size_t)i * 1536;
-		iov[i].iov_len = o.size - ZCAP_FCS_LEN;
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		zcap_frame_headers(iov[i].iov_base, o.size, &o.addr);
+	tx = open_tx(&o);
+	if (tx) {
+		unsigned int mtu;
+
+		interface_info(&o, &mtu);
+		if (zcap_tx_max_len(tx) < max_size - ZCAP_FCS_LEN)
+			die("%s: MTU %u is too small for %u-byte frames (needs %u)",
+			    o.ifname, mtu, max_size, max_size - 18);
+	} else {
+		fd = open_socket(&o, max_size);
 	}
+	have_drops = read_tx_dropped(o.ifname, &drop0);
 	rng_seed(&rng, o.seed);
-	szs.o = &o;
-	szs.rng = &rng;
-	if (o.pfzc)
-		gen_pfzc_open(&pz, o.ifname, (int)if_nametoindex(o.ifname));
 
 	/* No SA_RESTART: a blocked sendmmsg or sleep must return at once. */
 	memset(&sa, 0, sizeof(sa));
@@ -547,104 +782,50 @@ int main(int argc, char **argv)
 			snprintf(sz, sizeof(sz), "random sizes (seed %" PRIu64 ")", o.seed);
 		else
 			snprintf(sz, sizeof(sz), "%u-byte frames", o.size);
-		fprintf(stderr, PROG ": %s: sending %s from seq %" PRIu64 ", %s\n",
-			o.ifname, sz, o.start_seq,
-			o.pps ? "paced" : "at full speed");
+		fprintf(stderr, PROG ": %s: sending %s from seq %" PRIu64 ", %s, with %s\n",
+			o.ifname, sz, o.start_seq, o.pps ? "paced" : "at full speed",
+			tx ? zcap_tx_backend_name(tx) : "packet (sendmmsg)");
 	}
 
-	seq = o.start_seq;
 	t_start = now_ns();
-	t_last = t_start;
 	if (o.duration > 0)
 		deadline = t_start + (uint64_t)(o.duration * 1e9);
-	if (o.pps) {
-		/* Bucket depth: one batch, or 10 ms of frames at high rates.
-		 * Sleeps overshoot by ~60 us and a busy host preempts us for
-		 * milliseconds; a shallower bucket turned that into lost
-		 * rate (1 ms: -1 % at 200 kpps on a loaded 2-core host). */
-		depth = (double)o.pps / 100;
-		if (depth < o.batch)
-			depth = o.batch;
+
+	if (tx) {
+		struct zcap_tx_stats ts;
+		uint64_t submitted = 0;
+
+		run_tx(&o, tx, &rng, t_start, deadline, &submitted);
+		/* what is still in flight is not sent (yet): wait for it */
+		if (zcap_tx_flush(tx, FLUSH_MS))
+			fprintf(stderr, PROG ": warning: %s\n", zcap_tx_geterr(tx));
+		t_end = now_ns();
+		if (zcap_tx_stats(tx, &ts))
+			die("%s", zcap_tx_geterr(tx));
+		st.sent = ts.completed - ts.invalid;
+		st.bytes = ts.bytes;
+		st.retries = ts.retries;
+		if (ts.invalid)
+			fprintf(stderr, PROG ": warning: the kernel refused %" PRIu64
+				" frames as malformed\n", ts.invalid);
+		if_drop = ts.errors;	/* unless the interface counted more */
+		zcap_tx_close(tx);
+	} else {
+		run_packet(&o, fd, &rng, t_start, deadline, &st);
+		t_end = now_ns();
+		if_drop = 0;
+		close(fd);
 	}
 
-	while (!stop) {
-		unsigned int n = o.batch, sent;
-		uint64_t t = 0;
-
-		if (o.count) {
-			uint64_t left = o.count - st.sent;
-
-			if (!left)
-				break;
-			if (left < n)
-				n = (unsigned int)left;
-		}
-		if (deadline || o.pps) {
-			t = now_ns();
-			if (deadline && t >= deadline)
-				break;
-		}
-		if (o.pps) {
-			tokens += (double)(t - t_last) * (double)o.pps / 1e9;
-			t_last = t;
-			if (tokens > depth)
-				tokens = depth;
-			if (tokens < 1) {
-				uint64_t wait = (uint64_t)((1 - tokens) * 1e9 / (double)o.pps) + 1;
-
-				if (deadline && t + wait > deadline)
-					wait = deadline - t;
-				sleep_ns(wait);
-				continue;
-			}
-			if (tokens < n)
-				n = (unsigned int)tokens;
-			tokens -= n;
-		}
-
-		if (o.pfzc) {
-			st.bytes += gen_pfzc_send(&pz, n, seq, next_size, &szs, &o.addr, o.ifname);
-			st.sent += n;
-			seq += n;
-			continue;
-		}
-		for (unsigned int i = 0; i < n; i++) {
-			uint8_t *f = iov[i].iov_base;
-			unsigned int size = o.size;
-
-			if (o.random_sizes) {
-				size = random_size(&rng);
-				iov[i].iov_len = size - ZCAP_FCS_LEN;
-				zcap_frame_headers(f, size, &o.addr);
-			}
-			zcap_frame_stamp(f, size, seq + i);
-		}
-		sent = send_all(fd, msgs, n, &st, o.ifname);
-		seq += sent;
-		if (sent < n)
-			break;	/* stopped mid-batch; the rest never existed */
-	}
-	t_end = now_ns();
-	if (o.pfzc) {
-		uint64_t taken;
-
-		/* what the module could not send is not sent */
-		gen_pfzc_close(&pz, &taken, &pz_failed);
-		st.sent -= pz_failed < st.sent ? pz_failed : st.sent;
-	}
-
-	if (have_drops && !read_tx_dropped(o.ifname, &drop1))
-		have_drops = false;
+	if (have_drops && read_tx_dropped(o.ifname, &drop1) && drop1 >= drop0 &&
+	    drop1 - drop0 > if_drop)
+		if_drop = drop1 - drop0;
 	secs = (double)(t_end - t_start) / 1e9;
 	fprintf(stderr, PROG ": sent=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f pps=%" PRIu64
 		" mbps=%.3f if_tx_dropped=%" PRIu64 " retries=%" PRIu64 "\n",
 		st.sent, st.bytes, secs,
 		secs > 0 ? (uint64_t)((double)st.sent / secs + 0.5) : 0,
 		secs > 0 ? (double)st.bytes * 8 / secs / 1e6 : 0.0,
-		(have_drops && drop1 >= drop0 ? drop1 - drop0 : 0) + pz_failed, st.retries);
-	close(fd);
-	free(slots);
-	free(msgs);
-	free(iov);
+		if_drop, st.retries);
 	return 0;
 }
