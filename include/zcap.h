@@ -60,6 +60,7 @@ struct zcap_config {
 	enum zcap_direction direction;
 	const char *filter;	/* tcpdump syntax; NULL or "" = everything */
 	int verbose;		/* >0: one-line reasons for backend choices on stderr */
+	int queue;		/* xdp: this rx queue only; -1 (default) = all */
 };
 
 /* Fills *cfg with the defaults above. Always call it before changing fields. */

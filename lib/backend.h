@@ -36,12 +36,14 @@ struct zcap {
 	int linktype;
 	int family;			/* socket family the backend opened */
 	int counts_filtered;		/* backend counts filter rejects itself */
+	int max_wait_ms;		/* >0: poll no longer, then ask recv() again */
 	int frozen;			/* zcap_freeze() was called */
 	uint64_t filtered_at_freeze;
 	uint32_t snaplen;
 	struct zcap_config cfg;
 	struct sock_fprog filter;	/* compiled cBPF; always set (snaplen) */
 	int has_filter_expr;
+	char *filter_expr;		/* the user's, without the direction; or NULL */
 
 	struct zcap_netdev_counters if_base;	/* at open */
 	struct zcap_stats st;			/* what the front end counts */
@@ -62,11 +64,15 @@ struct zcap_backend_ops {
 	int (*holding)(struct zcap *h);
 	/* Adds the kernel's counters into st (received is the front end's). */
 	int (*stats)(struct zcap *h, struct zcap_stats *st);
+	/* Optional: stops new packets (zcap_freeze()); without it, a
+	 * reject-all socket filter is attached to h->fd. */
+	int (*freeze)(struct zcap *h);
 	void (*close)(struct zcap *h);
 };
 
 extern const struct zcap_backend_ops zcap_tpacket_ops;
 extern const struct zcap_backend_ops zcap_pfzc_ops;
+extern const struct zcap_backend_ops zcap_xdp_ops;
 
 void zcap_seterr(struct zcap *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -75,6 +81,8 @@ void zcap_seterr(struct zcap *h, const char *fmt, ...)
 int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 			struct sock_fprog *out, char *err, size_t errlen);
 void zcap_filter_free(struct sock_fprog *prog);
+unsigned int zcap_filter_run(const struct sock_fprog *prog, const uint8_t *data,
+			     uint32_t len);
 
 /* netdev.c */
 int zcap_netdev_counters(const char *ifname, struct zcap_netdev_counters *c);

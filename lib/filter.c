@@ -67,3 +67,11 @@ void zcap_filter_free(struct sock_fprog *prog)
 	prog->filter = NULL;
 	prog->len = 0;
 }
+
+/* In user space, for backends whose kernel path runs no socket filter. */
+unsigned int zcap_filter_run(const struct sock_fprog *prog, const uint8_t *data,
+			     uint32_t len)
+{
+	/* struct sock_filter and struct bpf_insn share one layout */
+	return bpf_filter((const struct bpf_insn *)prog->filter, data, len, len);
+}

@@ -19,6 +19,7 @@
 /* In order of preference for ZCAP_BACKEND_AUTO. Adding a backend means
  * adding its file and one line here. */
 static const struct zcap_backend_ops *const backends[] = {
+	&zcap_xdp_ops,		/* AUTO: only when zero copy binds */
 	&zcap_pfzc_ops,		/* only when the module is loaded */
 	&zcap_tpacket_ops,	/* any kernel */
 };
@@ -35,6 +36,7 @@ void zcap_config_init(struct zcap_config *cfg)
 	cfg->snaplen = ZCAP_DEFAULT_SNAPLEN;
 	cfg->promisc = 1;
 	cfg->direction = ZCAP_DIR_INOUT;
+	cfg->queue = -1;
 }
 
 void zcap_seterr(struct zcap *h, const char *fmt, ...)
@@ -83,6 +85,10 @@ static int check_config(const struct zcap_config *c, char *err)
 	if (c->ring_bytes < 2 * 4096) {
 		snprintf(err, ZCAP_ERRBUF_SIZE, "ring size %llu too small "
 			 "(at least 8 KiB)", (unsigned long long)c->ring_bytes);
+		return -1;
+	}
+	if (c->queue < -1) {
+		snprintf(err, ZCAP_ERRBUF_SIZE, "bad queue %d", c->queue);
 		return -1;
 	}
 	if (c->direction > ZCAP_DIR_OUT || c->backend >= ZCAP_BACKEND__MAX) {
@@ -187,6 +193,10 @@ zcap_t *zcap_open(const char *ifname, const struct zcap_config *cfg, char *errbu
 	if (zcap_netdev_linktype(ifname, &h->linktype, errbuf, ZCAP_ERRBUF_SIZE))
 		goto fail;
 	h->has_filter_expr = cfg->filter && *cfg->filter;
+	if (h->has_filter_expr && !(h->filter_expr = strdup(cfg->filter))) {
+		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
+		goto fail;
+	}
 	if (compile_filter(h, cfg, errbuf))
 		goto fail;
 	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -208,6 +218,7 @@ fail_filter:
 	zcap_filter_free(&h->filter);
 fail:
 	saved = errno;
+	free(h->filter_expr);
 	free(h);
 	errno = saved;
 	return NULL;
@@ -221,6 +232,7 @@ void zcap_close(zcap_t *h)
 		h->ops->close(h);
 	close(h->wake_fd);
 	zcap_filter_free(&h->filter);
+	free(h->filter_expr);
 	free(h);
 }
 
@@ -271,6 +283,8 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 				return ZCAP_TIMEOUT;
 			wait = (int)left;
 		}
+		if (h->max_wait_ms > 0 && (wait < 0 || wait > h->max_wait_ms))
+			wait = h->max_wait_ms;
 		pfd[0] = (struct pollfd){ .fd = h->fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = h->wake_fd, .events = POLLIN };
 		/* Held packets keep the fd readable: wait on the wakeup fd
@@ -344,7 +358,10 @@ int zcap_freeze(zcap_t *h)
 
 	if (h->frozen)
 		return 0;
-	if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) {
+	if (h->ops->freeze) {
+		if (h->ops->freeze(h))
+			return -1;
+	} else if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) {
 		zcap_seterr(h, "%s: cannot stop the capture: %s", h->ifname,
 			    strerror(errno));
 		return -1;
@@ -371,7 +388,8 @@ int zcap_stats(zcap_t *h, struct zcap_stats *st)
 	if (zcap_netdev_counters(h->ifname, &now) == 0) {
 		uint64_t seen, accepted;
 
-		st->drop_if = now.rx_dropped - h->if_base.rx_dropped;
+		/* added to what the backend's own counters say */
+		st->drop_if += now.rx_dropped - h->if_base.rx_dropped;
 		/* The kernel does not count what a socket filter rejects:
 		 * estimate it as what the interface saw minus what the
 		 * filter accepted. Only while a filter is set. */

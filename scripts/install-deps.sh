@@ -3,7 +3,7 @@
 # Idempotent: when everything is present it only runs dpkg-query (about a second).
 set -eu
 
-PKGS="gcc make pkg-config libpcap-dev tshark iproute2 procps util-linux"
+PKGS="gcc make pkg-config libpcap-dev libxdp-dev libbpf-dev tshark iproute2 procps util-linux"
 
 missing=""
 for p in $PKGS; do

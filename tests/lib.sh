@@ -17,9 +17,12 @@ CAP_IF="$TB-c"
 TMP=$(mktemp -d /tmp/zcap-test.XXXXXX)
 CAP_PID=
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
-skip() { echo "ok - $1 # SKIP $2"; }
+# ZCAP_BACKEND=NAME runs a script's captures on that backend (tests/run.sh
+# runs the capture suite once per backend); its TAP names say which.
+BK=${ZCAP_BACKEND:+$ZCAP_BACKEND: }
+ok() { echo "ok - $BK$*"; }
+not_ok() { echo "not ok - $BK$*"; }
+skip() { echo "ok - $BK$1 # SKIP $2"; }
 diag() { echo "# $*"; }
 
 # check NAME CMD...: one TAP line from a command's exit status
@@ -73,8 +76,8 @@ start_capture() {
 	# taskset exec it), or SIGINT would go to a subshell
 	# a log left by the previous capture would say "listening" too early
 	rm -f "$log" "$log.out"
-	ip netns exec "$CAP_NS" $PIN_CAP "$ZCAP" -i "$CAP_IF" "$@" \
-		2>"$log" >"$log.out" &
+	ip netns exec "$CAP_NS" $PIN_CAP "$ZCAP" -i "$CAP_IF" \
+		${ZCAP_BACKEND:+--backend "$ZCAP_BACKEND"} "$@" 2>"$log" >"$log.out" &
 	CAP_PID=$!
 	i=0
 	while ! grep -q "listening on" "$log" 2>/dev/null; do

@@ -31,6 +31,10 @@ done
 for t in tests/integration/*.sh; do
 	run "$t" sh "$t"
 done
+# The capture suite again on the AF_XDP backend (copy mode on veth).
+for t in capture filter drops sigint; do
+	run "tests/integration/test_$t.sh (xdp)" env ZCAP_BACKEND=xdp sh "tests/integration/test_$t.sh"
+done
 # The pf_zerocopy module, in a VM (Debian's 6.1 kernel under qemu).
 run tests/vm/run.sh sh tests/vm/run.sh
 run tests/vm/dkms.sh sh tests/vm/dkms.sh

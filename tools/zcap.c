@@ -29,7 +29,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: zcap -i IF [-w FILE] [-c COUNT] [-s SNAPLEN] [-B KiB] [-q] [-p] [-v]\n"
-"            [-Q in|out|inout] [--format pcap|pcapng] [--backend NAME]\n"
+"            [-Q in|out|inout] [--format pcap|pcapng] [--backend NAME] [--queue N]\n"
 "            [--block-size BYTES] [--time-stamp-precision micro|nano]\n"
 "            [filter expression...]\n"
 "       zcap -D | --version | --help\n"
@@ -46,11 +46,14 @@ static void usage(FILE *f)
 "  -Q DIR       direction: in, out or inout (default)\n"
 "  -D           list interfaces\n"
 "  --format F   pcap or pcapng, whatever the file name\n"
-"  --backend B  auto (default), pfzc (the pf_zerocopy module) or tpacket\n"
+"  --backend B  auto (default), xdp (AF_XDP), pfzc (the pf_zerocopy module)\n"
+"               or tpacket; auto takes xdp only when zero copy binds\n"
+"  --queue N    xdp: capture rx queue N only (default: every queue)\n"
 "  --block-size BYTES   ring block size, power of two (default %u)\n"
 "  --time-stamp-precision P   pcap files: micro (default) or nano\n"
 "\n"
-"The filter uses tcpdump syntax and runs in the kernel.\n",
+"The filter uses tcpdump syntax and runs in the kernel (with xdp: in zcap,\n"
+"before a packet is handed out).\n",
 		ZCAP_DEFAULT_SNAPLEN, ZCAP_DEFAULT_RING_BYTES >> 10,
 		ZCAP_DEFAULT_RING_BYTES >> 20, ZCAP_DEFAULT_BLOCK_BYTES);
 }
@@ -113,7 +116,7 @@ struct opts {
 	struct zcap_config cfg;
 };
 
-enum { OPT_FORMAT = 256, OPT_BACKEND, OPT_BLOCK, OPT_TSPREC, OPT_VERSION };
+enum { OPT_FORMAT = 256, OPT_BACKEND, OPT_BLOCK, OPT_TSPREC, OPT_VERSION, OPT_QUEUE };
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -123,6 +126,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "block-size", required_argument, NULL, OPT_BLOCK },
 		{ "time-stamp-precision", required_argument, NULL, OPT_TSPREC },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -185,6 +189,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			if (c < 0)
 				usage_error("unknown backend '%s'", optarg);
 			o->cfg.backend = (enum zcap_backend)c;
+			break;
+		case OPT_QUEUE:
+			o->cfg.queue = (int)parse_num("queue", optarg, 0, 65535);
 			break;
 		case OPT_BLOCK:
 			if (!parse_u64(optarg, &v) || v < 4096 || v > (1u << 30) ||
