@@ -39,6 +39,7 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); kernel: $(uname -r); CPU: $CPU (
 echo "- command: \`$CMD\` ($SECS s of measurement)"
 echo "- testbed: \`scripts/testbed.sh up NAME\` (veth between two namespaces); generator \`taskset -c $GEN_CPU build/zcap-gen -q -i NAME-g --dst-mac 02:00:00:00:00:01 -c COUNT -s SIZE|--random-sizes --seed RUN [-r PPS]\`; capturer on CPU $CAP_CPU:"
 echo "  - zcap: \`zcap -i NAME-c -w /dev/null\` (backend tpacket, 128 MiB ring; the pfzc module backend runs only in the VM and is not benchmarked here)"
+echo "  - zcapxdp: \`zcap --backend xdp -i NAME-c -w /dev/null\` (AF_XDP; copy mode, the only one veth has)"
 echo "  - tcpdump: \`tcpdump -Z root -n -i NAME-c -w /dev/null\` (default 2 MiB ring)"
 echo "  - pcap: \`bench/pcap_count NAME-c\` (pcap_dispatch counting loop, libpcap defaults)"
 echo "  - netsniff: \`netsniff-ng --in NAME-c --out /dev/shm/…/ns.pcap --silent -A -b CPU\` (it captures nothing with \`--out /dev/null\`, so it writes to tmpfs)"
@@ -54,7 +55,7 @@ echo "| capturer | size | n | offered kpps | rx kpps | captured kpps | loss % | 
 echo "|---|---|---|---|---|---|---|---|---|"
 while IFS=$'\t' read -r cap size n o1 o2 o3 r1 r2 r3 c1 c2 c3 l1 l2 l3 p1 p2 p3 h1 h2 h3; do
 	echo "| $cap | $size | $n | $(range "$(kpps "$o1")" "$(kpps "$o2")" "$(kpps "$o3")" %s) | $(kpps "$r1") | $(range "$(kpps "$c1")" "$(kpps "$c2")" "$(kpps "$c3")" %s) | $(range "$l1" "$l2" "$l3" %.2f) | $(range "$p1" "$p2" "$p3" %.0f) | $(range "$h1" "$h2" "$h3" %.0f) |"
-done < <(sort -t$'\t' -k2,2 -s summary.tsv | awk -F'\t' 'BEGIN { split("zcap tcpdump pcap netsniff xdp none", o, " "); for (i in o) r[o[i]] = i } { print r[$1] "\t" $0 }' | sort -t$'\t' -k3,3V -k1,1n | cut -f2-)
+done < <(sort -t$'\t' -k2,2 -s summary.tsv | awk -F'\t' 'BEGIN { split("zcap zcapxdp tcpdump pcap netsniff xdp none", o, " "); for (i in o) r[o[i]] = i } { print r[$1] "\t" $0 }' | sort -t$'\t' -k3,3V -k1,1n | cut -f2-)
 echo
 if [ -s lossfree.tsv ] && [ "$(wc -l <lossfree.tsv)" -gt 1 ]; then
 	echo "## Loss-free rate"

@@ -9,7 +9,7 @@
 #   bench/run.sh --only zcap,tcpdump --size 64,1518 --runs 5 --out /tmp/b
 #   bench/run.sh --only zcap,tcpdump --disk-only --runs 3 --out /tmp/d
 #
-# Options: --only LIST (zcap tcpdump pcap netsniff xdp none; "none" is always
+# Options: --only LIST (zcap zcapxdp tcpdump pcap netsniff xdp none; "none" is always
 # added as the overhead baseline), --size LIST (64 512 1518 rand), --runs N,
 # --count N (frames per run), --no-search, --no-disk, --disk-only (only dd
 # and the to-disk section), --out DIR.
@@ -25,7 +25,7 @@ TESTBED="$ROOT/scripts/testbed.sh"
 DST_MAC=02:00:00:00:00:01	# owned by no host, as on a mirror port
 
 SMOKE=0
-CAPS="zcap tcpdump pcap netsniff xdp none"
+CAPS="zcap zcapxdp tcpdump pcap netsniff xdp none"
 SIZES="64 512 1518 rand"
 RUNS=3
 COUNT=1000000
@@ -174,6 +174,9 @@ start_cap() {
 	zcap)
 		$pin "$ZCAP" -i "$CAP_IF" -w "$sink" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
 		CAP_PID=$!; wait_for "$TMPD/cap.err" "listening on" ;;
+	zcapxdp)	# AF_XDP, copy mode on veth
+		$pin "$ZCAP" --backend xdp -i "$CAP_IF" -w "$sink" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
+		CAP_PID=$!; wait_for "$TMPD/cap.err" "listening on" ;;
 	tcpdump)
 		$pin tcpdump -Z root -n -i "$CAP_IF" -w "$sink" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
 		CAP_PID=$!; wait_for "$TMPD/cap.err" "listening on" ;;
@@ -221,7 +224,7 @@ stop_cap() {
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=
 	case "$cap" in
-	zcap|tcpdump) sed -n 's/^\([0-9][0-9]*\) packets captured.*/\1/p' "$TMPD/cap.err" | tail -1 ;;
+	zcap|zcapxdp|tcpdump) sed -n 's/^\([0-9][0-9]*\) packets captured.*/\1/p' "$TMPD/cap.err" | tail -1 ;;
 	pcap) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
