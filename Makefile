@@ -6,8 +6,9 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
-VERSION     := 0.1.0
-SOVERSION   := 0
+# The soname changes only when the ABI breaks; see "ABI" in README.md.
+VERSION     := 1.0.0
+SOVERSION   := 1
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 BINDIR      := $(PREFIX)/bin
@@ -18,7 +19,10 @@ CC          ?= gcc
 CFLAGS      ?= -O2 -g
 CFLAGS      += -std=gnu11 -Wall -Wextra -Werror
 CPPFLAGS    += -Iinclude
-LDLIBS      := -lpcap -lxdp -lbpf -pthread
+DEPFLAGS     = -MMD -MP
+# What each target links, and no more.
+LIB_LDLIBS  := -lpcap -lxdp -lbpf -pthread
+PCAP_LDLIBS := -lpcap
 
 B           := build
 LIB_SRCS    := $(wildcard lib/*.c)
@@ -29,7 +33,6 @@ LIB_SONAME  := libzcap.so.$(SOVERSION)
 TOOLS       := $(B)/zcap $(B)/zcap-gen $(B)/zcap-verify
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
-HEADERS     := $(wildcard include/*.h include/uapi/*.h lib/*.h tools/*.h tests/vm/*.h)
 VM_SRCS     := $(wildcard tests/vm/*.c)
 VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
@@ -37,15 +40,18 @@ VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
 all: $(LIB_A) $(LIB_SO) $(B)/libzcap.pc $(TOOLS)
 
-$(B)/lib/%.o: lib/%.c $(HEADERS)
+$(B)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-$(LIB_SO): $(LIB_OBJS)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(LDLIBS)
+# Every exported symbol carries a version node of lib/libzcap.map.
+$(LIB_SO): $(LIB_OBJS) lib/libzcap.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=lib/libzcap.map -o $@ $(LIB_OBJS) $(LIB_LDLIBS)
 	ln -sf libzcap.so.$(VERSION) $(B)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(B)/libzcap.so
 
@@ -55,26 +61,33 @@ $(B)/libzcap.pc: libzcap.pc.in Makefile
 
 # The tools link libzcap statically: they run from the tree without
 # LD_LIBRARY_PATH, and an installed zcap does not depend on the .so.
-$(B)/zcap: tools/zcap.c tools/print.c $(LIB_A) $(HEADERS)
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ tools/zcap.c tools/print.c $(LIB_A) $(LDLIBS)
+$(B)/zcap: tools/zcap.c tools/print.c $(LIB_A)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -o $@ tools/zcap.c tools/print.c $(LIB_A) $(LIB_LDLIBS)
 
-$(B)/zcap-gen: tools/zcap-gen.c $(LIB_A) $(HEADERS)
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+$(B)/zcap-gen: tools/zcap-gen.c $(LIB_A)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIB_LDLIBS)
 
-$(B)/zcap-verify: tools/zcap-verify.c $(HEADERS)
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -o $@ $< $(LDLIBS)
+# zcap-verify reads files with libpcap only: it does not link libzcap.
+$(B)/zcap-verify: tools/zcap-verify.c
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -o $@ $< $(PCAP_LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c $(LIB_A) $(HEADERS)
+$(B)/tests/%: tests/unit/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -pthread -o $@ $< $(LIB_A) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -pthread -o $@ $< $(LIB_A) $(LIB_LDLIBS)
+
+# The ABI test links the shared library, as an installed program would.
+$(B)/tests/test_abi: tests/unit/test_abi.c $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -o $@ $< -L$(B) -l:$(LIB_SONAME) \
+		-Wl,-rpath,'$$ORIGIN/..'
 
 deps:
 	@sh scripts/install-deps.sh
 
 # Test programs that run inside the VM, against the module.
-$(B)/vm/%: tests/vm/%.c $(HEADERS)
+$(B)/vm/%: tests/vm/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) -pthread -o $@ $<
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -pthread -o $@ $<
 
 vm-bins: $(VM_BINS)
 
@@ -127,3 +140,5 @@ install: all
 clean:
 	rm -rf $(B) demo-out
 	-$(MAKE) -C kmod clean >/dev/null 2>&1
+
+-include $(wildcard $(B)/lib/*.d $(B)/*.d $(B)/tests/*.d $(B)/vm/*.d)

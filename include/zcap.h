@@ -2,10 +2,25 @@
 /*
  * libzcap: zero-copy packet capture over one small API.
  *
- * A handle is opened on one interface with a config. Packets come out in
+ * A handle is opened on one interface with options. Packets come out in
  * batches as pointers straight into the kernel's ring (no copy); they stay
  * valid until zcap_release(). Every packet the kernel could not hand over is
  * counted, per cause, in 64-bit counters (struct zcap_stats).
+ *
+ * Errors: a call that fails returns -1 (ZCAP_ERROR), or NULL for one that
+ * returns a pointer, sets errno, and leaves a one-line message in the
+ * handle (zcap_geterr(), zcap_tx_geterr(), zcap_dump_geterr()) or, for
+ * the open calls, in errbuf. The library never prints and never aborts:
+ * diagnostics go to the function installed with zcap_set_print(), if any.
+ *
+ * ABI: every struct the application passes in or gets filled begins with
+ * its own size (sz), which the library checks against the fields it knows:
+ * a program built against an older, shorter struct keeps working (fields it
+ * does not have read as 0, the default); one built against a newer header
+ * is refused with EINVAL only if it set a field this library does not know
+ * (a non-zero byte past the known fields). Declare them with ZCAP_DECLARE(),
+ * which zeroes the whole struct and sets sz. See "ABI" in README.md for the
+ * soname and symbol-version policy.
  *
  * Threading: a handle is used by one thread at a time, except
  * zcap_breakloop(), which may be called from any thread or signal handler.
@@ -13,8 +28,10 @@
 #ifndef ZCAP_H
 #define ZCAP_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,25 +41,81 @@ extern "C" {
  * exported from the shared library. */
 #pragma GCC visibility push(default)
 
-#define ZCAP_VERSION "0.1.0"
+#define ZCAP_VERSION "1.0.0"
 #define ZCAP_ERRBUF_SIZE 256
+
+/*
+ * Declares NAME, a struct TYPE with every byte zero (padding too, so that
+ * the library's check of unknown fields cannot trip on garbage) and sz set,
+ * then the fields given:
+ *
+ *   ZCAP_DECLARE(zcap_opts, opts, .snaplen = 128, .filter = "udp");
+ */
+#define ZCAP_DECLARE(TYPE, NAME, ...)					\
+	struct TYPE NAME = ({						\
+		memset(&NAME, 0, sizeof(struct TYPE));			\
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };\
+	})
 
 /* Defaults, chosen so the veth testbed loses nothing at full generator speed
  * with 1518-byte frames (tcpdump's 2 MiB ring lost up to 12 % there). */
 #define ZCAP_DEFAULT_RING_BYTES (128u << 20)
 #define ZCAP_DEFAULT_BLOCK_BYTES (1u << 20)
-#define ZCAP_DEFAULT_SNAPLEN 262144u
 #define ZCAP_DEFAULT_BLOCK_TIMEOUT_MS 10
+/* The largest snap length, and what snaplen 0 means, as tcpdump's -s 0. */
+#define ZCAP_SNAPLEN_MAX 262144u
 
-typedef struct zcap zcap_t;
-
-enum zcap_backend {
-	ZCAP_BACKEND_AUTO = 0,
-	ZCAP_BACKEND_TPACKET,	/* AF_PACKET TPACKET_V3 mmap ring */
-	ZCAP_BACKEND_PFZC,	/* PF_ZEROCOPY, the pf_zerocopy kernel module */
-	ZCAP_BACKEND_XDP,	/* AF_XDP: the NIC's DMA into our frames when zero copy binds */
-	ZCAP_BACKEND__MAX
+/* ---------------------------------------------------------------------------
+ * Diagnostics.
+ */
+enum zcap_log_level {
+	ZCAP_LOG_WARN = 0,	/* something went on in a worse way than asked */
+	ZCAP_LOG_INFO,		/* which backend, which mode, and why */
+	ZCAP_LOG_DEBUG,
 };
+
+/* One message, without a trailing newline. */
+typedef void (*zcap_print_fn_t)(enum zcap_log_level level, const char *fmt,
+				va_list ap);
+
+/*
+ * Installs fn for every later diagnostic of the library, in every thread;
+ * NULL (the default) keeps it silent.
+ * Returns the function installed before.
+ */
+zcap_print_fn_t zcap_set_print(zcap_print_fn_t fn);
+
+/* ---------------------------------------------------------------------------
+ * Backends.
+ *
+ * One registry names every backend (lib/backends.c): what it can do (ZCAP_RX,
+ * ZCAP_TX) and whether "auto" may pick it, in the order "auto" tries them.
+ */
+#define ZCAP_RX 1u
+#define ZCAP_TX 2u
+
+/*
+ * The i-th name that a backend option for dir (ZCAP_RX or ZCAP_TX) accepts:
+ * 0 is "auto", then the backends in the order auto tries them, then those
+ * auto never picks.
+ * Returns the name, or NULL when i is past the last.
+ */
+const char *zcap_backend_at(unsigned int dir, unsigned int i);
+
+/*
+ * Checks a backend option before any open.
+ * Returns 0 when name is "auto" or a backend that can do dir, else -1 with
+ * errno set:
+ *   - EINVAL: no backend has this name;
+ *   - EOPNOTSUPP: the backend exists but cannot do dir (a message in
+ *     errbuf, if not NULL, says so).
+ */
+int zcap_backend_check(const char *name, unsigned int dir, char *errbuf);
+
+/* ---------------------------------------------------------------------------
+ * Capturing.
+ */
+typedef struct zcap zcap_t;
 
 enum zcap_direction {
 	ZCAP_DIR_INOUT = 0,	/* like tcpdump: both directions */
@@ -50,25 +123,65 @@ enum zcap_direction {
 	ZCAP_DIR_OUT,
 };
 
-struct zcap_config {
-	enum zcap_backend backend;
-	uint64_t ring_bytes;	/* whole ring; 0 = ZCAP_DEFAULT_RING_BYTES */
-	uint32_t block_bytes;	/* tpacket block; power of two >= page; 0 = default */
-	uint32_t block_timeout_ms; /* a partly filled block is handed over after this */
-	uint32_t snaplen;	/* bytes kept per packet; 0 = ZCAP_DEFAULT_SNAPLEN */
-	int promisc;		/* 1 (default) puts the interface in promiscuous mode */
-	enum zcap_direction direction;
-	const char *filter;	/* tcpdump syntax; NULL or "" = everything */
-	int verbose;		/* >0: one-line reasons for backend choices on stderr */
-	int queue;		/* xdp: this rx queue only; -1 (default) = all */
+#define ZCAP_OPT_NO_PROMISC (1u << 0)	/* leave promiscuous mode off (-p) */
+
+/* Options of the tpacket backend; ignored by the others. */
+struct zcap_tpacket_opts {
+	size_t sz;
+	uint32_t block_bytes;	/* a power of two >= 4096;
+				 * 0 = ZCAP_DEFAULT_BLOCK_BYTES */
+	uint32_t block_timeout_ms; /* a partly filled block is handed over
+				 * after this; 0 = ZCAP_DEFAULT_BLOCK_TIMEOUT_MS */
 };
 
-/* Fills *cfg with the defaults above. Always call it before changing fields. */
-void zcap_config_init(struct zcap_config *cfg);
+#define ZCAP_XDP_QUEUE (1u << 0)	/* use queue, not every rx queue */
 
-/* Opens a capture. Returns NULL and a one-line message in errbuf
- * (ZCAP_ERRBUF_SIZE bytes) on failure; errno is left set. */
-zcap_t *zcap_open(const char *ifname, const struct zcap_config *cfg, char *errbuf);
+/* Options of the xdp backend (capture and transmit); ignored by others. */
+struct zcap_xdp_opts {
+	size_t sz;
+	uint32_t flags;		/* ZCAP_XDP_* */
+	uint32_t queue;		/* with ZCAP_XDP_QUEUE: capture this rx queue
+				 * only, or send on this tx queue. Without it:
+				 * every rx queue, and tx queue 0 */
+};
+
+/* Every field's 0 is its default. */
+struct zcap_opts {
+	size_t sz;
+	const char *backend;	/* a name from zcap_backend_at(ZCAP_RX, i);
+				 * NULL = "auto" */
+	const char *filter;	/* tcpdump syntax; NULL or "" = everything */
+	uint64_t ring_bytes;	/* the whole ring; 0 = ZCAP_DEFAULT_RING_BYTES */
+	uint32_t snaplen;	/* bytes kept per packet, 1..ZCAP_SNAPLEN_MAX;
+				 * 0 = ZCAP_SNAPLEN_MAX, the whole packet */
+	uint32_t flags;		/* ZCAP_OPT_* */
+	uint32_t direction;	/* enum zcap_direction */
+	const struct zcap_tpacket_opts *tpacket;	/* NULL = defaults */
+	const struct zcap_xdp_opts *xdp;		/* NULL = defaults */
+};
+
+/*
+ * Opens a capture on ifname. opts may be NULL (every default).
+ * Returns the handle, or NULL with a one-line message in errbuf
+ * (ZCAP_ERRBUF_SIZE bytes) and errno set:
+ *   - EINVAL: an option is out of range, a backend name is unknown, or
+ *     opts sets a field this library does not know;
+ *   - ENODEV: no interface of that name (or an empty or too long name);
+ *   - EOPNOTSUPP: the link type is not Ethernet-framed, or the backend
+ *     asked for cannot capture this way (xdp: outgoing packets);
+ *   - EPERM: no privilege (needs root or CAP_NET_RAW);
+ *   - EAFNOSUPPORT: backend "pfzc" asked for, and the module is not loaded;
+ *   - EBUSY: another capture holds the xdp queue or the device's direct
+ *     path;
+ *   - ENOMEM, ENOBUFS: the ring could not be allocated or pinned
+ *     (RLIMIT_MEMLOCK);
+ *   - anything else the kernel said, with the call in the message.
+ * With "auto", the message and errno are those of the last backend tried.
+ */
+zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf);
+
+/* Closes the capture and frees h; packets handed out die with it.
+ * NULL is ignored. */
 void zcap_close(zcap_t *h);
 
 #define ZCAP_PKT_VLAN (1u << 0)	/* the kernel stripped a VLAN tag: vlan_tci/tpid */
@@ -92,13 +205,19 @@ struct zcap_pkt {
 
 /*
  * Gets up to max packets. Waits up to timeout_ms when none is ready
- * (-1 = forever, 0 = never). Returns the count, ZCAP_TIMEOUT, ZCAP_BREAK
- * after zcap_breakloop(), or ZCAP_ERROR (message in zcap_geterr()).
- * Packets from earlier calls stay valid until zcap_release().
+ * (-1 = forever, 0 = never). Packets from earlier calls stay valid until
+ * zcap_release().
+ * Returns:
+ *   - the number of packets put in pkts (1..max);
+ *   - ZCAP_TIMEOUT (0): none came in time;
+ *   - ZCAP_BREAK: zcap_breakloop() was called;
+ *   - ZCAP_ERROR, message in zcap_geterr() and errno set: ENETDOWN when
+ *     the interface went down or was removed, else what poll(2) or the
+ *     socket reported.
  */
 int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms);
 
-/* Gives every packet returned so far back to the kernel. */
+/* Gives every packet returned so far back to the kernel. Never fails. */
 void zcap_release(zcap_t *h);
 
 /*
@@ -106,10 +225,13 @@ void zcap_release(zcap_t *h);
  * filter), so that a final drain with zcap_recv() ends and the counters
  * settle: after it, received + pending no longer grow from new traffic,
  * and what the interface sees is no longer counted as filtered.
+ * Returns 0 (also when already frozen), or -1 with zcap_geterr() and errno
+ * from the kernel (the capture then goes on unchanged).
  */
 int zcap_freeze(zcap_t *h);
 
-/* An fd that polls readable when zcap_recv() has packets, for epoll users. */
+/* An fd that polls readable when zcap_recv() has packets, for epoll users.
+ * Owned by h: do not close it. */
 int zcap_fd(zcap_t *h);
 
 /* Makes the current or next zcap_recv() return ZCAP_BREAK.
@@ -118,29 +240,33 @@ void zcap_breakloop(zcap_t *h);
 
 /* Counters since zcap_open(). Never reset, never wrap. */
 struct zcap_stats {
+	size_t sz;
 	uint64_t received;	/* handed to the application */
 	uint64_t drop_ring_full; /* the kernel found no room in the ring */
 	uint64_t drop_if;	/* dropped by the interface or driver (delta since open) */
 	uint64_t filtered;	/* rejected by the filter: seen on the interface, not accepted */
-	uint64_t ring_freezes;	/* times the ring was full (tpacket queue freezes) */
 	uint64_t truncated;	/* received, but shorter than on the wire (snaplen) */
 	uint64_t bytes;		/* wire bytes of received packets */
 	uint64_t pending;	/* in the ring, not handed out yet: at close,
 				 * these were neither received nor dropped */
 };
 
+/*
+ * Fills the first st->sz bytes of *st (declare it with ZCAP_DECLARE).
+ * Returns 0, or -1 with errno set: EINVAL when st->sz is smaller than a
+ * size_t; else the kernel's error reading its counters (zcap_geterr()).
+ */
 int zcap_stats(zcap_t *h, struct zcap_stats *st);
 
+/* The last error's message; "" when none. Valid until the next call on h. */
 const char *zcap_geterr(zcap_t *h);
+/* The backend in use ("xdp", "pfzc", "tpacket"). */
 const char *zcap_backend_name(const zcap_t *h);
 const char *zcap_ifname(const zcap_t *h);
 int zcap_ifindex(const zcap_t *h);
-uint32_t zcap_snaplen(const zcap_t *h);
+uint32_t zcap_snaplen(const zcap_t *h);	/* the one in effect */
+uint64_t zcap_ring_bytes(const zcap_t *h);	/* as asked, or the default */
 int zcap_linktype(const zcap_t *h);	/* a pcap DLT_* value */
-
-/* "auto", "tpacket", ... -> enum; -1 when unknown. */
-int zcap_backend_parse(const char *name);
-const char *zcap_backend_str(enum zcap_backend b);
 
 /* ---------------------------------------------------------------------------
  * Writing pcap and pcapng files.
@@ -178,25 +304,42 @@ struct zcap_dump_info {
 	size_t bufsize;		/* 0 = ZCAP_DUMP_DEFAULT_BUF */
 };
 
-/* path "-" writes to stdout. Returns NULL and a message in errbuf. */
+/*
+ * Creates path (truncating it) and writes the file header; "-" writes to
+ * stdout. Returns the dumper, or NULL with a message in errbuf
+ * (ZCAP_ERRBUF_SIZE bytes) and errno set: EINVAL for a NULL path or info,
+ * or a format not in enum zcap_format; else what open(2) or the first
+ * write said (EACCES, ENOENT, ENOSPC, ...). Nothing is left on disk then.
+ */
 zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
 			      const struct zcap_dump_info *info, char *errbuf);
 
-/* 0 on success, -1 on a write error (message in zcap_dump_geterr()).
- * A packet with ZCAP_PKT_VLAN gets its tag put back after the MAC addresses. */
+/*
+ * Appends one record. A packet with ZCAP_PKT_VLAN gets its tag put back
+ * after the MAC addresses.
+ * Returns 0, or -1 with zcap_dump_geterr() and errno set by the failed
+ * write (ENOSPC, EIO, ...), now or in the writer thread since the last
+ * call: the dumper has failed for good, and the file should be aborted.
+ */
 int zcap_dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt);
+
+/*
+ * Waits until every record written so far is in the file.
+ * Returns 0, or -1 with zcap_dump_geterr() and errno as zcap_dump_write().
+ */
 int zcap_dump_flush(zcap_dumper_t *d);
 
-/* Flushes and closes. For pcapng, when st is not NULL, an Interface
- * Statistics Block with its counters and the capture's start and end times
- * (ns) is written first. Returns 0, or -1 after removing the file when any
- * write failed. */
+/* Flushes and closes, and frees d. For pcapng, when st is not NULL, an
+ * Interface Statistics Block with its counters and the capture's start and
+ * end times (ns) is written first. Returns 0, or -1 with errno set after
+ * removing the file when any write failed (the message is gone with d). */
 int zcap_dump_close(zcap_dumper_t *d, const struct zcap_stats *st,
 		    uint64_t start_ns, uint64_t end_ns);
 
 /* Closes and removes the file (if it is not stdout). */
 void zcap_dump_abort(zcap_dumper_t *d);
 
+/* The last error's message; "" when none. */
 const char *zcap_dump_geterr(const zcap_dumper_t *d);
 uint64_t zcap_dump_bytes(const zcap_dumper_t *d);	/* bytes written so far */
 
@@ -232,11 +375,8 @@ enum zcap_format zcap_format_from_path(const char *path);
  * Every frame handed over is accounted for: after zcap_tx_flush() returned
  * 0, submitted == completed, and completed == sent + invalid + errors.
  *
- * Backends: xdp (an AF_XDP socket with only a tx ring; zero copy when the
- * driver supports it, else copy mode), tpacket (AF_PACKET PACKET_TX_RING,
- * TPACKET_V2, qdisc bypassed), pfzc (the pf_zerocopy module's tx ring).
- * ZCAP_BACKEND_AUTO tries xdp, then tpacket (the faster first, as measured
- * on a veth pair; see lib/tx.c).
+ * Backends: see zcap_backend_at(ZCAP_TX, i); "auto" takes the first that
+ * opens, in the registry's order (README.md, "Backends").
  *
  * A handle is used by one thread at a time. Nothing here blocks except
  * zcap_tx_flush() and zcap_tx_close(); zcap_tx_submit() for as long as the
@@ -249,19 +389,33 @@ typedef struct zcap_tx zcap_tx_t;
 #define ZCAP_TX_DEFAULT_FRAMES 2048u
 #define ZCAP_TX_MAX_FRAMES (1u << 18)
 
-struct zcap_tx_config {
-	enum zcap_backend backend; /* AUTO (default): xdp, then tpacket */
+/* Every field's 0 is its default. */
+struct zcap_tx_opts {
+	size_t sz;
+	const char *backend;	/* a name from zcap_backend_at(ZCAP_TX, i);
+				 * NULL = "auto" */
 	uint32_t frames;	/* slots shared with the kernel, a power of two,
 				 * 64..ZCAP_TX_MAX_FRAMES; 0 = ZCAP_TX_DEFAULT_FRAMES */
-	int queue;		/* xdp: the tx queue to bind (default 0) */
-	int verbose;		/* >0: backend choice and mode on stderr */
+	const struct zcap_xdp_opts *xdp;	/* NULL = defaults (queue 0) */
 };
 
-void zcap_tx_config_init(struct zcap_tx_config *cfg);
-
-/* Opens ifname for sending. Returns NULL and a one-line message in errbuf
- * (ZCAP_ERRBUF_SIZE bytes) on failure; errno is left set. */
-zcap_tx_t *zcap_tx_open(const char *ifname, const struct zcap_tx_config *cfg,
+/*
+ * Opens ifname for sending. opts may be NULL (every default).
+ * Returns the handle, or NULL with a one-line message in errbuf
+ * (ZCAP_ERRBUF_SIZE bytes) and errno set:
+ *   - EINVAL: an option is out of range, a backend name is unknown, or
+ *     opts sets a field this library does not know;
+ *   - ENODEV: no interface of that name (or an empty or too long name);
+ *   - EOPNOTSUPP: not an Ethernet interface, or the backend cannot send;
+ *   - ENETDOWN: the interface is down or has no carrier;
+ *   - EPERM: no privilege (needs root or CAP_NET_RAW);
+ *   - EAFNOSUPPORT: backend "pfzc" asked for, and the module is not loaded;
+ *   - EBUSY: the xdp tx queue is held by another socket;
+ *   - ENOMEM, ENOBUFS: the frames could not be allocated or pinned.
+ * With "auto", the message lists each backend tried and why it failed;
+ * errno is the last one's.
+ */
+zcap_tx_t *zcap_tx_open(const char *ifname, const struct zcap_tx_opts *opts,
 			char *errbuf);
 
 /* Reserves up to n free frames, numbered 0..ret-1 for the calls below.
@@ -307,6 +461,7 @@ int zcap_tx_flush(zcap_tx_t *t, int timeout_ms);
 
 /* Counters since zcap_tx_open(). Never reset, never wrap. */
 struct zcap_tx_stats {
+	size_t sz;
 	uint64_t submitted;	/* frames handed to the kernel */
 	uint64_t completed;	/* of those, finished: sent + invalid + errors */
 	uint64_t sent;		/* taken by the driver (for veth: delivered) */
@@ -325,17 +480,24 @@ struct zcap_tx_stats {
 				 * every sender on it */
 };
 
+/*
+ * Takes back finished frames, then fills the first st->sz bytes of *st
+ * (declare it with ZCAP_DECLARE).
+ * Returns 0, or -1 with errno set: EINVAL when st->sz is smaller than a
+ * size_t; else the kernel's error reading its counters (zcap_tx_geterr()).
+ */
 int zcap_tx_stats(zcap_tx_t *t, struct zcap_tx_stats *st);
 
-/* The socket, for socket options. */
+/* The socket, for socket options (-1 for none). Owned by t. */
 int zcap_tx_fd(zcap_tx_t *t);
 const char *zcap_tx_backend_name(const zcap_tx_t *t);
 /* "zero-copy" or "copy" for xdp; "copy" for the others. */
 const char *zcap_tx_mode(const zcap_tx_t *t);
+/* The last error's message; "" when none. */
 const char *zcap_tx_geterr(zcap_tx_t *t);
 
 /* Gives back any reservation, waits up to a second for frames in flight,
- * and closes. */
+ * closes and frees t. NULL is ignored. */
 void zcap_tx_close(zcap_tx_t *t);
 
 #pragma GCC visibility pop

@@ -30,7 +30,7 @@
 #include <linux/spinlock.h>
 #include <net/sock.h>
 
-#include <uapi/pf_zerocopy.h>
+#include "pfzc_ring.h"
 
 #include "pfzc_driver.h"
 

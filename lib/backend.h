@@ -1,92 +1,86 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The interface between libzcap's front end (zcap.c) and its backends.
+ * What every part of libzcap shares: the registry of backends, the log,
+ * error strings, option checks, and the interface queries.
  *
- * A backend is one file that defines one struct zcap_backend_ops and adds it
- * to the table in zcap.c. The front end owns everything that is the same for
- * all backends: interface lookup, the filter program, blocking and
- * breakloop, per-cause statistics and error strings. A backend only moves
- * packets between its kernel ring and struct zcap_pkt.
+ * A backend is one mechanism of the kernel (a socket family, a ring) and
+ * may capture (struct zcap_rx_ops, lib/rx.h), transmit (struct zcap_tx_ops,
+ * lib/tx.h) or both. Adding one means adding its files, named
+ * <mechanism>_rx.c and <mechanism>_tx.c (with <mechanism>_common.c for
+ * what both directions set up alike), and one line in lib/backends.c,
+ * which says where it stands in "auto" and why.
  */
 #ifndef ZCAP_BACKEND_H
 #define ZCAP_BACKEND_H
 
-#include <linux/filter.h>
-#include <net/if.h>
-#include <signal.h>
-#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "zcap.h"
 
-/* Interface counters from /proc/net/dev, for drops and filtered estimates. */
+struct zcap_rx_ops;
+struct zcap_tx_ops;
+
+/* What "auto" does with a backend, per direction. */
+enum zcap_auto {
+	ZCAP_AUTO_TRY = 0,	/* try it in registry order; take it if it opens */
+	ZCAP_AUTO_NEVER,	/* only when asked for by name */
+};
+
+struct zcap_backend {
+	const char *name;
+	const struct zcap_rx_ops *rx;	/* NULL: cannot capture */
+	const struct zcap_tx_ops *tx;	/* NULL: cannot transmit */
+	enum zcap_auto rx_auto, tx_auto;
+	/* Why it stands where it does in "auto": logged at INFO when auto
+	 * passes over it or takes it, and the README's source. */
+	const char *rx_why, *tx_why;
+};
+
+/* backends.c: the registry, in the order "auto" tries. */
+const struct zcap_backend *zcap_backend_get(unsigned int i);
+/* The backend named name that can do dir; NULL for "auto" (errno 0) or
+ * when none (errno EINVAL, or EOPNOTSUPP when it cannot do dir; a message
+ * in err when not NULL). */
+const struct zcap_backend *zcap_backend_find(const char *name, unsigned int dir,
+					     char *err);
+
+/* log.c */
+void zcap_log(enum zcap_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Writes a message into err (ZCAP_ERRBUF_SIZE bytes); errno is kept. */
+void zcap_errf(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * Copies an application's sized struct (ZCAP_DECLARE) into *out, a zeroed
+ * struct of known bytes: what the application did not have stays 0, the
+ * default. Returns 0, or -1 with errno EINVAL and a message in err when sz
+ * is too small to be a struct, or a byte past the known fields is set.
+ * in may be NULL: *out is then all defaults.
+ */
+int zcap_opts_copy(void *out, size_t known, const void *in, const char *what,
+		   char *err);
+/* Fills the first sz bytes of an application's sized struct from *in. */
+int zcap_opts_out(void *out, const void *in, size_t known, const char *what,
+		  char *err);
+/* The end of a field, for "known". */
+#define zcap_offsetofend(TYPE, FIELD) \
+	(offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))
+
+/* netdev.c: what the kernel says about an interface, outside any backend. */
 struct zcap_netdev_counters {
 	uint64_t rx_packets, tx_packets;
 	uint64_t rx_dropped;	/* drop + fifo columns: lost before any tap */
+	uint64_t tx_dropped;	/* drop + fifo columns of the transmit side */
 };
 
-struct zcap {
-	const struct zcap_backend_ops *ops;
-	void *priv;			/* the backend's state */
-	int fd;				/* what poll() waits on for packets */
-	int wake_fd;			/* eventfd written by zcap_breakloop() */
-	volatile sig_atomic_t break_req;
-
-	char ifname[IF_NAMESIZE];
-	int ifindex;
-	int linktype;
-	int family;			/* socket family the backend opened */
-	int counts_filtered;		/* backend counts filter rejects itself */
-	int max_wait_ms;		/* >0: poll no longer, then ask recv() again */
-	int frozen;			/* zcap_freeze() was called */
-	uint64_t filtered_at_freeze;
-	uint32_t snaplen;
-	struct zcap_config cfg;
-	struct sock_fprog filter;	/* compiled cBPF; always set (snaplen) */
-	int has_filter_expr;
-	char *filter_expr;		/* the user's, without the direction; or NULL */
-
-	struct zcap_netdev_counters if_base;	/* at open */
-	struct zcap_stats st;			/* what the front end counts */
-	char err[ZCAP_ERRBUF_SIZE];
-};
-
-struct zcap_backend_ops {
-	const char *name;
-	enum zcap_backend id;
-	/* Sets h->fd and h->priv. Returns 0, or -1 with zcap_seterr() and
-	 * errno set; may be called again on another backend after failing. */
-	int (*open)(struct zcap *h);
-	/* Never blocks. Returns a count >= 0, or -1 with zcap_seterr(). */
-	int (*recv)(struct zcap *h, struct zcap_pkt *pkts, unsigned int max);
-	void (*release)(struct zcap *h);
-	/* True while the application holds packets in a way that keeps
-	 * h->fd readable (poll would then spin instead of waiting). */
-	int (*holding)(struct zcap *h);
-	/* Adds the kernel's counters into st (received is the front end's). */
-	int (*stats)(struct zcap *h, struct zcap_stats *st);
-	/* Optional: stops new packets (zcap_freeze()); without it, a
-	 * reject-all socket filter is attached to h->fd. */
-	int (*freeze)(struct zcap *h);
-	void (*close)(struct zcap *h);
-};
-
-extern const struct zcap_backend_ops zcap_tpacket_ops;
-extern const struct zcap_backend_ops zcap_pfzc_ops;
-extern const struct zcap_backend_ops zcap_xdp_ops;
-
-void zcap_seterr(struct zcap *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* filter.c: tcpdump syntax -> cBPF that also applies the snap length. */
-int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
-			struct sock_fprog *out, char *err, size_t errlen);
-void zcap_filter_free(struct sock_fprog *prog);
-unsigned int zcap_filter_run(const struct sock_fprog *prog, const uint8_t *data,
-			     uint32_t len);
-
-/* netdev.c */
 int zcap_netdev_counters(const char *ifname, struct zcap_netdev_counters *c);
-int zcap_netdev_linktype(const char *ifname, int *dlt, char *err, size_t errlen);
+int zcap_netdev_linktype(const char *ifname, int *dlt, char *err);
 int zcap_netdev_mtu(const char *ifname);	/* -1 when unknown */
+/* The index of ifname, or 0 with ENODEV and a message in err. */
+int zcap_netdev_index(const char *ifname, char *err);
+/* For sending: an Ethernet interface that is up with a carrier. Returns
+ * its MTU, or -1 with errno (EOPNOTSUPP, ENETDOWN, ...) and err set. */
+int zcap_netdev_tx_ready(const char *ifname, char *err);
 
 #endif

@@ -7,9 +7,10 @@
  * order: both formats carry a magic from which readers detect it.
  *
  * A regular file is written with O_DIRECT, whole page-aligned buffers at
- * aligned offsets. Through the page cache, 1518-byte frames at 750 MB/s ran
- * into dirty-page throttling at 270-500 MB/s and a fifth of them were lost
- * in the ring, on a disk that takes 2 GB/s direct. Only the unaligned tail
+ * aligned offsets: through the page cache, a capture at full speed ran
+ * into dirty-page throttling well below what the disk takes direct, and
+ * lost frames in the ring (bench/results/results.md, "To disk", measures
+ * both). Only the unaligned tail
  * of a flush or close goes through the page cache (O_DIRECT off for that
  * one write), so the file ends at its last byte with no padding to cut
  * off; the tail stays in the buffer, and the next direct write starts at
@@ -19,9 +20,8 @@
  *
  * A writer thread makes the write calls, with two buffers: the capture
  * fills one while the other goes to the file, and waits only when the file
- * is slower than the capture for longer than a buffer takes to fill. With
- * a 2 MiB ring (where the ring cannot hide the writes), that took the loss
- * to disk at 1518 bytes and full speed from about 23 % to 7 %. A failed
+ * is slower than the capture for longer than a buffer takes to fill, so
+ * that the capture thread never blocks in write(2). A failed
  * write shows up in the next call that hands a buffer over or waits for
  * the writer: a zcap_dump_write() at most one buffer later, flush, close.
  *
@@ -551,7 +551,7 @@ static zcap_dumper_t *dump_alloc(const char *path, enum zcap_format fmt,
 	d->fd = -1;
 	d->fmt = fmt;
 	d->nsec = fmt == ZCAP_FMT_PCAP && info->nsec;
-	d->snaplen = info->snaplen ? info->snaplen : ZCAP_DEFAULT_SNAPLEN;
+	d->snaplen = info->snaplen ? info->snaplen : ZCAP_SNAPLEN_MAX;
 	if (n > SIZE_MAX - DUMP_ALIGN)
 		n = SIZE_MAX - DUMP_ALIGN;
 	d->bufsize = (n + DUMP_ALIGN - 1) & ~(size_t)(DUMP_ALIGN - 1);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "rx.h"
 
 int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 			struct sock_fprog *out, char *err, size_t errlen)

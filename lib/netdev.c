@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the kernel says about an interface, outside any backend: its link
- * type, and its counters (to report drops that happen before any capture
- * point, and to estimate what a kernel filter rejected).
+ * What the kernel says about an interface, outside any backend, for both
+ * directions: its index, link type, MTU and state, and its counters (to
+ * report drops that happen before any capture point or after any sender,
+ * and to estimate what a kernel filter rejected).
  *
- * /proc/self/net/dev rather than sysfs: it follows the caller's network
- * namespace even when /sys was mounted for another one.
+ * Counters come from /proc/self/net/dev rather than sysfs: it follows the
+ * caller's network namespace even when /sys was mounted for another one.
+ * The rest comes from ioctls on a socket, which are per namespace too.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <pcap/dlt.h>
 #include <stdio.h>
@@ -46,6 +49,7 @@ int zcap_netdev_counters(const char *ifname, struct zcap_netdev_counters *c)
 			c->rx_packets = v[1];
 			c->rx_dropped = v[3] + v[4];
 			c->tx_packets = v[9];
+			c->tx_dropped = v[11] + v[12];
 			found = 0;
 		}
 		break;
@@ -56,37 +60,47 @@ int zcap_netdev_counters(const char *ifname, struct zcap_netdev_counters *c)
 	return found;
 }
 
+/* An ioctl on ifname; -1 with errno when it fails. */
+static int netdev_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd, rc, saved;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	rc = ioctl(fd, req, ifr);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int zcap_netdev_index(const char *ifname, char *err)
+{
+	int i = (int)if_nametoindex(ifname);
+
+	if (!i) {
+		zcap_errf(err, "%s: no such interface", ifname);
+		errno = ENODEV;
+	}
+	return i;
+}
+
 int zcap_netdev_mtu(const char *ifname)
 {
 	struct ifreq ifr;
-	int fd, rc;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	rc = ioctl(fd, SIOCGIFMTU, &ifr);
-	close(fd);
-	return rc < 0 ? -1 : ifr.ifr_mtu;
+	return netdev_ioctl(ifname, SIOCGIFMTU, &ifr) < 0 ? -1 : ifr.ifr_mtu;
 }
 
-int zcap_netdev_linktype(const char *ifname, int *dlt, char *err, size_t errlen)
+int zcap_netdev_linktype(const char *ifname, int *dlt, char *err)
 {
 	struct ifreq ifr;
-	int fd, rc;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	close(fd);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", ifname, strerror(errno));
+	if (netdev_ioctl(ifname, SIOCGIFHWADDR, &ifr) < 0) {
+		zcap_errf(err, "%s: %s", ifname, strerror(errno));
 		return -1;
 	}
 	switch (ifr.ifr_hwaddr.sa_family) {
@@ -95,10 +109,49 @@ int zcap_netdev_linktype(const char *ifname, int *dlt, char *err, size_t errlen)
 		*dlt = DLT_EN10MB;
 		return 0;
 	default:
-		snprintf(err, errlen, "%s: link type %u is not supported "
-			 "(only Ethernet-framed interfaces)", ifname,
-			 ifr.ifr_hwaddr.sa_family);
+		zcap_errf(err, "%s: link type %u is not supported "
+			  "(only Ethernet-framed interfaces)", ifname,
+			  ifr.ifr_hwaddr.sa_family);
 		errno = EOPNOTSUPP;
 		return -1;
 	}
+}
+
+int zcap_netdev_tx_ready(const char *ifname, char *err)
+{
+	struct ifreq ifr;
+	int mtu;
+
+	if (netdev_ioctl(ifname, SIOCGIFHWADDR, &ifr) < 0) {
+		zcap_errf(err, "%s: cannot read the link type: %s", ifname,
+			  strerror(errno));
+		return -1;
+	}
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+		zcap_errf(err, "%s: not an Ethernet interface", ifname);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (netdev_ioctl(ifname, SIOCGIFMTU, &ifr) < 0) {
+		zcap_errf(err, "%s: cannot read the MTU: %s", ifname, strerror(errno));
+		return -1;
+	}
+	mtu = ifr.ifr_mtu;
+	/* A down interface or a veth whose peer is down would take nothing,
+	 * and every kick would fail until the stall limit. */
+	if (netdev_ioctl(ifname, SIOCGIFFLAGS, &ifr) < 0) {
+		zcap_errf(err, "%s: cannot read the flags: %s", ifname, strerror(errno));
+		return -1;
+	}
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		zcap_errf(err, "%s: interface is down", ifname);
+		errno = ENETDOWN;
+		return -1;
+	}
+	if (!(ifr.ifr_flags & IFF_RUNNING)) {
+		zcap_errf(err, "%s: no carrier (for veth: is the peer up?)", ifname);
+		errno = ENETDOWN;
+		return -1;
+	}
+	return mtu;
 }

@@ -1,26 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The transmit front end: backend choice, the reservation, length checks,
- * the kick loop with its back-off and stall limit, flush and counters.
- * The backends (tx_xdp.c, tx_tpacket.c, tx_pfzc.c) only move frames
- * between their free lists and their kernel rings (lib/tx.h).
- *
- * AUTO tries xdp before tpacket because it is the faster of the two on the
- * veth testbed (scripts/testbed.sh): zcap-gen pinned to one core (which also
- * runs the peer's receive path), nothing capturing, 1,000,000 frames to a
- * MAC address nobody owns, median of 5 interleaved runs:
- *
- *                      64 B          1518 B
- *   xdp (copy mode)    0.94 Mpps     0.73 Mpps
- *   tpacket            0.66 Mpps     0.47 Mpps
- *   (sendmmsg          0.74 Mpps     0.52 Mpps, zcap-gen --backend packet)
- *
- * and a minimal AF_XDP sender of prebuilt frames made 0.97 Mpps at 64 B in
- * the same minutes. On veth both backends build an skb per frame: AF_XDP
- * copies the frame into it, while a TPACKET_V2 send attaches the ring's
- * page as a zero-copy fragment, which veth must then copy into a freshly
- * allocated page (skb_copy_ubufs) before the peer may have it: perf shows
- * that page allocation, the copy and the page free near the top.
+ * The transmit front end: options, the backend choice (lib/backends.c), the
+ * reservation, length checks, the kick loop with its back-off and stall
+ * limit, flush and counters. The backends (<mechanism>_tx.c) only move
+ * frames between their free lists and their kernel rings (lib/tx.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,30 +25,9 @@
 #define STALL_NS 2000000000ull	/* the kernel took nothing for this long */
 #define CLOSE_FLUSH_MS 1000
 
-static const struct zcap_tx_ops *const tx_backends[] = {
-	&zcap_tx_xdp_ops,	/* AUTO: first */
-	&zcap_tx_tpacket_ops,	/* AUTO: second */
-	&zcap_tx_pfzc_ops,	/* only when asked for */
-};
-#define N_TX_BACKENDS (sizeof(tx_backends) / sizeof(tx_backends[0]))
-#define N_TX_AUTO 2
-
-void zcap_tx_seterr(struct zcap_tx *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(t->err, sizeof(t->err), fmt, ap);
-	va_end(ap);
-}
-
-void zcap_tx_config_init(struct zcap_tx_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->backend = ZCAP_BACKEND_AUTO;
-	cfg->frames = ZCAP_TX_DEFAULT_FRAMES;
-	cfg->queue = 0;
-}
+#define TX_OPTS_KNOWN zcap_offsetofend(struct zcap_tx_opts, xdp)
+#define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue)
+#define TX_STATS_KNOWN zcap_offsetofend(struct zcap_tx_stats, drop_if)
 
 static uint64_t now_ns(void)
 {
@@ -85,82 +47,23 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
-/* The interface's tx_dropped; -1 when /sys does not show it. */
+/* The interface's tx_dropped (from /proc, which follows our namespace). */
 static int read_tx_dropped(const char *ifname, uint64_t *v)
 {
-	char path[96], buf[32];
-	ssize_t n;
-	int fd;
+	struct zcap_netdev_counters c;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (zcap_netdev_counters(ifname, &c))
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	*v = strtoull(buf, NULL, 10);
+	*v = c.tx_dropped;
 	return 0;
 }
 
-/* Index, MTU, link type and state: what every backend needs checked. */
-static int check_interface(struct zcap_tx *t, char *errbuf)
+static int try_backend(struct zcap_tx *t, const struct zcap_backend *b)
 {
-	struct ifreq ifr;
-	int fd, err = 0;
-
-	t->ifindex = (int)if_nametoindex(t->ifname);
-	if (!t->ifindex) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s: no such interface", t->ifname);
-		errno = ENODEV;
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "socket: %s", strerror(errno));
-		return -1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, t->ifname, strlen(t->ifname));
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
-		err = errno;
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s: cannot read the link type: %s",
-			 t->ifname, strerror(err));
-	} else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
-		err = EOPNOTSUPP;
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s: not an Ethernet interface", t->ifname);
-	} else if (ioctl(fd, SIOCGIFMTU, &ifr) < 0) {
-		err = errno;
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s: cannot read the MTU: %s",
-			 t->ifname, strerror(err));
-	} else {
-		t->mtu = (uint32_t)ifr.ifr_mtu;
-		/* A down interface or a veth whose peer is down would take
-		 * nothing, and every kick would fail until the stall limit. */
-		if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
-			err = errno;
-			snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s: cannot read the flags: %s",
-				 t->ifname, strerror(err));
-		} else if (!(ifr.ifr_flags & IFF_UP)) {
-			err = ENETDOWN;
-			snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s: interface is down", t->ifname);
-		} else if (!(ifr.ifr_flags & IFF_RUNNING)) {
-			err = ENETDOWN;
-			snprintf(errbuf, ZCAP_ERRBUF_SIZE,
-				 "%s: no carrier (for veth: is the peer up?)", t->ifname);
-		}
-	}
-	close(fd);
-	errno = err;
-	return err ? -1 : 0;
-}
-
-static int try_backend(struct zcap_tx *t, const struct zcap_tx_ops *ops)
-{
+	const struct zcap_tx_ops *ops = b->tx;
 	uint32_t room = 0;
 
+	t->backend = b;
 	t->ops = ops;
 	t->fd = -1;
 	t->priv = NULL;
@@ -177,93 +80,126 @@ static int try_backend(struct zcap_tx *t, const struct zcap_tx_ops *ops)
 	ops->close(t);
 	t->fd = -1;
 	t->priv = NULL;
+	t->ops = NULL;
+	t->backend = NULL;
 	errno = saved;
 	return -1;
 }
 
-zcap_tx_t *zcap_tx_open(const char *ifname, const struct zcap_tx_config *cfg,
+/* The application's options, checked, with every default filled in. */
+static int resolve_opts(const struct zcap_tx_opts *in, struct zcap_tx_opts *o,
+			struct zcap_tx *t, char *err)
+{
+	struct zcap_xdp_opts xo;
+
+	if (zcap_opts_copy(o, TX_OPTS_KNOWN, in, "struct zcap_tx_opts", err) ||
+	    zcap_opts_copy(&xo, XDP_OPTS_KNOWN, o->xdp, "struct zcap_xdp_opts", err))
+		return -1;
+	errno = EINVAL;
+	if (o->frames && (o->frames < 64 || o->frames > ZCAP_TX_MAX_FRAMES ||
+			  (o->frames & (o->frames - 1)))) {
+		zcap_errf(err, "%u tx frames: must be a power of two in 64..%u",
+			  o->frames, ZCAP_TX_MAX_FRAMES);
+		return -1;
+	}
+	if ((xo.flags & ~ZCAP_XDP_QUEUE) || xo.queue > 65535) {
+		zcap_errf(err, "bad xdp queue %u or flags %#x", xo.queue, xo.flags);
+		return -1;
+	}
+	t->frames = o->frames ? o->frames : ZCAP_TX_DEFAULT_FRAMES;
+	t->cfg.queue = xo.flags & ZCAP_XDP_QUEUE ? xo.queue : 0;
+	errno = 0;
+	return 0;
+}
+
+/* After a backend opened: the limits and the interface's drop counter. */
+static void opened(struct zcap_tx *t)
+{
+	zcap_log(ZCAP_LOG_INFO, "%s: backend %s, %s mode, %u frames, frames up to "
+		 "%u bytes", t->ifname, t->backend->name, t->mode, t->frames,
+		 t->max_len);
+	if (read_tx_dropped(t->ifname, &t->if_drop0) == 0)
+		t->have_if_drop = 1;
+}
+
+/* Tries the backend asked for, or each that auto tries; errbuf says why
+ * each failed, most useful first. */
+static int open_backend(struct zcap_tx *t, const struct zcap_backend *asked,
 			char *errbuf)
 {
-	struct zcap_tx_config def;
-	struct zcap_tx *t;
 	char why[2 * ZCAP_ERRBUF_SIZE + 64] = "";
+	const struct zcap_backend *b;
 	int err = 0;
 
-	if (!cfg) {
-		zcap_tx_config_init(&def);
-		cfg = &def;
+	if (asked) {
+		if (try_backend(t, asked) == 0)
+			return 0;
+		memcpy(errbuf, t->err, ZCAP_ERRBUF_SIZE);
+		return -1;
 	}
-	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "invalid interface name");
-		errno = EINVAL;
-		return NULL;
-	}
-	if (cfg->frames && (cfg->frames < 64 || cfg->frames > ZCAP_TX_MAX_FRAMES ||
-			    (cfg->frames & (cfg->frames - 1)))) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%u tx frames: must be a power of two "
-			 "in 64..%u", cfg->frames, ZCAP_TX_MAX_FRAMES);
-		errno = EINVAL;
-		return NULL;
-	}
-	if (cfg->queue < 0 || (unsigned int)cfg->backend >= ZCAP_BACKEND__MAX) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "invalid %s",
-			 cfg->queue < 0 ? "queue" : "backend");
-		errno = EINVAL;
-		return NULL;
-	}
+	for (unsigned int i = 0; (b = zcap_backend_get(i)); i++) {
+		size_t l = strlen(why);
 
+		if (!b->tx || b->tx_auto != ZCAP_AUTO_TRY)
+			continue;
+		if (try_backend(t, b) == 0) {
+			zcap_log(ZCAP_LOG_INFO, "auto took %s: %s", b->name, b->tx_why);
+			return 0;
+		}
+		err = errno;
+		zcap_log(ZCAP_LOG_INFO, "backend %s not used: %s", b->name, t->err);
+		snprintf(why + l, sizeof(why) - l, "%s%s: %s", l ? "; " : "", b->name,
+			 t->err);
+	}
+	zcap_errf(errbuf, "%.*s", ZCAP_ERRBUF_SIZE - 1, why);
+	errno = err;
+	return -1;
+}
+
+zcap_tx_t *zcap_tx_open(const char *ifname, const struct zcap_tx_opts *opts,
+			char *errbuf)
+{
+	const struct zcap_backend *asked;
+	struct zcap_tx_opts o;
+	struct zcap_tx *t;
+	int mtu, err;
+
+	errbuf[0] = '\0';
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
+		zcap_errf(errbuf, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
 	t->fd = -1;
-	t->cfg = *cfg;
-	t->frames = cfg->frames ? cfg->frames : ZCAP_TX_DEFAULT_FRAMES;
-	memcpy(t->ifname, ifname, strlen(ifname) + 1);
-	if (check_interface(t, errbuf))
+	if (resolve_opts(opts, &o, t, errbuf))
 		goto fail;
+	asked = zcap_backend_find(o.backend, ZCAP_TX, errbuf);
+	if (!asked && errno)
+		goto fail;
+	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
+		zcap_errf(errbuf, "bad interface name '%s'", ifname ? ifname : "");
+		errno = ENODEV;
+		goto fail;
+	}
+	memcpy(t->ifname, ifname, strlen(ifname) + 1);
+	t->ifindex = zcap_netdev_index(ifname, errbuf);
+	if (!t->ifindex)
+		goto fail;
+	mtu = zcap_netdev_tx_ready(ifname, errbuf);
+	if (mtu < 0)
+		goto fail;
+	t->mtu = (uint32_t)mtu;
 	t->resv = calloc(t->frames, sizeof(*t->resv));
 	if (!t->resv) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
+		zcap_errf(errbuf, "out of memory");
 		errno = ENOMEM;
 		goto fail;
 	}
-
-	for (size_t i = 0; i < N_TX_BACKENDS; i++) {
-		const struct zcap_tx_ops *ops = tx_backends[i];
-
-		if (cfg->backend == ZCAP_BACKEND_AUTO ? i >= N_TX_AUTO : ops->id != cfg->backend)
-			continue;
-		if (try_backend(t, ops) == 0) {
-			if (cfg->verbose)
-				fprintf(stderr, "zcap tx: %s: backend %s, %s mode, %u frames, "
-					"frames up to %u bytes\n", t->ifname, ops->name,
-					t->mode, t->frames, t->max_len);
-			if (read_tx_dropped(t->ifname, &t->if_drop0) == 0)
-				t->have_if_drop = 1;
-			return t;
-		}
-		err = errno;
-		if (cfg->verbose && cfg->backend == ZCAP_BACKEND_AUTO)
-			fprintf(stderr, "zcap tx: backend %s not used: %s\n", ops->name, t->err);
-		/* the message of each backend tried, most useful first */
-		if (cfg->backend == ZCAP_BACKEND_AUTO) {
-			size_t l = strlen(why);
-
-			snprintf(why + l, sizeof(why) - l, "%s%s: %s", l ? "; " : "",
-				 ops->name, t->err);
-		} else {
-			snprintf(why, sizeof(why), "%s", t->err);
-		}
-	}
-	if (!why[0]) {
-		snprintf(why, sizeof(why), "backend %d cannot send", (int)cfg->backend);
-		err = EOPNOTSUPP;
-	}
-	snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%.*s", ZCAP_ERRBUF_SIZE - 1, why);
-	errno = err;
+	if (open_backend(t, asked, errbuf))
+		goto fail;
+	opened(t);
+	return t;
 fail:
 	err = errno;
 	free(t->resv);
@@ -391,7 +327,8 @@ int zcap_tx_submit(zcap_tx_t *t, unsigned int n)
 	t->nresv = 0;
 	if (!n)
 		return 0;
-	t->ops->submit(t, t->resv, n);
+	if (t->ops->submit(t, t->resv, n))
+		return ZCAP_ERROR;
 	t->submitted += n;
 	return push(t) ? ZCAP_ERROR : 0;
 }
@@ -428,25 +365,26 @@ int zcap_tx_flush(zcap_tx_t *t, int timeout_ms)
 	return ZCAP_ERROR;
 }
 
-int zcap_tx_stats(zcap_tx_t *t, struct zcap_tx_stats *st)
+int zcap_tx_stats(zcap_tx_t *t, struct zcap_tx_stats *out)
 {
+	struct zcap_tx_stats st;
 	uint64_t d;
 
-	memset(st, 0, sizeof(*st));
+	memset(&st, 0, sizeof(st));
 	t->ops->complete(t);
-	if (t->ops->stats(t, st))
+	if (t->ops->stats(t, &st))
 		return ZCAP_ERROR;
-	st->submitted = t->submitted;
-	st->errors += t->errors;
-	st->retries = t->retries;
+	st.submitted = t->submitted;
+	st.errors += t->errors;
+	st.retries = t->retries;
 	/* completed = sent + invalid + errors, and none of them negative
 	 * even if a counter of the kernel ran ahead of the completions */
-	if (st->invalid + st->errors > st->completed)
-		st->completed = st->invalid + st->errors;
-	st->sent = st->completed - st->invalid - st->errors;
+	if (st.invalid + st.errors > st.completed)
+		st.completed = st.invalid + st.errors;
+	st.sent = st.completed - st.invalid - st.errors;
 	if (t->have_if_drop && read_tx_dropped(t->ifname, &d) == 0 && d >= t->if_drop0)
-		st->drop_if = d - t->if_drop0;
-	return 0;
+		st.drop_if = d - t->if_drop0;
+	return zcap_opts_out(out, &st, TX_STATS_KNOWN, "struct zcap_tx_stats", t->err);
 }
 
 int zcap_tx_fd(zcap_tx_t *t)
@@ -456,7 +394,7 @@ int zcap_tx_fd(zcap_tx_t *t)
 
 const char *zcap_tx_backend_name(const zcap_tx_t *t)
 {
-	return t->ops->name;
+	return t->backend->name;
 }
 
 const char *zcap_tx_mode(const zcap_tx_t *t)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The interface between libzcap's transmit front end (tx.c) and its tx
- * backends, as lib/backend.h is for capture.
+ * The interface between libzcap's transmit front end (tx.c) and the
+ * transmit side of each backend (<mechanism>_tx.c, registered in
+ * backends.c), as lib/rx.h is for capture.
  *
- * A tx backend is one file that defines one struct zcap_tx_ops and adds it
- * to the table in tx.c. The front end owns what is the same for every
+ * The front end owns what is the same for every
  * backend: interface checks, the reservation (pointers, rooms and lengths
  * of the reserved frames), length checks, the retry loop around the kick
  * with its stall limit, flush, and the interface's drop counter. A backend
@@ -16,7 +16,7 @@
 #include <net/if.h>
 #include <stdint.h>
 
-#include "zcap.h"
+#include "backend.h"
 
 /* One reserved frame, as the backend handed it out. */
 struct zcap_tx_slot {
@@ -25,7 +25,13 @@ struct zcap_tx_slot {
 	uint32_t len;
 };
 
+/* The options, resolved: every default filled in. */
+struct zcap_tx_cfg {
+	uint32_t queue;			/* xdp: the tx queue */
+};
+
 struct zcap_tx {
+	const struct zcap_backend *backend;
 	const struct zcap_tx_ops *ops;
 	void *priv;			/* the backend's state */
 	int fd;
@@ -34,7 +40,7 @@ struct zcap_tx {
 	uint32_t mtu;
 	uint32_t max_len;		/* mtu + 14, at most the frame room */
 	uint32_t frames;		/* cfg.frames, resolved */
-	struct zcap_tx_config cfg;
+	struct zcap_tx_cfg cfg;
 	const char *mode;		/* "copy" or "zero-copy" */
 
 	struct zcap_tx_slot *resv;	/* [frames]; [0, nresv) reserved */
@@ -61,11 +67,10 @@ enum zcap_tx_kick {
 };
 
 struct zcap_tx_ops {
-	const char *name;
-	enum zcap_backend id;
 	/* Sets t->fd, t->priv, t->mode and the room of a frame (room_out).
 	 * Returns 0, or -1 with zcap_tx_seterr() and errno set; the front
-	 * end then calls close() and may try another backend. */
+	 * end then calls close(), which undoes what open did, and may try
+	 * another backend. */
 	int (*open)(struct zcap_tx *t, uint32_t *room_out);
 	/* Fills slots[0..ret) with free frames (ret <= n); data and room
 	 * only. Does not change what is free: the same frames come back
@@ -73,9 +78,11 @@ struct zcap_tx_ops {
 	unsigned int (*reserve)(struct zcap_tx *t, struct zcap_tx_slot *slots,
 				unsigned int n);
 	/* Publishes slots[0..n) of the last reserve(), in order, with their
-	 * lengths (already checked). Never fails. */
-	void (*submit)(struct zcap_tx *t, const struct zcap_tx_slot *slots,
-		       unsigned int n);
+	 * lengths (already checked). Returns 0, or -1 with zcap_tx_seterr()
+	 * and errno set if the ring no longer has the room reserve() saw
+	 * (a broken invariant, never a full ring). */
+	int (*submit)(struct zcap_tx *t, const struct zcap_tx_slot *slots,
+		      unsigned int n);
 	/* Makes the kernel send what is published. Never blocks. */
 	enum zcap_tx_kick (*kick)(struct zcap_tx *t);
 	/* Reclaims finished frames; returns how many. */
@@ -85,14 +92,11 @@ struct zcap_tx_ops {
 	uint64_t (*in_flight)(struct zcap_tx *t);
 	/* Fills completed, sent, bytes, invalid and errors. */
 	int (*stats)(struct zcap_tx *t, struct zcap_tx_stats *st);
+	/* Frees what open() left, after success or failure; t->fd and
+	 * t->priv may be -1 and NULL. */
 	void (*close)(struct zcap_tx *t);
 };
 
-extern const struct zcap_tx_ops zcap_tx_xdp_ops;
-extern const struct zcap_tx_ops zcap_tx_tpacket_ops;
-extern const struct zcap_tx_ops zcap_tx_pfzc_ops;
-
-void zcap_tx_seterr(struct zcap_tx *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#define zcap_tx_seterr(t, ...) zcap_errf((t)->err, __VA_ARGS__)
 
 #endif

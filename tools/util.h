@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every tool says and parses the same way: errors prefixed with the
- * tool's name (exit 2 for usage, 1 otherwise) and strict numbers.
+ * tool's name (exit 2 for usage, 1 otherwise), strict numbers, backend
+ * names and the library's diagnostics on stderr.
  * Define PROG to the tool's name before including this.
  */
 #ifndef ZCAP_TOOLS_UTIL_H
@@ -14,6 +15,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "zcap.h"
 
 #ifndef PROG
 #error "define PROG before including util.h"
@@ -72,6 +77,72 @@ static inline uint64_t parse_num(const char *what, const char *s, uint64_t min,
 			    what, s, min);
 	usage_error("invalid %s '%s': must be a whole number in %" PRIu64
 		    "..%" PRIu64, what, s, min, max);
+}
+
+static inline uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* EINTR ends it early: callers read the clock and their stop flag again. */
+static inline void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ull),
+		.tv_nsec = (long)(ns % 1000000000ull),
+	};
+
+	nanosleep(&ts, NULL);
+}
+
+/* --backend NAME for dir (ZCAP_RX or ZCAP_TX), checked by the library. */
+static inline const char *parse_backend(const char *name, unsigned int dir)
+{
+	char err[ZCAP_ERRBUF_SIZE] = "";
+
+	if (zcap_backend_check(name, dir, err))
+		usage_error("invalid backend '%s': %s", name, err);
+	return name;
+}
+
+/* "auto|xdp|...": the names --backend takes, from the library's registry. */
+static inline const char *backend_names(unsigned int dir)
+{
+	static char buf[128];
+	const char *n;
+	size_t l = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; (n = zcap_backend_at(dir, i)) && l < sizeof(buf); i++)
+		l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%s%s", i ? "|" : "", n);
+	return buf;
+}
+
+/* The library's diagnostics, up to this level, go to stderr. */
+static inline enum zcap_log_level *log_level(void)
+{
+	static enum zcap_log_level level;
+
+	return &level;
+}
+
+static inline void log_to_stderr(enum zcap_log_level level, const char *fmt, va_list ap)
+{
+	if (level > *log_level())
+		return;
+	fputs(PROG ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* Warnings always; with verbose, also which backend and why. */
+static inline void log_init(int verbose)
+{
+	*log_level() = verbose ? ZCAP_LOG_INFO : ZCAP_LOG_WARN;
+	zcap_set_print(log_to_stderr);
 }
 
 #endif

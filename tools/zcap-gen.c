@@ -3,28 +3,17 @@
  * zcap-gen: sends numbered test frames (tools/frame.h) on an interface, as
  * fast as possible or at a given rate, for zcap-verify to check afterwards.
  *
- * Send paths (--backend):
- *   xdp, tpacket, pfzc  libzcap's transmit API (zcap_tx_*, include/zcap.h):
- *                       frames are built in place in ring slots shared with
- *                       the kernel and handed over in batches
- *   packet              AF_PACKET SOCK_RAW + PACKET_QDISC_BYPASS +
- *                       sendmmsg(), one copy from our buffers per frame
- *   auto (default)      the transmit API's choice (xdp, then tpacket: the
- *                       faster first), and packet if neither opens
- *
- * On the veth testbed AF_XDP in copy mode is the fastest of them at 64 B
- * (numbers in README.md, "zcap-gen"). sendmmsg was the only path before:
- * against a TPACKET_V2 tx ring it measured 0.42-0.49 against 0.33-0.43 Mpps
- * at 64 B in a 2-core VM; over 90 % of the cycles are in the kernel, nearly
- * half of them the peer's receive path (veth runs it in softirq on the
- * sending CPU), so the syscall count alone was not the limit.
+ * Every send path is a transmit backend of libzcap (zcap_tx_*,
+ * include/zcap.h; --backend picks one, auto takes the library's choice):
+ * frames are built in place in the backend's frames and handed over in
+ * batches. Their rates on the veth testbed are in README.md ("zcap-gen")
+ * and bench/results/.
  *
  * "sent" counts frames the kernel took: for the ring backends, frames that
  * came back completed (the program waits for them at the end), less any the
  * kernel refused as malformed. A frame the interface dropped after taking
  * it is in if_tx_dropped; one it refused and took again later is a retry.
  */
-#define _GNU_SOURCE		/* sendmmsg() */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +21,6 @@
 #include <inttypes.h>
 #include <math.h>		/* isfinite(): a macro, no -lm */
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -45,7 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/if_packet.h>
 
 #include <zcap.h>
 
@@ -85,12 +72,9 @@ struct opts {
 	uint64_t start_seq;
 	unsigned int batch;
 	bool quiet;
-	int backend;		/* BK_* */
+	const char *backend;	/* NULL: auto */
 };
 
-/* --backend: the transmit API's backends, and our own sendmmsg path */
-enum { BK_AUTO, BK_XDP, BK_TPACKET, BK_PFZC, BK_PACKET };
-static const char *const backend_names[] = { "auto", "xdp", "tpacket", "pfzc", "packet" };
 
 static void usage(FILE *out)
 {
@@ -116,11 +100,8 @@ static void usage(FILE *out)
 		"      --start-seq N    first sequence number (default 0)\n"
 		"      --batch N        frames per batch (one sendmmsg, or one ring submit),\n"
 		"                       1..%d (default %d)\n"
-		"      --backend B      auto (default): xdp, else tpacket, else packet\n"
-		"                       xdp: AF_XDP tx ring (zero copy if the driver can)\n"
-		"                       tpacket: AF_PACKET PACKET_TX_RING\n"
-		"                       pfzc: the pf_zerocopy module's tx ring\n"
-		"                       packet: AF_PACKET sendmmsg, one copy per frame\n"
+		"      --backend B      %s\n"
+		"                       (default auto; see -v and README.md, \"Backends\")\n"
 		"  -q, --quiet          print nothing but the summary line\n"
 		"  -h, --help           show this help\n"
 		"\n"
@@ -130,7 +111,7 @@ static void usage(FILE *out)
 		"if_tx_dropped those the interface dropped after taking them; retries\n"
 		"frames refused for a moment and sent again. bytes and mbps count the\n"
 		"bytes handed to the interface (no FCS).\n",
-		MAX_BATCH, DEFAULT_BATCH);
+		MAX_BATCH, DEFAULT_BATCH, backend_names(ZCAP_TX));
 }
 
 static double parse_seconds(const char *s)
@@ -253,13 +234,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->batch = (unsigned int)parse_num("batch", optarg, 1, MAX_BATCH);
 			break;
 		case OPT_BACKEND:
-			o->backend = -1;
-			for (int i = 0; i <= BK_PACKET; i++)
-				if (!strcmp(optarg, backend_names[i]))
-					o->backend = i;
-			if (o->backend < 0)
-				usage_error("invalid backend '%s': expected auto, xdp, tpacket, "
-					    "pfzc or packet", optarg);
+			o->backend = parse_backend(optarg, ZCAP_TX);
 			break;
 		case 'q':
 			o->quiet = true;
@@ -289,46 +264,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(ns / 1000000000ull),
-		.tv_nsec = (long)(ns % 1000000000ull),
-	};
-
-	/* EINTR is fine: the caller re-reads the clock and the stop flag. */
-	nanosleep(&ts, NULL);
-}
-
-/* Returns false when the counter cannot be read (not a sysfs-visible
- * device, or /sys of another namespace mounted): then 0 is reported. */
-static bool read_tx_dropped(const char *ifname, uint64_t *v)
-{
-	char path[128], buf[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	*v = strtoull(buf, NULL, 10);
-	return true;
 }
 
 /* xorshift64*: tiny, fast and, seeded the same, the same sizes every run. */
@@ -361,146 +296,13 @@ static unsigned int random_size(struct rng *r)
 	return ZCAP_FRAME_SIZE_MIN + (unsigned int)(((rng_next(r) >> 32) * span) >> 32);
 }
 
-/* Opens the socket and fills in what only the interface can tell. */
-static int open_socket(struct opts *o, unsigned int max_size)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
-	struct ifreq ifr;
-	int fd, one = 1, sndbuf = 16 << 20;
-
-	/* Before socket(): a mistyped name is the more useful complaint, and
-	 * this lookup needs no privilege. */
-	if (strlen(o->ifname) >= IFNAMSIZ || !if_nametoindex(o->ifname))
-		die("unknown interface '%s'", o->ifname);
-
-	/* Protocol 0: this socket only sends, and with a protocol the kernel
-	 * would also queue every received frame to it. */
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		if (errno == EPERM || errno == EACCES)
-			die("cannot open AF_PACKET socket: %s (needs root or CAP_NET_RAW)",
-			    strerror(errno));
-		die("cannot open AF_PACKET socket: %s", strerror(errno));
-	}
-
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, o->ifname);
-	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
-		if (errno == ENODEV)
-			die("unknown interface '%s'", o->ifname);
-		die("%s: cannot look up interface: %s", o->ifname, strerror(errno));
-	}
-	sll.sll_ifindex = ifr.ifr_ifindex;
-
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		die("%s: cannot read MAC address: %s", o->ifname, strerror(errno));
-	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
-		die("%s: not an Ethernet interface", o->ifname);
-	memcpy(o->addr.src_mac, ifr.ifr_hwaddr.sa_data, 6);
-
-	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
-		die("%s: cannot read MTU: %s", o->ifname, strerror(errno));
-	if ((unsigned int)ifr.ifr_mtu + 18 < max_size)
-		die("%s: MTU %d is too small for %u-byte frames (needs %u)",
-		    o->ifname, ifr.ifr_mtu, max_size, max_size - 18);
-
-	/* Checked here because later a down peer only shows up as endless
-	 * ENOBUFS from veth, which we would otherwise keep retrying. */
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		die("%s: cannot read flags: %s", o->ifname, strerror(errno));
-	if (!(ifr.ifr_flags & IFF_UP))
-		die("%s: interface is down", o->ifname);
-	if (!(ifr.ifr_flags & IFF_RUNNING))
-		die("%s: no carrier (for veth: is the peer up?)", o->ifname);
-
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		die("%s: cannot bind: %s", o->ifname, strerror(errno));
-
-	/* Straight to the driver: the qdisc would only add a lock and a
-	 * queue that can drop without telling us. */
-	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0 &&
-	    !o->quiet)
-		fprintf(stderr, PROG ": warning: PACKET_QDISC_BYPASS: %s\n", strerror(errno));
-
-	/* A big send buffer keeps a whole batch in flight without blocking;
-	 * FORCE needs CAP_NET_ADMIN, so fall back to the capped variant. */
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	return fd;
-}
-
 struct stats {
 	uint64_t sent;
 	uint64_t bytes;
 	uint64_t retries;
 };
 
-/*
- * Sends msgs[0..n), resuming after partial results and retrying refused
- * frames, so that frames leave strictly in order and none is skipped.
- * Returns how many were sent; fewer than n only when told to stop.
- */
-static unsigned int send_all(int fd, struct mmsghdr *msgs, unsigned int n,
-			     struct stats *st, const char *ifname)
-{
-	unsigned int done = 0, busy = 0;
-	uint64_t stalled_since = 0;
-
-	while (done < n) {
-		int r = sendmmsg(fd, msgs + done, n - done, 0);
-
-		if (r > 0) {
-			for (int i = 0; i < r; i++)
-				st->bytes += msgs[done + i].msg_hdr.msg_iov->iov_len;
-			/* A short count hides the error that stopped it
-			 * (sendmmsg reports errors only when nothing went
-			 * out): frame done + r was refused and is resent
-			 * by the next call, so that is a retry too. */
-			if ((unsigned int)r < n - done && !stop)
-				st->retries++;
-			done += (unsigned int)r;
-			st->sent += (unsigned int)r;
-			busy = 0;
-			stalled_since = 0;
-			continue;
-		}
-		if (r == 0)
-			errno = ENOBUFS;	/* not expected; treat as busy */
-		if (errno == EINTR) {
-			if (stop)
-				break;
-			continue;
-		}
-		if (errno != ENOBUFS && errno != EAGAIN)
-			die("%s: send failed after %" PRIu64 " frames: %s",
-			    ifname, st->sent, strerror(errno));
-
-		/*
-		 * veth refuses a frame (ENOBUFS, counted in tx_dropped) when
-		 * the peer's backlog is full. Spinning a few times is enough
-		 * when the backlog drains on the other core; past that, sleep
-		 * so that a backlog drained by ksoftirqd on this core can be.
-		 */
-		st->retries++;
-		if (stop)
-			break;
-		if (++busy > 4) {
-			uint64_t t = now_ns();
-
-			if (!stalled_since)
-				stalled_since = t;
-			else if (t - stalled_since > STALL_NS)
-				die("%s: interface has refused every frame for %llu s "
-				    "(%s); giving up after %" PRIu64 " frames",
-				    ifname, STALL_NS / 1000000000ull, strerror(errno), st->sent);
-			sleep_ns(busy > 64 ? 1000000 : 20000);
-		}
-	}
-	return done;
-}
-
-/* The interface's MAC address and MTU, for the transmit API's path (the
- * packet path asks its own socket). No privilege needed. */
+/* The interface's MAC address and MTU. No privilege needed. */
 static void interface_info(struct opts *o, unsigned int *mtu)
 {
 	struct ifreq ifr;
@@ -579,66 +381,11 @@ static unsigned int batch_left(const struct opts *o, uint64_t done, uint64_t dea
 			n = (unsigned int)left;
 	}
 	if (deadline || o->pps) {
-		*t = now_ns();
+		*t = now_ns(CLOCK_MONOTONIC);
 		if (deadline && *t >= deadline)
 			return 0;
 	}
 	return n;
-}
-
-/* The packet path: sendmmsg from our own buffers. */
-static void run_packet(const struct opts *o, int fd, struct rng *rng, uint64_t t_start,
-		       uint64_t deadline, struct stats *st)
-{
-	struct mmsghdr *msgs;
-	struct iovec *iov;
-	uint8_t *slots;
-	struct pacer pc;
-	uint64_t seq = o->start_seq;
-
-	/* One buffer per batch slot, headers written once: for fixed-size
-	 * frames only seq, filler and checksum change per frame. */
-	slots = aligned_alloc(64, (size_t)o->batch * 1536);
-	msgs = calloc(o->batch, sizeof(*msgs));
-	iov = calloc(o->batch, sizeof(*iov));
-	if (!slots || !msgs || !iov)
-		die("out of memory");
-	for (unsigned int i = 0; i < o->batch; i++) {
-		iov[i].iov_base = slots + (size_t)i * 1536;
-		iov[i].iov_len = o->size - ZCAP_FCS_LEN;
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		zcap_frame_headers(iov[i].iov_base, o->size, &o->addr);
-	}
-	pacer_init(&pc, o, t_start);
-
-	while (!stop) {
-		uint64_t t = 0;
-		unsigned int n = batch_left(o, st->sent, deadline, &t), sent;
-
-		if (!n)
-			break;
-		if (o->pps && !(n = pace(&pc, t, deadline, n)))
-			continue;
-		for (unsigned int i = 0; i < n; i++) {
-			uint8_t *f = iov[i].iov_base;
-			unsigned int size = o->size;
-
-			if (o->random_sizes) {
-				size = random_size(rng);
-				iov[i].iov_len = size - ZCAP_FCS_LEN;
-				zcap_frame_headers(f, size, &o->addr);
-			}
-			zcap_frame_stamp(f, size, seq + i);
-		}
-		sent = send_all(fd, msgs, n, st, o->ifname);
-		seq += sent;
-		if (sent < n)
-			break;	/* stopped mid-batch; the rest never existed */
-	}
-	free(slots);
-	free(msgs);
-	free(iov);
 }
 
 /* Every frame is reserved or in flight: take completions back, and wait
@@ -655,7 +402,7 @@ static void wait_room(zcap_tx_t *tx, const char *ifname, uint64_t *stalled_since
 	}
 	if (++*spins < 16)
 		return;
-	t = now_ns();
+	t = now_ns(CLOCK_MONOTONIC);
 	if (!*stalled_since)
 		*stalled_since = t;
 	else if (t - *stalled_since > STALL_NS)
@@ -703,35 +450,19 @@ static void run_tx(const struct opts *o, zcap_tx_t *tx, struct rng *rng, uint64_
 	}
 }
 
-/* The transmit API's handle, or NULL for the packet path. */
+/* The transmit API's handle on the backend asked for. */
 static zcap_tx_t *open_tx(const struct opts *o)
 {
-	static const enum zcap_backend ids[] = {
-		[BK_AUTO] = ZCAP_BACKEND_AUTO,
-		[BK_XDP] = ZCAP_BACKEND_XDP,
-		[BK_TPACKET] = ZCAP_BACKEND_TPACKET,
-		[BK_PFZC] = ZCAP_BACKEND_PFZC,
-	};
-	struct zcap_tx_config cfg;
+	ZCAP_DECLARE(zcap_tx_opts, opts, .backend = o->backend);
 	char err[ZCAP_ERRBUF_SIZE];
 	zcap_tx_t *tx;
 
-	if (o->backend == BK_PACKET)
-		return NULL;
-	zcap_tx_config_init(&cfg);
-	cfg.backend = ids[o->backend];
-	cfg.verbose = !o->quiet;
-	tx = zcap_tx_open(o->ifname, &cfg, err);
-	if (tx)
-		return tx;
-	if (o->backend != BK_AUTO)
-		die("--backend %s: %s", backend_names[o->backend], err);
-	/* down, or no carrier: no other path would do better */
-	if (errno == ENETDOWN)
+	tx = zcap_tx_open(o->ifname, &opts, err);
+	if (!tx && o->backend)
+		die("--backend %s: %s", o->backend, err);
+	if (!tx)
 		die("%s", err);
-	if (!o->quiet)
-		fprintf(stderr, PROG ": no transmit ring (%s); sending with sendmmsg\n", err);
-	return NULL;
+	return tx;
 }
 
 int main(int argc, char **argv)
@@ -741,13 +472,13 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	struct rng rng;
 	zcap_tx_t *tx;
-	uint64_t t_start, t_end, deadline = 0, drop0 = 0, drop1 = 0, if_drop;
+	ZCAP_DECLARE(zcap_tx_stats, ts);
+	uint64_t t_start, t_end, deadline = 0, if_drop, submitted = 0;
 	double secs;
-	bool have_drops;
-	unsigned int max_size;
-	int fd = -1;
+	unsigned int max_size, mtu;
 
 	parse_args(argc, argv, &o);
+	log_init(!o.quiet);
 	max_size = o.random_sizes ? ZCAP_FRAME_SIZE_MAX : o.size;
 	/* Before anything else: a mistyped name is the more useful
 	 * complaint, and this lookup needs no privilege. */
@@ -755,20 +486,13 @@ int main(int argc, char **argv)
 		die("unknown interface '%s'", o.ifname);
 
 	tx = open_tx(&o);
-	if (tx) {
-		unsigned int mtu;
-
-		interface_info(&o, &mtu);
-		if (zcap_tx_max_len(tx) < max_size - ZCAP_FCS_LEN)
-			die("%s: MTU %u is too small for %u-byte frames (needs %u)",
-			    o.ifname, mtu, max_size, max_size - 18);
-	} else {
-		fd = open_socket(&o, max_size);
-	}
-	have_drops = read_tx_dropped(o.ifname, &drop0);
+	interface_info(&o, &mtu);
+	if (zcap_tx_max_len(tx) < max_size - ZCAP_FCS_LEN)
+		die("%s: MTU %u is too small for %u-byte frames (needs %u)",
+		    o.ifname, mtu, max_size, max_size - 18);
 	rng_seed(&rng, o.seed);
 
-	/* No SA_RESTART: a blocked sendmmsg or sleep must return at once. */
+	/* No SA_RESTART: a sleep must return at once. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -784,42 +508,31 @@ int main(int argc, char **argv)
 			snprintf(sz, sizeof(sz), "%u-byte frames", o.size);
 		fprintf(stderr, PROG ": %s: sending %s from seq %" PRIu64 ", %s, with %s\n",
 			o.ifname, sz, o.start_seq, o.pps ? "paced" : "at full speed",
-			tx ? zcap_tx_backend_name(tx) : "packet (sendmmsg)");
+			zcap_tx_backend_name(tx));
 	}
 
-	t_start = now_ns();
+	t_start = now_ns(CLOCK_MONOTONIC);
 	if (o.duration > 0)
 		deadline = t_start + (uint64_t)(o.duration * 1e9);
 
-	if (tx) {
-		struct zcap_tx_stats ts;
-		uint64_t submitted = 0;
+	run_tx(&o, tx, &rng, t_start, deadline, &submitted);
+	/* what is still in flight is not sent (yet): wait for it */
+	if (zcap_tx_flush(tx, FLUSH_MS))
+		fprintf(stderr, PROG ": warning: %s\n", zcap_tx_geterr(tx));
+	t_end = now_ns(CLOCK_MONOTONIC);
+	if (zcap_tx_stats(tx, &ts))
+		die("%s", zcap_tx_geterr(tx));
+	st.sent = ts.completed - ts.invalid;
+	st.bytes = ts.bytes;
+	st.retries = ts.retries;
+	if (ts.invalid)
+		fprintf(stderr, PROG ": warning: the kernel refused %" PRIu64
+			" frames as malformed\n", ts.invalid);
+	/* what the device dropped, as the socket heard it or, when it says
+	 * more, as the interface counted it */
+	if_drop = ts.errors > ts.drop_if ? ts.errors : ts.drop_if;
+	zcap_tx_close(tx);
 
-		run_tx(&o, tx, &rng, t_start, deadline, &submitted);
-		/* what is still in flight is not sent (yet): wait for it */
-		if (zcap_tx_flush(tx, FLUSH_MS))
-			fprintf(stderr, PROG ": warning: %s\n", zcap_tx_geterr(tx));
-		t_end = now_ns();
-		if (zcap_tx_stats(tx, &ts))
-			die("%s", zcap_tx_geterr(tx));
-		st.sent = ts.completed - ts.invalid;
-		st.bytes = ts.bytes;
-		st.retries = ts.retries;
-		if (ts.invalid)
-			fprintf(stderr, PROG ": warning: the kernel refused %" PRIu64
-				" frames as malformed\n", ts.invalid);
-		if_drop = ts.errors;	/* unless the interface counted more */
-		zcap_tx_close(tx);
-	} else {
-		run_packet(&o, fd, &rng, t_start, deadline, &st);
-		t_end = now_ns();
-		if_drop = 0;
-		close(fd);
-	}
-
-	if (have_drops && read_tx_dropped(o.ifname, &drop1) && drop1 >= drop0 &&
-	    drop1 - drop0 > if_drop)
-		if_drop = drop1 - drop0;
 	secs = (double)(t_end - t_start) / 1e9;
 	fprintf(stderr, PROG ": sent=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f pps=%" PRIu64
 		" mbps=%.3f if_tx_dropped=%" PRIu64 " retries=%" PRIu64 "\n",

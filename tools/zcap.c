@@ -46,16 +46,16 @@ static void usage(FILE *f)
 "  -Q DIR       direction: in, out or inout (default)\n"
 "  -D           list interfaces\n"
 "  --format F   pcap or pcapng, whatever the file name\n"
-"  --backend B  auto (default), xdp (AF_XDP), pfzc (the pf_zerocopy module)\n"
-"               or tpacket; auto takes xdp only when zero copy binds\n"
+"  --backend B  %s (default auto; see -v and README.md, \"Backends\")\n"
 "  --queue N    xdp: capture rx queue N only (default: every queue)\n"
 "  --block-size BYTES   ring block size, power of two (default %u)\n"
 "  --time-stamp-precision P   pcap files: micro (default) or nano\n"
 "\n"
 "The filter uses tcpdump syntax and runs in the kernel (with xdp: in zcap,\n"
 "before a packet is handed out).\n",
-		ZCAP_DEFAULT_SNAPLEN, ZCAP_DEFAULT_RING_BYTES >> 10,
-		ZCAP_DEFAULT_RING_BYTES >> 20, ZCAP_DEFAULT_BLOCK_BYTES);
+		ZCAP_SNAPLEN_MAX, ZCAP_DEFAULT_RING_BYTES >> 10,
+		ZCAP_DEFAULT_RING_BYTES >> 20, backend_names(ZCAP_RX),
+		ZCAP_DEFAULT_BLOCK_BYTES);
 }
 
 static void on_signal(int sig)
@@ -64,14 +64,6 @@ static void on_signal(int sig)
 	g_stop = 1;
 	if (g_handle)
 		zcap_breakloop(g_handle);
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int list_interfaces(void)
@@ -113,7 +105,10 @@ struct opts {
 	int quiet;
 	int format;		/* -1: from the file name */
 	int nsec;
-	struct zcap_config cfg;
+	int verbose;
+	struct zcap_opts cfg;
+	struct zcap_tpacket_opts tpacket;
+	struct zcap_xdp_opts xdp;
 };
 
 enum { OPT_FORMAT = 256, OPT_BACKEND, OPT_BLOCK, OPT_TSPREC, OPT_VERSION, OPT_QUEUE };
@@ -135,7 +130,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->format = -1;
-	zcap_config_init(&o->cfg);
+	o->cfg.sz = sizeof(o->cfg);
+	o->tpacket.sz = sizeof(o->tpacket);
+	o->xdp.sz = sizeof(o->xdp);
+	o->cfg.tpacket = &o->tpacket;
+	o->cfg.xdp = &o->xdp;
 	while ((c = getopt_long(argc, argv, "+i:w:c:s:B:qpvQ:Dh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -148,8 +147,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->count = parse_num("packet count", optarg, 1, UINT64_MAX);
 			break;
 		case 's':
-			v = parse_num("snap length", optarg, 0, ZCAP_DEFAULT_SNAPLEN);
-			o->cfg.snaplen = v ? (uint32_t)v : ZCAP_DEFAULT_SNAPLEN;
+			o->cfg.snaplen = (uint32_t)parse_num("snap length", optarg, 0,
+							     ZCAP_SNAPLEN_MAX);
 			break;
 		case 'B':
 			o->cfg.ring_bytes = parse_num("ring size", optarg, 8,
@@ -159,10 +158,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->quiet = 1;
 			break;
 		case 'p':
-			o->cfg.promisc = 0;
+			o->cfg.flags |= ZCAP_OPT_NO_PROMISC;
 			break;
 		case 'v':
-			o->cfg.verbose++;
+			o->verbose++;
 			break;
 		case 'Q':
 			if (!strcmp(optarg, "in"))
@@ -185,20 +184,18 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				usage_error("invalid format '%s' (pcap, pcapng)", optarg);
 			break;
 		case OPT_BACKEND:
-			c = zcap_backend_parse(optarg);
-			if (c < 0)
-				usage_error("unknown backend '%s'", optarg);
-			o->cfg.backend = (enum zcap_backend)c;
+			o->cfg.backend = parse_backend(optarg, ZCAP_RX);
 			break;
 		case OPT_QUEUE:
-			o->cfg.queue = (int)parse_num("queue", optarg, 0, 65535);
+			o->xdp.flags |= ZCAP_XDP_QUEUE;
+			o->xdp.queue = (uint32_t)parse_num("queue", optarg, 0, 65535);
 			break;
 		case OPT_BLOCK:
 			if (!parse_u64(optarg, &v) || v < 4096 || v > (1u << 30) ||
 			    (v & (v - 1)))
 				usage_error("invalid block size '%s': must be a power "
 					    "of two in 4096..1073741824", optarg);
-			o->cfg.block_bytes = (uint32_t)v;
+			o->tpacket.block_bytes = (uint32_t)v;
 			break;
 		case OPT_TSPREC:
 			if (!strcmp(optarg, "nano"))
@@ -233,7 +230,7 @@ struct run {
 
 static void status(struct run *r, int final)
 {
-	struct zcap_stats st;
+	ZCAP_DECLARE(zcap_stats, st);
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
 	double dt;
 
@@ -316,6 +313,7 @@ static void final_stats(struct run *r, struct zcap_stats *st)
 {
 	if (zcap_stats(r->h, st)) {
 		memset(st, 0, sizeof(*st));
+		st->sz = sizeof(*st);
 		return;
 	}
 	if (st->received > r->captured) {
@@ -341,7 +339,7 @@ static void summary(const struct run *r, const struct zcap_stats *st)
 int main(int argc, char **argv)
 {
 	char err[ZCAP_ERRBUF_SIZE];
-	struct zcap_stats st;
+	ZCAP_DECLARE(zcap_stats, st);
 	struct sigaction sa;
 	struct run r;
 	struct opts o;
@@ -350,6 +348,7 @@ int main(int argc, char **argv)
 	int fmt, rc;
 
 	parse_opts(argc, argv, &o);
+	log_init(o.verbose);
 	filter = join_args(argc - optind, argv + optind);
 	if (!filter) {
 		fprintf(stderr, "zcap: out of memory\n");
@@ -396,7 +395,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "zcap: listening on %s, link-type EN10MB (Ethernet), "
 		"snapshot length %u bytes, backend %s, ring %llu KiB\n",
 		o.ifname, zcap_snaplen(r.h), zcap_backend_name(r.h),
-		(unsigned long long)(o.cfg.ring_bytes >> 10));
+		(unsigned long long)(zcap_ring_bytes(r.h) >> 10));
 	r.status_line = !o.quiet && isatty(STDERR_FILENO);
 	r.last_ns = now_ns(CLOCK_MONOTONIC);
 	start_ns = now_ns(CLOCK_REALTIME);

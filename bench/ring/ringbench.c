@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "uapi/pf_zerocopy.h"
+#include "pfzc_ring.h"
 
 #ifdef HAVE_XSK
 #include <xdp/xsk.h>
@@ -96,7 +96,7 @@ enum impl { IMPL_PFZC, IMPL_XSK, IMPL_RTE, IMPL_XSK32, NIMPL };
 
 static const char *impl_key[NIMPL] = { "pfzc", "xsk", "rte_ring", "xsk32" };
 static const char *impl_name[NIMPL] = {
-	"zcap `pfzc_*` (pf_zerocopy.h)",
+	"zcap `pfzc_*` (pfzc_ring.h)",
 	"libxdp `xsk_ring_*`",
 	"DPDK `rte_ring` SP/SC burst",
 	"control: libxdp `xsk_ring_*` indices, zcap's item",

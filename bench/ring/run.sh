@@ -140,7 +140,7 @@ fi
 {
 	echo "# Ring microbenchmark"
 	echo
-	echo "zcap's ring accessors (\`include/uapi/pf_zerocopy.h\`) against libxdp's and DPDK's,"
+	echo "zcap's ring accessors (\`include/pfzc_ring.h\`) against libxdp's and DPDK's,"
 	echo "one producer and one consumer thread on two pinned CPUs, ring in plain memory."
 	echo
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * PF_ZEROCOPY ring ABI, shared by the pf_zerocopy kernel module and libzcap.
+ * PF_ZEROCOPY ring ABI, shared by the pf_zerocopy kernel module and libzcap:
+ * the structures, constants and socket options, and the contract both sides
+ * keep. Only definitions: the code that implements the contract, the same
+ * in the module and in the library, is zcap's include/pfzc_ring.h (as the
+ * kernel's net/xdp/xsk_queue.h and libxdp's xsk.h implement linux/if_xdp.h).
  *
  * The application allocates a page-aligned buffer (the "umem") cut into
  * frames of PFZC_FRAME_SIZE bytes, two per 4 KiB page, so no frame crosses a
@@ -13,7 +17,8 @@
  * A descriptor names a frame by its byte offset in the umem. It never holds
  * a pointer or a physical address, so nothing the kernel writes lets the
  * application learn about kernel memory, and nothing the application writes
- * is used by the kernel before pfzc_validate_desc() accepted a private copy.
+ * is used by the kernel before a private copy of it passed validation (see
+ * "A descriptor is valid" below).
  *
  * Ownership (the paper's flag_access, kept by the indices rather than by a
  * flag in each slot so the consumer never writes into the descriptor array):
@@ -43,24 +48,31 @@
  *   (B) matches (C): the consumer reads a slot only after the producer
  *       finished writing it.
  *
- * Neither side may trust the other side's index: a consumer index that
- * would make prod - cons exceed entries is treated as "ring full" by
- * pfzc_prod_nb_free(), and a producer index with prod - cons > entries as
- * "ring empty" by pfzc_cons_nb_avail(). Each shared field is loaded once
- * into a local and checked before it is used.
+ * Neither side may trust the other side's index: a producer that loads a
+ * consumer index making prod - cons exceed entries treats the ring as full,
+ * and a consumer that loads a producer index with prod - cons > entries
+ * treats it as empty. Each shared field is loaded once into a local and
+ * checked before it is used.
+ *
+ * Ring layout. A ring has entries slots, a power of two in [PFZC_RING_MIN,
+ * PFZC_RING_MAX]. Its mmap region is a struct pfzc_ring_shared followed, at
+ * desc_off, by the array of entries struct pfzc_desc: sizeof(struct
+ * pfzc_ring_shared) + entries * sizeof(struct pfzc_desc) bytes. Index n
+ * names slot desc[n & (entries - 1)]. A new ring has both indices 0, flags
+ * 0, and every descriptor zeroed.
+ *
+ * A descriptor is valid when it lies inside the umem, inside a single frame,
+ * is not empty, and carries only known flags:
+ *	addr < umem len, len != 0, (addr & (frame_size - 1)) + len <= frame_size,
+ *	flags only of PFZC_DESC_RX_FLAGS (rx) or PFZC_DESC_TX_FLAGS (tx),
+ *	reserved == 0;
+ * and a tx descriptor names a tx frame: addr >= rx entries * frame_size.
+ * The kernel checks a private copy, never the shared slot.
  */
 #ifndef _UAPI_PF_ZEROCOPY_H
 #define _UAPI_PF_ZEROCOPY_H
 
-#ifdef __KERNEL__
 #include <linux/types.h>
-#include <linux/compiler.h>
-#include <asm/barrier.h>
-#else
-#include <linux/types.h>
-#include <stdbool.h>
-#include <stddef.h>
-#endif
 
 #define PFZC_ABI_VERSION	1
 
@@ -87,7 +99,8 @@
  *	registered [EBUSY]; pages not mapped writable [EFAULT]; over
  *	RLIMIT_MEMLOCK without CAP_IPC_LOCK [ENOBUFS]. Pinned FOLL_LONGTERM.
  *   setsockopt(SOL_PFZC, PFZC_RX_RING / PFZC_TX_RING, __u32 entries)
- *	pfzc_ring_entries_valid() [EINVAL]; no umem yet [EINVAL]; the umem
+ *	entries not a power of two in [PFZC_RING_MIN, PFZC_RING_MAX]
+ *	[EINVAL]; no umem yet [EINVAL]; the umem
  *	has fewer than rx entries + tx entries frames [EINVAL]; the ring
  *	exists already or a ring is mapped [EBUSY].
  *   Frames: rx slot i always uses frame i (frames [0, rx_entries)). tx
@@ -96,8 +109,8 @@
  *   getsockopt(SOL_PFZC, PFZC_MMAP_OFFSETS / PFZC_STATISTICS / PFZC_VERSION)
  *	optlen smaller than the struct [EINVAL].
  *   mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_* * page size)
- *	no such ring, other offset, len over the page-rounded
- *	pfzc_ring_map_size(), or not MAP_SHARED [EINVAL].
+ *	no such ring, other offset, len over the ring's size (see Ring
+ *	layout) rounded up to pages, or not MAP_SHARED [EINVAL].
  *   bind(fd, struct sockaddr_pfzc { PF_ZEROCOPY, ifindex })
  *	bad length or family [EINVAL]; a umem but no ring [EINVAL] (no umem
  *	at all is packet mode, see below); no such ifindex in the socket's
@@ -115,8 +128,8 @@
  *	or counts rx_dropped_ring_full. poll() gives POLLIN while the rx
  *	ring has packets; POLLERR with sk_err ENETDOWN when the device goes.
  *   tx: fill frames and tx descriptors, then sendto(fd, NULL, 0,
- *	MSG_DONTWAIT, NULL, 0). Each descriptor is copied, validated with
- *	pfzc_validate_desc() against the tx frames, sent or counted as
+ *	MSG_DONTWAIT, NULL, 0). Each descriptor is copied, validated as a
+ *	tx descriptor (see "A descriptor is valid"), sent or counted as
  *	tx_invalid, and its slot handed back by moving consumer. Not bound
  *	[ENXIO]; device gone [ENETDOWN]; no tx ring [EINVAL].
  *   Without rings: recvmsg() returns one packet per call (MSG_TRUNC
@@ -212,226 +225,5 @@ struct pfzc_stats {
 	__u64 tx_invalid;		/* descriptors refused by validation */
 	__u64 tx_errors;		/* valid, but the device refused them */
 };
-
-/* Bytes to map for a ring of n entries. */
-static inline __u64 pfzc_ring_map_size(__u32 entries)
-{
-	return sizeof(struct pfzc_ring_shared) +
-	       (__u64)entries * sizeof(struct pfzc_desc);
-}
-
-static inline bool pfzc_ring_entries_valid(__u32 n)
-{
-	return n >= PFZC_RING_MIN && n <= PFZC_RING_MAX && !(n & (n - 1));
-}
-
-/*
- * A descriptor is valid when it lies inside the umem, inside a single frame,
- * is not empty, and carries only known flags. Call it on a private copy.
- */
-static inline bool pfzc_validate_desc(const struct pfzc_desc *d, __u64 umem_len,
-				      __u32 frame_size, __u32 allowed_flags)
-{
-	__u64 in_frame = d->addr & (__u64)(frame_size - 1);
-
-	if (d->addr >= umem_len || d->len == 0)
-		return false;
-	if (d->len > frame_size - in_frame)
-		return false;
-	if (d->flags & ~allowed_flags || d->reserved)
-		return false;
-	return true;
-}
-
-/* A tx descriptor must also name a tx frame, never one of the rx ring's. */
-static inline bool pfzc_validate_tx_desc(const struct pfzc_desc *d,
-					 __u64 tx_first, __u64 umem_len,
-					 __u32 frame_size)
-{
-	return d->addr >= tx_first &&
-	       pfzc_validate_desc(d, umem_len, frame_size, PFZC_DESC_TX_FLAGS);
-}
-
-/* ---------------------------------------------------------------------------
- * Accessors: the same code runs in the module and in libzcap.
- */
-#ifdef __KERNEL__
-#define pfzc_load_acquire(p)		smp_load_acquire(p)
-#define pfzc_store_release(p, v)	smp_store_release(p, v)
-#define pfzc_always_inline		__always_inline
-#else
-#define pfzc_load_acquire(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
-#define pfzc_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
-#define pfzc_always_inline		inline __attribute__((always_inline))
-#endif
-
-/*
- * One side's private view of a ring. cached_prod and cached_cons save a
- * shared-memory load (and a cache-line transfer) on most calls: the
- * producer re-reads consumer only when its cached view shows no room, the
- * consumer re-reads producer only when it has consumed all it knew of.
- */
-struct pfzc_ring {
-	__u32 cached_prod;
-	__u32 cached_cons;
-	__u32 mask;
-	__u32 entries;
-	__u32 *producer;
-	__u32 *consumer;
-	__u32 *flags;
-	struct pfzc_desc *desc;
-};
-
-/*
- * Sets up a view of a mapped ring. entries is what this side asked for; the
- * ring's own header must agree, and carry this ABI version.
- * Returns 0, or -1 when the ring is not what was asked for.
- */
-static inline int pfzc_ring_init(struct pfzc_ring *r, void *map, __u32 entries)
-{
-	struct pfzc_ring_shared *s = (struct pfzc_ring_shared *)map;
-
-	if (!pfzc_ring_entries_valid(entries) ||
-	    s->abi_version != PFZC_ABI_VERSION || s->entries != entries ||
-	    s->desc_off != sizeof(*s))
-		return -1;
-	r->producer = &s->producer;
-	r->consumer = &s->consumer;
-	r->flags = &s->flags;
-	r->desc = (struct pfzc_desc *)((char *)map + s->desc_off);
-	r->entries = entries;
-	r->mask = entries - 1;
-	r->cached_prod = pfzc_load_acquire(r->producer);
-	r->cached_cons = pfzc_load_acquire(r->consumer);
-	return 0;
-}
-
-/* Creator side (the kernel, or a test): lays out an empty ring. */
-static inline void pfzc_ring_format(void *map, __u32 entries)
-{
-	struct pfzc_ring_shared *s = (struct pfzc_ring_shared *)map;
-
-	struct pfzc_desc *d = (struct pfzc_desc *)(s + 1);
-	__u32 i;
-
-	s->producer = 0;
-	s->consumer = 0;
-	s->flags = 0;
-	s->abi_version = PFZC_ABI_VERSION;
-	s->entries = entries;
-	s->desc_off = sizeof(*s);
-	for (i = 0; i < entries; i++)	/* every slot UNINITIALIZED */
-		d[i] = (struct pfzc_desc){ 0 };
-}
-
-/* -- producer --------------------------------------------------------------- */
-
-static pfzc_always_inline __u32 pfzc_prod_nb_free(struct pfzc_ring *r, __u32 nb)
-{
-	__u32 used = r->cached_prod - r->cached_cons;
-	__u32 cons;
-
-	if (used <= r->entries && r->entries - used >= nb)
-		return r->entries - used;
-
-	cons = pfzc_load_acquire(r->consumer);	/* A, matches D */
-	used = r->cached_prod - cons;
-	if (used > r->entries)	/* consumer index is garbage: no room */
-		return 0;
-	r->cached_cons = cons;
-	return r->entries - used;
-}
-
-/* Reserves up to nb slots from *idx on. Returns how many (may be 0). */
-static pfzc_always_inline __u32 pfzc_prod_reserve(struct pfzc_ring *r, __u32 nb,
-						  __u32 *idx)
-{
-	__u32 room = pfzc_prod_nb_free(r, nb);
-
-	if (nb > room)
-		nb = room;
-	*idx = r->cached_prod;
-	r->cached_prod += nb;
-	return nb;
-}
-
-static pfzc_always_inline struct pfzc_desc *pfzc_prod_desc(struct pfzc_ring *r,
-							   __u32 idx)
-{
-	return &r->desc[idx & r->mask];
-}
-
-/* Publishes every slot reserved so far. */
-static pfzc_always_inline void pfzc_prod_submit(struct pfzc_ring *r)
-{
-	pfzc_store_release(r->producer, r->cached_prod);	/* B, matches C */
-}
-
-/* -- consumer --------------------------------------------------------------- */
-
-static pfzc_always_inline __u32 pfzc_cons_nb_avail(struct pfzc_ring *r, __u32 nb)
-{
-	__u32 avail = r->cached_prod - r->cached_cons;
-	__u32 prod;
-
-	/* also re-read when the cached index (from pfzc_ring_init) is bad */
-	if (avail == 0 || avail > r->entries) {
-		prod = pfzc_load_acquire(r->producer);	/* C, matches B */
-		avail = prod - r->cached_cons;
-		if (avail > r->entries)	/* producer index is garbage */
-			return 0;
-		r->cached_prod = prod;
-	}
-	return avail < nb ? avail : nb;
-}
-
-/*
- * Looks at up to nb readable slots from *idx on. They stay owned by the
- * consumer until pfzc_cons_release() covers them.
- */
-static pfzc_always_inline __u32 pfzc_cons_peek(struct pfzc_ring *r, __u32 nb,
-					       __u32 *idx)
-{
-	__u32 n = pfzc_cons_nb_avail(r, nb);
-
-	*idx = r->cached_cons;
-	r->cached_cons += n;
-	return n;
-}
-
-static pfzc_always_inline const struct pfzc_desc *
-pfzc_cons_desc(const struct pfzc_ring *r, __u32 idx)
-{
-	return &r->desc[idx & r->mask];
-}
-
-/* Hands every slot peeked so far back to the producer. */
-static pfzc_always_inline void pfzc_cons_release(struct pfzc_ring *r)
-{
-	pfzc_store_release(r->consumer, r->cached_cons);	/* D, matches A */
-}
-
-/*
- * What state a slot is in, for debugging and tests (see the invariant).
- * Ownership comes from the indices alone. Whether a slot that is not
- * READABLE was ever written comes from its descriptor: pfzc_ring_format()
- * zeroes them all and a producer never publishes len 0.
- */
-enum pfzc_slot_state {
-	PFZC_SLOT_UNINITIALIZED = 0,
-	PFZC_SLOT_WRITABLE,
-	PFZC_SLOT_READABLE,
-};
-
-static inline enum pfzc_slot_state pfzc_slot_state(__u32 prod, __u32 cons,
-						   __u32 entries, __u32 slot,
-						   __u32 slot_len)
-{
-	/* distance of the slot from the consumer's slot, in ring order */
-	if (prod - cons <= entries &&
-	    ((slot - cons) & (entries - 1)) < prod - cons)
-		return PFZC_SLOT_READABLE;
-	return slot_len ? PFZC_SLOT_WRITABLE : PFZC_SLOT_UNINITIALIZED;
-}
 
 #endif /* _UAPI_PF_ZEROCOPY_H */

@@ -122,13 +122,24 @@ chmod 711 "$TMP"
 mkdir -m 1777 "$TMP/pub"
 check "zcap: unprivileged" fails zcap "CAP_NET_RAW" "$TMP/pub/x.pcap" \
 	$NOBODY "$ZCAP" -i lo -w "$TMP/pub/x.pcap"
+
+testbed_up
+trap errors_cleanup EXIT INT TERM	# testbed_up set its own trap
+
+# zcap-gen on an Ethernet interface: on lo the transmit API's interface
+# check, which needs no privilege, refuses first ("not an Ethernet interface");
+# so does it on a veth whose carrier is not up yet, so wait for that
+i=0
+while [ "$(ip netns exec "$GEN_NS" cat "/sys/class/net/$GEN_IF/operstate")" != up ] &&
+	[ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 check "zcap-gen: unprivileged" fails zcap-gen "CAP_NET_RAW" "" \
-	$NOBODY "$GEN" -i lo -c 1
+	ip netns exec "$GEN_NS" $NOBODY "$GEN" -i "$GEN_IF" -c 1
 
 # Full disk: a 256 KiB tmpfs fills during the capture. zcap must stop with
 # an error, say why, and remove the partial file.
-testbed_up
-trap errors_cleanup EXIT INT TERM	# testbed_up set its own trap
 mkdir "$TMP/full"
 if mount -t tmpfs -o size=256k tmpfs "$TMP/full"; then
 	MOUNTS="$TMP/full"

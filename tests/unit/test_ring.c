@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test of the PF_ZEROCOPY ring ABI (include/uapi/pf_zerocopy.h).
+ * Unit test of the PF_ZEROCOPY ring accessors (include/pfzc_ring.h) against
+ * the ABI and contract they implement (include/uapi/pf_zerocopy.h).
  *
  * Both sides of a ring live in this process: the kernel module runs the same
  * inline accessors, so what holds here for two threads holds across the
@@ -13,12 +14,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "uapi/pf_zerocopy.h"
+#include "pfzc_ring.h"
 #include "check.h"
 
 /*

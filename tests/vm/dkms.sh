@@ -24,8 +24,9 @@ D="--dkmstree $T/tree --sourcetree $SRC"
 mkdir -p "$T/tree"
 
 check "make -C kmod dkms-tree" make -s -C kmod dkms-tree DESTDIR="$T/src"
-check "the tree holds the sources and the shared ABI header, nothing built" \
+check "the tree holds the sources and the shared headers, nothing built" \
 	sh -c "[ -f '$SRC/pf_zerocopy-$VER/dkms.conf' ] && [ -f '$SRC/pf_zerocopy-$VER/include/uapi/pf_zerocopy.h' ] &&
+	       [ -f '$SRC/pf_zerocopy-$VER/include/pfzc_ring.h' ] &&
 	       [ -z \"\$(find '$SRC' -name '*.o' -o -name '*.ko' -o -name '*.mod.c')\" ]"
 # shellcheck disable=SC2086
 check "dkms add" sh -c "dkms add -m pf_zerocopy -v $VER $D >'$T/add.log' 2>&1"

@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <uapi/pf_zerocopy.h>
+#include "pfzc_ring.h"
 
 #include "pfzc_test.h"
 

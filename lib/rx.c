@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libzcap front end: picks a backend, and does for every backend what is
- * the same everywhere (interface, filter, blocking, breakloop, counters).
+ * The capture front end: options, the backend choice (lib/backends.c), and
+ * what is the same for every backend (interface, filter, blocking,
+ * breakloop, counters). The backends are <mechanism>_rx.c (lib/rx.h).
  */
 #define _GNU_SOURCE	/* asprintf */
 #include <errno.h>
@@ -14,118 +15,117 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "rx.h"
 
-/* In order of preference for ZCAP_BACKEND_AUTO. Adding a backend means
- * adding its file and one line here. */
-static const struct zcap_backend_ops *const backends[] = {
-	&zcap_xdp_ops,		/* AUTO: only when zero copy binds */
-	&zcap_pfzc_ops,		/* only when the module is loaded */
-	&zcap_tpacket_ops,	/* any kernel */
-};
+#define TPACKET_OPTS_KNOWN zcap_offsetofend(struct zcap_tpacket_opts, block_timeout_ms)
+#define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue)
+#define OPTS_KNOWN zcap_offsetofend(struct zcap_opts, xdp)
+#define STATS_KNOWN zcap_offsetofend(struct zcap_stats, pending)
 
-#define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
-
-void zcap_config_init(struct zcap_config *cfg)
+/* The application's options, checked, with every default filled in. */
+static int resolve_opts(const struct zcap_opts *in, struct zcap_opts *o,
+			struct zcap_rx_cfg *c, char *err)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->backend = ZCAP_BACKEND_AUTO;
-	cfg->ring_bytes = ZCAP_DEFAULT_RING_BYTES;
-	cfg->block_bytes = ZCAP_DEFAULT_BLOCK_BYTES;
-	cfg->block_timeout_ms = ZCAP_DEFAULT_BLOCK_TIMEOUT_MS;
-	cfg->snaplen = ZCAP_DEFAULT_SNAPLEN;
-	cfg->promisc = 1;
-	cfg->direction = ZCAP_DIR_INOUT;
-	cfg->queue = -1;
-}
+	struct zcap_tpacket_opts tp;
+	struct zcap_xdp_opts xo;
 
-void zcap_seterr(struct zcap *h, const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(h->err, sizeof(h->err), fmt, ap);
-	va_end(ap);
-	errno = saved;
-}
-
-const char *zcap_backend_str(enum zcap_backend b)
-{
-	if (b == ZCAP_BACKEND_AUTO)
-		return "auto";
-	for (size_t i = 0; i < N_BACKENDS; i++)
-		if (backends[i]->id == b)
-			return backends[i]->name;
-	return "unknown";
-}
-
-int zcap_backend_parse(const char *name)
-{
-	if (!strcmp(name, "auto"))
-		return ZCAP_BACKEND_AUTO;
-	for (size_t i = 0; i < N_BACKENDS; i++)
-		if (!strcmp(name, backends[i]->name))
-			return backends[i]->id;
-	return -1;
-}
-
-static int check_config(const struct zcap_config *c, char *err)
-{
-	if (c->snaplen == 0 || c->snaplen > ZCAP_DEFAULT_SNAPLEN) {
-		snprintf(err, ZCAP_ERRBUF_SIZE, "snap length %u out of range "
-			 "(1..%u)", c->snaplen, ZCAP_DEFAULT_SNAPLEN);
+	if (zcap_opts_copy(o, OPTS_KNOWN, in, "struct zcap_opts", err) ||
+	    zcap_opts_copy(&tp, TPACKET_OPTS_KNOWN, o->tpacket,
+			   "struct zcap_tpacket_opts", err) ||
+	    zcap_opts_copy(&xo, XDP_OPTS_KNOWN, o->xdp, "struct zcap_xdp_opts", err))
+		return -1;
+	errno = EINVAL;
+	c->snaplen = o->snaplen ? o->snaplen : ZCAP_SNAPLEN_MAX;
+	c->ring_bytes = o->ring_bytes ? o->ring_bytes : ZCAP_DEFAULT_RING_BYTES;
+	c->block_bytes = tp.block_bytes ? tp.block_bytes : ZCAP_DEFAULT_BLOCK_BYTES;
+	c->block_timeout_ms = tp.block_timeout_ms ? tp.block_timeout_ms :
+			      ZCAP_DEFAULT_BLOCK_TIMEOUT_MS;
+	c->promisc = !(o->flags & ZCAP_OPT_NO_PROMISC);
+	c->direction = (enum zcap_direction)o->direction;
+	c->queue = xo.flags & ZCAP_XDP_QUEUE ? (int)xo.queue : -1;
+	if (c->snaplen > ZCAP_SNAPLEN_MAX) {
+		zcap_errf(err, "snap length %u out of range (0..%u, 0 = everything)",
+			  c->snaplen, ZCAP_SNAPLEN_MAX);
 		return -1;
 	}
 	if (c->block_bytes < 4096 || c->block_bytes & (c->block_bytes - 1)) {
-		snprintf(err, ZCAP_ERRBUF_SIZE, "block size %u must be a power "
-			 "of two of at least 4096", c->block_bytes);
+		zcap_errf(err, "block size %u must be a power of two of at least 4096",
+			  c->block_bytes);
 		return -1;
 	}
 	if (c->ring_bytes < 2 * 4096) {
-		snprintf(err, ZCAP_ERRBUF_SIZE, "ring size %llu too small "
-			 "(at least 8 KiB)", (unsigned long long)c->ring_bytes);
+		zcap_errf(err, "ring size %llu too small (at least 8 KiB)",
+			  (unsigned long long)c->ring_bytes);
 		return -1;
 	}
-	if (c->queue < -1) {
-		snprintf(err, ZCAP_ERRBUF_SIZE, "bad queue %d", c->queue);
+	if ((xo.flags & ~ZCAP_XDP_QUEUE) || xo.queue > 65535) {
+		zcap_errf(err, "bad xdp queue %u or flags %#x", xo.queue, xo.flags);
 		return -1;
 	}
-	if (c->direction > ZCAP_DIR_OUT || c->backend >= ZCAP_BACKEND__MAX) {
-		snprintf(err, ZCAP_ERRBUF_SIZE, "bad direction or backend");
+	if (o->flags & ~ZCAP_OPT_NO_PROMISC) {
+		zcap_errf(err, "unknown flags %#x", o->flags & ~ZCAP_OPT_NO_PROMISC);
 		return -1;
 	}
+	if (o->direction > ZCAP_DIR_OUT) {
+		zcap_errf(err, "bad direction %u", o->direction);
+		return -1;
+	}
+	errno = 0;
 	return 0;
 }
 
-static int open_backend(struct zcap *h, char *errbuf)
+static int try_backend(struct zcap *h, const struct zcap_backend *b)
 {
-	int tried = 0;
+	int saved;
 
-	for (size_t i = 0; i < N_BACKENDS; i++) {
-		const struct zcap_backend_ops *ops = backends[i];
+	h->backend = b;
+	h->ops = b->rx;
+	h->fd = -1;
+	h->priv = NULL;
+	h->family = 0;
+	h->counts_filtered = 0;
+	h->max_wait_ms = 0;
+	h->err[0] = '\0';
+	if (h->ops->open(h) == 0)
+		return 0;
+	saved = errno;
+	h->ops->close(h);
+	h->fd = -1;
+	h->priv = NULL;
+	h->ops = NULL;
+	h->backend = NULL;
+	errno = saved;
+	return -1;
+}
 
-		if (h->cfg.backend != ZCAP_BACKEND_AUTO && ops->id != h->cfg.backend)
-			continue;
-		tried++;
-		h->ops = ops;
-		if (ops->open(h) == 0) {
-			if (h->cfg.verbose)
-				fprintf(stderr, "zcap: backend %s\n", ops->name);
+static int open_backend(struct zcap *h, const struct zcap_backend *asked,
+			char *errbuf)
+{
+	const struct zcap_backend *b;
+
+	if (asked) {
+		if (try_backend(h, asked) == 0) {
+			zcap_log(ZCAP_LOG_INFO, "backend %s", asked->name);
 			return 0;
 		}
-		if (h->cfg.verbose && h->cfg.backend == ZCAP_BACKEND_AUTO)
-			fprintf(stderr, "zcap: backend %s not used: %s\n",
-				ops->name, h->err);
+		memcpy(errbuf, h->err, ZCAP_ERRBUF_SIZE);
+		return -1;
+	}
+	h->automatic = 1;
+	for (unsigned int i = 0; (b = zcap_backend_get(i)); i++) {
+		if (!b->rx || b->rx_auto != ZCAP_AUTO_TRY)
+			continue;
+		if (try_backend(h, b) == 0) {
+			zcap_log(ZCAP_LOG_INFO, "backend %s", b->name);
+			zcap_log(ZCAP_LOG_INFO, "auto took %s: %s", b->name, b->rx_why);
+			return 0;
+		}
+		zcap_log(ZCAP_LOG_INFO, "backend %s not used: %s", b->name, h->err);
 		/* Errors that no other backend would avoid end the search. */
 		if (errno == EPERM || errno == EACCES || errno == ENODEV ||
 		    errno == ENOMEM)
 			break;
 	}
-	h->ops = NULL;
-	if (!tried)
-		snprintf(h->err, sizeof(h->err), "backend %s is not built in",
-			 zcap_backend_str(h->cfg.backend));
 	memcpy(errbuf, h->err, ZCAP_ERRBUF_SIZE);
 	return -1;
 }
@@ -135,15 +135,14 @@ static int open_backend(struct zcap *h, char *errbuf)
  * to a check of the kernel's packet type, so packets going the other way
  * never reach the ring, whatever the backend.
  */
-static int compile_filter(struct zcap *h, const struct zcap_config *cfg,
-			  char *errbuf)
+static int compile_filter(struct zcap *h, char *errbuf)
 {
-	const char *expr = cfg->filter;
-	const char *dir = cfg->direction == ZCAP_DIR_IN ? "inbound" : "outbound";
+	const char *expr = h->filter_expr;
+	const char *dir = h->cfg.direction == ZCAP_DIR_IN ? "inbound" : "outbound";
 	char *owned = NULL;
 	int rc;
 
-	if (cfg->direction != ZCAP_DIR_INOUT) {
+	if (h->cfg.direction != ZCAP_DIR_INOUT) {
 		if ((h->has_filter_expr ? asprintf(&owned, "%s and (%s)", dir, expr) :
 		     asprintf(&owned, "%s", dir)) < 0) {
 			snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
@@ -157,67 +156,65 @@ static int compile_filter(struct zcap *h, const struct zcap_config *cfg,
 	return rc;
 }
 
-zcap_t *zcap_open(const char *ifname, const struct zcap_config *cfg, char *errbuf)
+zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf)
 {
+	const struct zcap_backend *asked;
+	struct zcap_rx_cfg cfg;
+	struct zcap_opts o;
 	struct zcap *h;
 	int saved;
 
 	errbuf[0] = '\0';
-	if (check_config(cfg, errbuf)) {
-		errno = EINVAL;
+	if (resolve_opts(opts, &o, &cfg, errbuf))
 		return NULL;
-	}
+	asked = zcap_backend_find(o.backend, ZCAP_RX, errbuf);
+	if (!asked && errno)
+		return NULL;
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "bad interface name '%s'",
-			 ifname ? ifname : "");
+		zcap_errf(errbuf, "bad interface name '%s'", ifname ? ifname : "");
 		errno = ENODEV;
 		return NULL;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
+		zcap_errf(errbuf, "out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	h->fd = -1;
-	h->cfg = *cfg;
-	h->cfg.filter = NULL;	/* not ours to keep */
-	h->snaplen = cfg->snaplen;
+	h->wake_fd = -1;
+	h->cfg = cfg;
+	h->snaplen = cfg.snaplen;
 	snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
 
-	h->ifindex = (int)if_nametoindex(ifname);
-	if (!h->ifindex) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s: no such interface", ifname);
-		errno = ENODEV;
+	h->ifindex = zcap_netdev_index(ifname, errbuf);
+	if (!h->ifindex)
+		goto fail;
+	if (zcap_netdev_linktype(ifname, &h->linktype, errbuf))
+		goto fail;
+	h->has_filter_expr = o.filter && *o.filter;
+	if (h->has_filter_expr && !(h->filter_expr = strdup(o.filter))) {
+		zcap_errf(errbuf, "out of memory");
 		goto fail;
 	}
-	if (zcap_netdev_linktype(ifname, &h->linktype, errbuf, ZCAP_ERRBUF_SIZE))
-		goto fail;
-	h->has_filter_expr = cfg->filter && *cfg->filter;
-	if (h->has_filter_expr && !(h->filter_expr = strdup(cfg->filter))) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
-		goto fail;
-	}
-	if (compile_filter(h, cfg, errbuf))
+	if (compile_filter(h, errbuf))
 		goto fail;
 	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->wake_fd < 0) {
-		snprintf(errbuf, ZCAP_ERRBUF_SIZE, "eventfd: %s", strerror(errno));
-		goto fail_filter;
+		zcap_errf(errbuf, "eventfd: %s", strerror(errno));
+		goto fail;
 	}
 	if (zcap_netdev_counters(ifname, &h->if_base))
 		memset(&h->if_base, 0, sizeof(h->if_base));
-	if (open_backend(h, errbuf))
-		goto fail_wake;
+	if (open_backend(h, asked, errbuf))
+		goto fail;
 	return h;
 
-fail_wake:
-	saved = errno;
-	close(h->wake_fd);
-	errno = saved;
-fail_filter:
-	zcap_filter_free(&h->filter);
 fail:
 	saved = errno;
+	if (h->wake_fd >= 0)
+		close(h->wake_fd);
+	zcap_filter_free(&h->filter);
 	free(h->filter_expr);
 	free(h);
 	errno = saved;
@@ -350,6 +347,8 @@ void zcap_breakloop(zcap_t *h)
 	errno = saved;
 }
 
+static int stats(struct zcap *h, struct zcap_stats *st);
+
 int zcap_freeze(zcap_t *h)
 {
 	static struct sock_filter reject = BPF_STMT(BPF_RET | BPF_K, 0);
@@ -368,13 +367,14 @@ int zcap_freeze(zcap_t *h)
 	}
 	/* From now on the interface's traffic is rejected by our filter,
 	 * not by the user's: keep "filtered" as it stands. */
-	if (zcap_stats(h, &st) == 0)
+	if (stats(h, &st) == 0)
 		h->filtered_at_freeze = st.filtered;
 	h->frozen = 1;
 	return 0;
 }
 
-int zcap_stats(zcap_t *h, struct zcap_stats *st)
+/* The counters, whatever size the application's struct is. */
+static int stats(struct zcap *h, struct zcap_stats *st)
 {
 	struct zcap_netdev_counters now;
 
@@ -407,6 +407,15 @@ int zcap_stats(zcap_t *h, struct zcap_stats *st)
 	return 0;
 }
 
+int zcap_stats(zcap_t *h, struct zcap_stats *st)
+{
+	struct zcap_stats all;
+
+	if (stats(h, &all))
+		return -1;
+	return zcap_opts_out(st, &all, STATS_KNOWN, "struct zcap_stats", h->err);
+}
+
 const char *zcap_geterr(zcap_t *h)
 {
 	return h->err;
@@ -414,7 +423,7 @@ const char *zcap_geterr(zcap_t *h)
 
 const char *zcap_backend_name(const zcap_t *h)
 {
-	return h->ops ? h->ops->name : "none";
+	return h->backend ? h->backend->name : "none";
 }
 
 const char *zcap_ifname(const zcap_t *h)
@@ -430,6 +439,11 @@ int zcap_ifindex(const zcap_t *h)
 uint32_t zcap_snaplen(const zcap_t *h)
 {
 	return h->snaplen;
+}
+
+uint64_t zcap_ring_bytes(const zcap_t *h)
+{
+	return h->cfg.ring_bytes;
 }
 
 int zcap_linktype(const zcap_t *h)

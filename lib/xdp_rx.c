@@ -41,7 +41,8 @@
 #include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
-#include "backend.h"
+#include "rx.h"
+#include "xsk_common.h"
 
 #define XDP_FRAME_SIZE 2048u
 #define XDP_MAX_QUEUES 64u
@@ -50,13 +51,7 @@
 /* One rx queue. Frames: in the fill ring, in the kernel, in the rx ring,
  * or held by the application (addrs[0..held)) until zcap_release(). */
 struct xq {
-	struct xsk_umem *umem;
-	struct xsk_socket *xsk;
-	struct xsk_ring_prod fill;
-	struct xsk_ring_cons comp;	/* unused: rx only */
-	struct xsk_ring_cons rx;
-	void *area;
-	size_t area_len;
+	struct zxsk p;			/* p.rx and p.fill; p.comp unused */
 	uint32_t nframes;
 	uint32_t held;
 	uint64_t *addrs;
@@ -199,87 +194,52 @@ static int attach_prog(struct zcap *h, struct xdp *x, const char **mode)
 
 static void xq_close(struct xq *q)
 {
-	if (q->xsk)
-		xsk_socket__delete(q->xsk);
-	if (q->umem)
-		xsk_umem__delete(q->umem);
-	if (q->area)
-		munmap(q->area, q->area_len);
+	zxsk_close(&q->p);
 	free(q->addrs);
 	memset(q, 0, sizeof(*q));
 }
 
-/* One queue's umem and socket, bound with bind_flags; 0 or -errno. */
-static int xq_open(struct zcap *h, struct xq *q, uint32_t nframes, uint16_t bind_flags)
+/* One queue's umem and socket, every frame in the fill ring; 0 or -errno. */
+static int xq_open(struct zcap *h, struct xq *q, uint32_t nframes)
 {
-	struct xsk_umem_config ucfg = {
+	const struct zxsk_cfg cfg = {
+		.frames = nframes,
+		.frame_size = XDP_FRAME_SIZE,
 		.fill_size = nframes,
 		.comp_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
-		.frame_size = XDP_FRAME_SIZE,
-		.frame_headroom = 0,
-	};
-	struct xsk_socket_config scfg = {
 		.rx_size = nframes,
-		.tx_size = 0,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
+		.allow_copy = !h->automatic,
 	};
 	uint32_t idx;
 	int err;
 
 	q->nframes = nframes;
-	q->area_len = (size_t)nframes * XDP_FRAME_SIZE;
-	q->area = mmap(NULL, q->area_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	q->addrs = calloc(nframes, sizeof(*q->addrs));
-	if (q->area == MAP_FAILED || !q->addrs) {
-		q->area = q->area == MAP_FAILED ? NULL : q->area;
+	if (!q->addrs)
 		return -ENOMEM;
-	}
-	err = xsk_umem__create(&q->umem, q->area, q->area_len, &q->fill, &q->comp, &ucfg);
+	err = zxsk_open(&q->p, h->ifname, (uint32_t)q->queue, &cfg);
 	if (err)
 		return err;
-	err = xsk_socket__create(&q->xsk, h->ifname, (uint32_t)q->queue, q->umem,
-				 &q->rx, NULL, &scfg);
-	if (err)
-		return err;
-	/* every frame starts in the fill ring */
-	if (xsk_ring_prod__reserve(&q->fill, nframes, &idx) != nframes)
+	if (xsk_ring_prod__reserve(&q->p.fill, nframes, &idx) != nframes)
 		return -ENOSPC;
 	for (uint32_t i = 0; i < nframes; i++)
-		*xsk_ring_prod__fill_addr(&q->fill, idx + i) = (uint64_t)i * XDP_FRAME_SIZE;
-	xsk_ring_prod__submit(&q->fill, nframes);
+		*xsk_ring_prod__fill_addr(&q->p.fill, idx + i) = (uint64_t)i * XDP_FRAME_SIZE;
+	xsk_ring_prod__submit(&q->p.fill, nframes);
 	return 0;
 }
 
-/* Whether the socket got zero copy, from the kernel rather than our flags. */
-static int xq_zerocopy(struct xq *q)
-{
-	struct xdp_options o = { 0 };
-	socklen_t len = sizeof(o);
-
-	if (getsockopt(xsk_socket__fd(q->xsk), SOL_XDP, XDP_OPTIONS, &o, &len))
-		return 0;
-	return !!(o.flags & XDP_OPTIONS_ZEROCOPY);
-}
-
-/* Every queue: zero copy first; copy mode too unless AUTO. */
+/* Every queue: zero copy first; copy mode too unless AUTO (see
+ * lib/backends.c). */
 static int open_queues(struct zcap *h, struct xdp *x, uint32_t nframes)
 {
-	int automatic = h->cfg.backend == ZCAP_BACKEND_AUTO;
+	int automatic = h->automatic;
 	int err = 0;
 
 	for (unsigned int i = 0; i < x->nq; i++) {
 		struct xq *q = &x->q[i];
 		int queue = q->queue;
 
-		err = xq_open(h, q, nframes, XDP_ZEROCOPY);
-		if (err && !automatic) {
-			/* a failed zero-copy bind leaves the umem half set up */
-			xq_close(q);
-			q->queue = queue;
-			err = xq_open(h, q, nframes, XDP_COPY);
-		}
+		err = xq_open(h, q, nframes);
 		if (err == -EBUSY) {
 			zcap_seterr(h, "%s: queue %d is taken: another capture already uses XDP "
 				    "on this interface", h->ifname, queue);
@@ -297,7 +257,7 @@ static int open_queues(struct zcap *h, struct xdp *x, uint32_t nframes)
 					    queue, strerror(errno));
 			return -1;
 		}
-		err = xsk_socket__update_xskmap(q->xsk, x->map_fd);
+		err = xsk_socket__update_xskmap(q->p.xsk, x->map_fd);
 		if (err) {
 			errno = -err;
 			zcap_seterr(h, "%s: queue %d: XSKMAP: %s", h->ifname, queue,
@@ -305,7 +265,7 @@ static int open_queues(struct zcap *h, struct xdp *x, uint32_t nframes)
 			return -1;
 		}
 		if (i == 0)
-			x->zerocopy = xq_zerocopy(q);
+			x->zerocopy = q->p.zerocopy;
 	}
 	return 0;
 }
@@ -313,7 +273,7 @@ static int open_queues(struct zcap *h, struct xdp *x, uint32_t nframes)
 static int setup_poll(struct zcap *h, struct xdp *x)
 {
 	if (x->nq == 1) {
-		h->fd = xsk_socket__fd(x->q[0].xsk);
+		h->fd = zxsk_fd(&x->q[0].p);
 		return 0;
 	}
 	x->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -324,7 +284,7 @@ static int setup_poll(struct zcap *h, struct xdp *x)
 	for (unsigned int i = 0; i < x->nq; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 
-		if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, xsk_socket__fd(x->q[i].xsk), &ev)) {
+		if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, zxsk_fd(&x->q[i].p), &ev)) {
 			zcap_seterr(h, "epoll: %s", strerror(errno));
 			return -1;
 		}
@@ -349,7 +309,7 @@ static int xdp_open(struct zcap *h)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (h->cfg.backend == ZCAP_BACKEND_AUTO && has_ip_address(h->ifname)) {
+	if (h->automatic && has_ip_address(h->ifname)) {
 		zcap_seterr(h, "%s has IP addresses, and AF_XDP would take its packets "
 			    "from the stack", h->ifname);
 		errno = EOPNOTSUPP;
@@ -402,22 +362,15 @@ static int xdp_open(struct zcap *h)
 		goto fail;
 	h->counts_filtered = 1;
 	h->max_wait_ms = 200;	/* see xdp_recv(): the device may go silently */
-	if (h->cfg.verbose)
-		fprintf(stderr, "zcap: xdp: %s XDP, %s mode, %u queue%s, %u frames of %u bytes each\n",
-			mode, x->zerocopy ? "zero-copy" : "copy", x->nq, x->nq == 1 ? "" : "s",
-			nframes, XDP_FRAME_SIZE);
+	zcap_log(ZCAP_LOG_INFO, "xdp: %s XDP, %s mode, %u queue%s, %u frames of %u bytes each",
+		 mode, x->zerocopy ? "zero-copy" : "copy", x->nq, x->nq == 1 ? "" : "s",
+		 nframes, XDP_FRAME_SIZE);
 	return 0;
 
 nomem:
 	zcap_seterr(h, "out of memory");
 	errno = ENOMEM;
 fail:
-	{
-		int saved = errno;
-
-		xdp_close(h);
-		errno = saved;
-	}
 	return -1;
 }
 
@@ -434,7 +387,7 @@ static int queue_error(struct zcap *h, struct xdp *x)
 	for (int i = 0; i < n; i++) {
 		if (!(ev[i].events & EPOLLERR))
 			continue;
-		getsockopt(xsk_socket__fd(x->q[ev[i].data.u32].xsk), SOL_SOCKET,
+		getsockopt(zxsk_fd(&x->q[ev[i].data.u32].p), SOL_SOCKET,
 			   SO_ERROR, &e, &len);
 		zcap_seterr(h, "%s: %s", h->ifname, e == ENETDOWN ?
 			    "interface went down or was removed" : strerror(e ? e : EIO));
@@ -457,10 +410,10 @@ static int xdp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 		struct xq *q = &x->q[(x->next + k) % x->nq];
 		uint32_t idx, n;
 
-		n = xsk_ring_cons__peek(&q->rx, max - got, &idx);
+		n = xsk_ring_cons__peek(&q->p.rx, max - got, &idx);
 		for (uint32_t i = 0; i < n; i++) {
-			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
-			const uint8_t *data = xsk_umem__get_data(q->area, d->addr);
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->p.rx, idx + i);
+			const uint8_t *data = xsk_umem__get_data(q->p.area, d->addr);
 			unsigned int keep;
 
 			q->addrs[q->held++] = xsk_umem__extract_addr(d->addr);
@@ -501,15 +454,15 @@ static void xdp_release(struct zcap *h)
 		if (!q->held)
 			continue;
 		/* frames out of the fill ring >= held: this always fits */
-		if (xsk_ring_prod__reserve(&q->fill, q->held, &idx) != q->held)
+		if (xsk_ring_prod__reserve(&q->p.fill, q->held, &idx) != q->held)
 			continue;
 		for (uint32_t i = 0; i < q->held; i++)
-			*xsk_ring_prod__fill_addr(&q->fill, idx + i) = q->addrs[i];
-		xsk_ring_prod__submit(&q->fill, q->held);
-		xsk_ring_cons__release(&q->rx, q->held);
+			*xsk_ring_prod__fill_addr(&q->p.fill, idx + i) = q->addrs[i];
+		xsk_ring_prod__submit(&q->p.fill, q->held);
+		xsk_ring_cons__release(&q->p.rx, q->held);
 		q->held = 0;
-		if (xsk_ring_prod__needs_wakeup(&q->fill))
-			recvfrom(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		if (xsk_ring_prod__needs_wakeup(&q->p.fill))
+			recvfrom(zxsk_fd(&q->p), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	}
 }
 
@@ -532,7 +485,7 @@ static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 		socklen_t len = sizeof(ks);
 		struct xq *q = &x->q[k];
 
-		if (getsockopt(xsk_socket__fd(q->xsk), SOL_XDP, XDP_STATISTICS, &ks, &len)) {
+		if (getsockopt(zxsk_fd(&q->p), SOL_XDP, XDP_STATISTICS, &ks, &len)) {
 			zcap_seterr(h, "XDP statistics: %s", strerror(errno));
 			return -1;
 		}
@@ -542,7 +495,7 @@ static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 		 * a cause, not more packets, and is not added again).
 		 */
 		st->drop_ring_full += ks.rx_ring_full + ks.rx_dropped;
-		st->pending += xsk_cons_nb_avail(&q->rx, UINT32_MAX);
+		st->pending += xsk_cons_nb_avail(&q->p.rx, UINT32_MAX);
 	}
 	st->filtered = x->filtered;
 	return 0;
@@ -589,9 +542,7 @@ static void xdp_close(struct zcap *h)
 	h->fd = -1;
 }
 
-const struct zcap_backend_ops zcap_xdp_ops = {
-	.name = "xdp",
-	.id = ZCAP_BACKEND_XDP,
+const struct zcap_rx_ops zcap_xdp_rx_ops = {
 	.open = xdp_open,
 	.recv = xdp_recv,
 	.release = xdp_release,

@@ -30,7 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "rx.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -49,7 +49,6 @@ struct tpacket {
 
 	uint64_t tp_packets;	/* accepted by the filter (incl. ring full) */
 	uint64_t tp_drops;
-	uint64_t tp_freezes;
 };
 
 static inline struct tpacket_block_desc *block(struct tpacket *t, uint32_t i)
@@ -66,7 +65,7 @@ static int sockopt(struct zcap *h, int level, int name, const void *v,
 	return -1;
 }
 
-static uint32_t pick_block_size(const struct zcap_config *c)
+static uint32_t pick_block_size(const struct zcap_rx_cfg *c)
 {
 	uint32_t bs = c->block_bytes;
 
@@ -123,7 +122,7 @@ static int tp_open(struct zcap *h)
 {
 	struct sockaddr_ll sll;
 	struct tpacket *t;
-	int one = 1, saved;
+	int one = 1;
 
 	t = calloc(1, sizeof(*t));
 	if (!t) {
@@ -173,9 +172,6 @@ static int tp_open(struct zcap *h)
 	}
 	return 0;
 fail:
-	saved = errno;
-	h->ops->close(h);
-	errno = saved;
 	return -1;
 }
 
@@ -268,10 +264,8 @@ static int tp_stats(struct zcap *h, struct zcap_stats *st)
 	}
 	t->tp_packets += ks.tp_packets;
 	t->tp_drops += ks.tp_drops;
-	t->tp_freezes += ks.tp_freeze_q_cnt;
 
 	st->drop_ring_full = t->tp_drops;
-	st->ring_freezes = t->tp_freezes;
 	/* tp_packets counts ring-full drops too. What the ring accepted and
 	 * we did not hand out is still in it. */
 	in_ring = t->tp_packets - t->tp_drops;
@@ -292,9 +286,7 @@ static void tp_close(struct zcap *h)
 	h->priv = NULL;
 }
 
-const struct zcap_backend_ops zcap_tpacket_ops = {
-	.name = "tpacket",
-	.id = ZCAP_BACKEND_TPACKET,
+const struct zcap_rx_ops zcap_tpacket_rx_ops = {
 	.open = tp_open,
 	.recv = tp_recv,
 	.release = tp_release,

@@ -33,6 +33,7 @@
 #include <xdp/xsk.h>
 
 #include "tx.h"
+#include "xsk_common.h"
 
 #define TXDP_FRAME 2048u
 #define TXDP_FRAME_SHIFT 11
@@ -46,13 +47,7 @@
 #endif
 
 struct txdp {
-	struct xsk_umem *umem;
-	struct xsk_socket *xsk;
-	struct xsk_ring_prod fill;
-	struct xsk_ring_cons comp;
-	struct xsk_ring_prod tx;
-	uint8_t *area;
-	size_t area_len;
+	struct zxsk p;		/* p.tx and p.comp; p.fill only in zero copy */
 	uint32_t nframes;
 	uint32_t mask;
 	uint64_t *free;		/* frame addresses, [head, tail) free */
@@ -63,69 +58,16 @@ struct txdp {
 	int copy;
 };
 
-static void txdp_teardown(struct txdp *x)
-{
-	if (x->xsk)
-		xsk_socket__delete(x->xsk);
-	x->xsk = NULL;
-	if (x->umem)
-		xsk_umem__delete(x->umem);
-	x->umem = NULL;
-	if (x->area)
-		munmap(x->area, x->area_len);
-	x->area = NULL;
-}
-
-static int txdp_zerocopy(struct txdp *x)
-{
-	struct xdp_options o = { 0 };
-	socklen_t len = sizeof(o);
-
-	if (getsockopt(xsk_socket__fd(x->xsk), SOL_XDP, XDP_OPTIONS, &o, &len))
-		return 0;
-	return !!(o.flags & XDP_OPTIONS_ZEROCOPY);
-}
-
-/* umem and socket, bound with bind_flags: 0 or -errno */
-static int txdp_bind(struct zcap_tx *t, struct txdp *x, uint16_t bind_flags)
-{
-	struct xsk_umem_config ucfg = {
-		.fill_size = TXDP_FILL,
-		.comp_size = x->nframes,
-		.frame_size = TXDP_FRAME,
-		.frame_headroom = 0,
-	};
-	struct xsk_socket_config scfg = {
-		.rx_size = 0,
-		.tx_size = x->nframes,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
-	};
-	int err;
-
-	x->area_len = (size_t)(x->nframes + TXDP_FILL) * TXDP_FRAME;
-	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (x->area == MAP_FAILED) {
-		x->area = NULL;
-		return -errno;
-	}
-	err = xsk_umem__create(&x->umem, x->area, x->area_len, &x->fill, &x->comp, &ucfg);
-	if (err) {
-		x->umem = NULL;
-		return err;
-	}
-	err = xsk_socket__create(&x->xsk, t->ifname, (uint32_t)t->cfg.queue, x->umem,
-				 NULL, &x->tx, &scfg);
-	if (err) {
-		x->xsk = NULL;
-		return err;
-	}
-	return 0;
-}
-
 static int txdp_open(struct zcap_tx *t, uint32_t *room)
 {
+	const struct zxsk_cfg cfg = {
+		.frames = t->frames + TXDP_FILL,
+		.frame_size = TXDP_FRAME,
+		.fill_size = TXDP_FILL,
+		.comp_size = t->frames,
+		.tx_size = t->frames,
+		.allow_copy = 1,
+	};
 	struct txdp *x;
 	int err, sndbuf;
 	uint32_t idx;
@@ -151,20 +93,15 @@ static int txdp_open(struct zcap_tx *t, uint32_t *room)
 	 * close (the pool is freed from a workqueue): a socket opened right
 	 * after one closed on the same queue gets EBUSY for a few ms. */
 	for (int tries = 0;; tries++) {
-		err = txdp_bind(t, x, XDP_ZEROCOPY);
-		if (err) {
-			/* a failed zero-copy bind leaves the umem half set up */
-			txdp_teardown(x);
-			err = txdp_bind(t, x, XDP_COPY);
-		}
+		err = zxsk_open(&x->p, t->ifname, t->cfg.queue, &cfg);
 		if (err != -EBUSY || tries >= TXDP_BUSY_TRIES)
 			break;
-		txdp_teardown(x);
+		zxsk_close(&x->p);
 		usleep(10000);
 	}
 	if (err == -EBUSY) {
 		errno = EBUSY;
-		zcap_tx_seterr(t, "%s: queue %d already has an AF_XDP socket", t->ifname,
+		zcap_tx_seterr(t, "%s: queue %u already has an AF_XDP socket", t->ifname,
 			       t->cfg.queue);
 		return -1;
 	}
@@ -174,12 +111,12 @@ static int txdp_open(struct zcap_tx *t, uint32_t *room)
 			zcap_tx_seterr(t, "%s: AF_XDP socket: %s (needs root or CAP_NET_RAW)",
 				       t->ifname, strerror(errno));
 		else
-			zcap_tx_seterr(t, "%s: AF_XDP socket on queue %d: %s", t->ifname,
+			zcap_tx_seterr(t, "%s: AF_XDP socket on queue %u: %s", t->ifname,
 				       t->cfg.queue, strerror(errno));
 		return -1;
 	}
-	t->fd = xsk_socket__fd(x->xsk);
-	x->copy = !txdp_zerocopy(x);
+	t->fd = zxsk_fd(&x->p);
+	x->copy = !x->p.zerocopy;
 	t->mode = x->copy ? "copy" : "zero-copy";
 
 	/* Copy mode charges each skb to the socket: room for the whole ring
@@ -193,11 +130,11 @@ static int txdp_open(struct zcap_tx *t, uint32_t *room)
 		x->free[i] = (uint64_t)i << TXDP_FRAME_SHIFT;
 	x->head = 0;
 	x->tail = x->nframes;
-	if (!x->copy && xsk_ring_prod__reserve(&x->fill, TXDP_FILL, &idx) == TXDP_FILL) {
+	if (!x->copy && xsk_ring_prod__reserve(&x->p.fill, TXDP_FILL, &idx) == TXDP_FILL) {
 		for (uint32_t i = 0; i < TXDP_FILL; i++)
-			*xsk_ring_prod__fill_addr(&x->fill, idx + i) =
+			*xsk_ring_prod__fill_addr(&x->p.fill, idx + i) =
 				(uint64_t)(x->nframes + i) << TXDP_FRAME_SHIFT;
-		xsk_ring_prod__submit(&x->fill, TXDP_FILL);
+		xsk_ring_prod__submit(&x->p.fill, TXDP_FILL);
 	}
 	*room = TXDP_FRAME;
 	return 0;
@@ -208,7 +145,7 @@ static unsigned int txdp_reserve(struct zcap_tx *t, struct zcap_tx_slot *slots,
 {
 	struct txdp *x = t->priv;
 	uint32_t avail = x->tail - x->head;
-	uint32_t ring = xsk_prod_nb_free(&x->tx, n);
+	uint32_t ring = xsk_prod_nb_free(&x->p.tx, n);
 
 	/* A frame can be back on the free list before the kernel has
 	 * published that it read its descriptor: the tx ring is the other
@@ -218,23 +155,27 @@ static unsigned int txdp_reserve(struct zcap_tx *t, struct zcap_tx_slot *slots,
 	if (n > avail)
 		n = avail;
 	for (unsigned int i = 0; i < n; i++) {
-		slots[i].data = x->area + x->free[(x->head + i) & x->mask];
+		slots[i].data = x->p.area + x->free[(x->head + i) & x->mask];
 		slots[i].room = TXDP_FRAME;
 	}
 	return n;
 }
 
-static void txdp_submit(struct zcap_tx *t, const struct zcap_tx_slot *slots,
-			unsigned int n)
+static int txdp_submit(struct zcap_tx *t, const struct zcap_tx_slot *slots,
+		       unsigned int n)
 {
 	struct txdp *x = t->priv;
 	uint32_t idx;
 
 	/* reserve() saw room for these in the tx ring */
-	if (xsk_ring_prod__reserve(&x->tx, n, &idx) != n)
-		abort();
+	if (xsk_ring_prod__reserve(&x->p.tx, n, &idx) != n) {
+		zcap_tx_seterr(t, "%s: the AF_XDP tx ring lost the room reserved for "
+			       "%u frames", t->ifname, n);
+		errno = EPROTO;
+		return -1;
+	}
 	for (unsigned int i = 0; i < n; i++) {
-		struct xdp_desc *d = xsk_ring_prod__tx_desc(&x->tx, idx + i);
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&x->p.tx, idx + i);
 		uint64_t addr = x->free[(x->head + i) & x->mask];
 
 		d->addr = addr;
@@ -243,20 +184,21 @@ static void txdp_submit(struct zcap_tx *t, const struct zcap_tx_slot *slots,
 		x->lens[addr >> TXDP_FRAME_SHIFT] = (uint16_t)slots[i].len;
 	}
 	x->head += n;
-	xsk_ring_prod__submit(&x->tx, n);
+	xsk_ring_prod__submit(&x->p.tx, n);
+	return 0;
 }
 
 /* Frames published and not yet read by the kernel. */
 static int txdp_tx_pending(struct txdp *x)
 {
-	return xsk_prod_nb_free(&x->tx, x->nframes) < x->nframes;
+	return xsk_prod_nb_free(&x->p.tx, x->nframes) < x->nframes;
 }
 
 static enum zcap_tx_kick txdp_kick(struct zcap_tx *t)
 {
 	struct txdp *x = t->priv;
 
-	if (!x->copy && !xsk_ring_prod__needs_wakeup(&x->tx))
+	if (!x->copy && !xsk_ring_prod__needs_wakeup(&x->p.tx))
 		return ZCAP_KICK_DONE;	/* the driver is at it */
 	if (x->copy && !txdp_tx_pending(x))
 		return ZCAP_KICK_DONE;
@@ -287,9 +229,9 @@ static unsigned int txdp_complete(struct zcap_tx *t)
 	struct txdp *x = t->priv;
 	uint32_t idx, n;
 
-	n = xsk_ring_cons__peek(&x->comp, x->nframes, &idx);
+	n = xsk_ring_cons__peek(&x->p.comp, x->nframes, &idx);
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t addr = *xsk_ring_cons__comp_addr(&x->comp, idx + i);
+		uint64_t addr = *xsk_ring_cons__comp_addr(&x->p.comp, idx + i);
 		uint64_t f = addr >> TXDP_FRAME_SHIFT;
 
 		if (f >= x->nframes)
@@ -298,10 +240,10 @@ static unsigned int txdp_complete(struct zcap_tx *t)
 		x->bytes += x->lens[f];
 	}
 	if (n)
-		xsk_ring_cons__release(&x->comp, n);
+		xsk_ring_cons__release(&x->p.comp, n);
 	x->done += n;
 	/* zero copy: frames wait in the ring until a wakeup */
-	if (!x->copy && txdp_tx_pending(x) && xsk_ring_prod__needs_wakeup(&x->tx))
+	if (!x->copy && txdp_tx_pending(x) && xsk_ring_prod__needs_wakeup(&x->p.tx))
 		sendto(t->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
 	return n;
 }
@@ -357,7 +299,7 @@ static void txdp_close(struct zcap_tx *t)
 
 	if (!x)
 		return;
-	txdp_teardown(x);
+	zxsk_close(&x->p);
 	free(x->free);
 	free(x->lens);
 	free(x);
@@ -365,9 +307,7 @@ static void txdp_close(struct zcap_tx *t)
 	t->fd = -1;
 }
 
-const struct zcap_tx_ops zcap_tx_xdp_ops = {
-	.name = "xdp",
-	.id = ZCAP_BACKEND_XDP,
+const struct zcap_tx_ops zcap_xdp_tx_ops = {
 	.open = txdp_open,
 	.reserve = txdp_reserve,
 	.submit = txdp_submit,

@@ -167,8 +167,8 @@ static unsigned int ttp_reserve(struct zcap_tx *t, struct zcap_tx_slot *slots,
 	return n;
 }
 
-static void ttp_submit(struct zcap_tx *t, const struct zcap_tx_slot *slots,
-		       unsigned int n)
+static int ttp_submit(struct zcap_tx *t, const struct zcap_tx_slot *slots,
+		      unsigned int n)
 {
 	struct ttp *p = t->priv;
 
@@ -180,6 +180,7 @@ static void ttp_submit(struct zcap_tx *t, const struct zcap_tx_slot *slots,
 		__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
 	}
 	p->head += n;
+	return 0;
 }
 
 static enum zcap_tx_kick ttp_kick(struct zcap_tx *t)
@@ -280,9 +281,7 @@ static void ttp_close(struct zcap_tx *t)
 	t->priv = NULL;
 }
 
-const struct zcap_tx_ops zcap_tx_tpacket_ops = {
-	.name = "tpacket",
-	.id = ZCAP_BACKEND_TPACKET,
+const struct zcap_tx_ops zcap_tpacket_tx_ops = {
 	.open = ttp_open,
 	.reserve = ttp_reserve,
 	.submit = ttp_submit,

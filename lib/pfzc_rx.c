@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pfzc backend's capture side: a PF_ZEROCOPY socket from the
+ * pf_zerocopy module (set up in pfzc_common.c).
+ *
+ * We allocate the frame buffer (the umem), the kernel pins it and copies
+ * each packet once into the frame of the next WRITABLE rx slot; we read
+ * the packet in place and hand slots back by moving the consumer index.
+ * The ring protocol is in include/uapi/pf_zerocopy.h and its accessors,
+ * with the barriers, in include/pfzc_ring.h; this file only follows them.
+ *
+ * Ownership: slots from the last pfzc_cons_release() up to the ring's
+ * cached consumer index were handed out by zcap_recv() and are the
+ * application's until zcap_release(); their frames are not rewritten.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pfzc_common.h"
+#include "rx.h"
+
+struct pfzc {
+	struct pfzc_sock s;	/* s.ring is the rx ring */
+	int promisc_fd;		/* holds PACKET_MR_PROMISC while open */
+};
+
+/* The frame must hold a whole packet of this MTU, or packets get cut. */
+static uint32_t pick_frame_size(struct zcap *h)
+{
+	int mtu = zcap_netdev_mtu(h->ifname);
+
+	if (mtu <= 0)
+		mtu = 1500;
+	return mtu + ETH_HLEN + 4 <= PFZC_FRAME_SIZE ? PFZC_FRAME_SIZE :
+						       PFZC_FRAME_SIZE_MAX;
+}
+
+static uint32_t pick_entries(uint64_t ring_bytes, uint32_t frame_size)
+{
+	uint64_t want = ring_bytes / frame_size;
+	uint32_t n = PFZC_RING_MIN;
+
+	while (n < PFZC_RING_MAX && (uint64_t)n * 2 <= want)
+		n *= 2;
+	return n;
+}
+
+/* Promiscuous mode through a packet socket membership, which the kernel
+ * drops by itself when the socket closes, even if we crash. */
+static int set_promisc(struct zcap *h, struct pfzc *z)
+{
+	struct packet_mreq mr = {
+		.mr_ifindex = h->ifindex,
+		.mr_type = PACKET_MR_PROMISC,
+	};
+
+	z->promisc_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (z->promisc_fd < 0 ||
+	    setsockopt(z->promisc_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+		       sizeof(mr))) {
+		zcap_seterr(h, "%s: promiscuous mode: %s", h->ifname,
+			    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int pz_open(struct zcap *h)
+{
+	struct pfzc *z;
+	uint32_t frame_size, entries;
+
+	z = calloc(1, sizeof(*z));
+	if (!z) {
+		zcap_seterr(h, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	z->s.fd = z->promisc_fd = -1;
+	h->priv = z;
+	if (pfzc_sock_open(&z->s, h->ifname, h->err))
+		return -1;
+	h->fd = z->s.fd;
+	h->family = z->s.family;
+	frame_size = pick_frame_size(h);
+	entries = pick_entries(h->cfg.ring_bytes, frame_size);
+	if (pfzc_sock_umem(&z->s, h->ifname, entries, frame_size, h->err))
+		return -1;
+	if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
+		       sizeof(h->filter))) {
+		zcap_seterr(h, "%s: cannot attach the filter: %s", h->ifname,
+			    strerror(errno));
+		return -1;
+	}
+	if (pfzc_sock_ring(&z->s, h->ifname, PFZC_RX_RING, entries, h->err) ||
+	    (h->cfg.promisc && set_promisc(h, z)) ||
+	    pfzc_sock_bind(&z->s, h->ifname, h->ifindex, h->err))
+		return -1;
+	h->counts_filtered = 1;
+	return 0;
+}
+
+static int pz_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
+{
+	struct pfzc *z = h->priv;
+	uint32_t idx, n;
+
+	n = pfzc_cons_peek(&z->s.ring, max, &idx);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct pfzc_desc *d = pfzc_cons_desc(&z->s.ring, idx + i);
+		uint64_t addr = d->addr;
+		uint32_t len = d->len;
+		struct zcap_pkt *p = &pkts[i];
+
+		/* The kernel validated it; a bad one here means a bug, and
+		 * must not turn into a read outside the buffer. */
+		if (addr >= z->s.umem_len || len > z->s.frame_size -
+		    (addr & (z->s.frame_size - 1)))
+			len = 0;
+		p->data = z->s.umem + (addr < z->s.umem_len ? addr : 0);
+		p->caplen = len;
+		p->len = d->orig_len;
+		p->ts_ns = d->ts_ns;
+		p->flags = 0;
+		p->vlan_tci = 0;
+		p->vlan_tpid = 0;
+		if (d->flags & PFZC_DESC_VLAN) {
+			p->flags |= ZCAP_PKT_VLAN;
+			p->vlan_tci = d->vlan_tci;
+			p->vlan_tpid = ETH_P_8021Q;
+		}
+		if (d->flags & PFZC_DESC_OUTGOING)
+			p->flags |= ZCAP_PKT_OUTGOING;
+	}
+	return (int)n;
+}
+
+static void pz_release(struct zcap *h)
+{
+	struct pfzc *z = h->priv;
+
+	pfzc_cons_release(&z->s.ring);
+}
+
+/* The module reports POLLIN while the shared consumer index lags the
+ * producer, which is the case while we hold peeked slots. */
+static int pz_holding(struct zcap *h)
+{
+	struct pfzc *z = h->priv;
+
+	return z->s.ring.cached_cons != *z->s.ring.consumer;
+}
+
+static int pz_stats(struct zcap *h, struct zcap_stats *st)
+{
+	struct pfzc_stats ks;
+	socklen_t len = sizeof(ks);
+
+	if (getsockopt(h->fd, SOL_PFZC, PFZC_STATISTICS, &ks, &len)) {
+		zcap_seterr(h, "PF_ZEROCOPY statistics: %s", strerror(errno));
+		return -1;
+	}
+	st->drop_ring_full = ks.rx_dropped_ring_full + ks.rx_dropped_queue_full;
+	st->filtered = ks.rx_filtered;
+	st->pending = ks.rx_packets > st->received ?
+		      ks.rx_packets - st->received : 0;
+	return 0;
+}
+
+static void pz_close(struct zcap *h)
+{
+	struct pfzc *z = h->priv;
+
+	if (z) {
+		pfzc_sock_close(&z->s);
+		if (z->promisc_fd >= 0)
+			close(z->promisc_fd);
+		free(z);
+	}
+	h->fd = -1;
+	h->priv = NULL;
+}
+
+const struct zcap_rx_ops zcap_pfzc_rx_ops = {
+	.open = pz_open,
+	.recv = pz_recv,
+	.release = pz_release,
+	.holding = pz_holding,
+	.stats = pz_stats,
+	.close = pz_close,
+};

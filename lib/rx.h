@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interface between libzcap's capture front end (rx.c) and the capture
+ * side of each backend (<mechanism>_rx.c, registered in backends.c).
+ *
+ * The front end owns everything that is the same for all backends:
+ * options, interface lookup, the filter program, blocking and breakloop,
+ * per-cause statistics and error strings. A backend only moves packets
+ * between its kernel ring and struct zcap_pkt.
+ */
+#ifndef ZCAP_RX_H
+#define ZCAP_RX_H
+
+#include <linux/filter.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+
+#include "backend.h"
+
+/* The options, resolved: every default filled in. */
+struct zcap_rx_cfg {
+	uint64_t ring_bytes;
+	uint32_t block_bytes;		/* tpacket */
+	uint32_t block_timeout_ms;	/* tpacket */
+	uint32_t snaplen;
+	int promisc;
+	enum zcap_direction direction;
+	int queue;			/* xdp: this rx queue only; -1 = all */
+};
+
+struct zcap {
+	const struct zcap_backend *backend;
+	const struct zcap_rx_ops *ops;
+	void *priv;			/* the backend's state */
+	int fd;				/* what poll() waits on for packets */
+	int wake_fd;			/* eventfd written by zcap_breakloop() */
+	volatile sig_atomic_t break_req;
+
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	int linktype;
+	int family;			/* socket family the backend opened */
+	int counts_filtered;		/* backend counts filter rejects itself */
+	int max_wait_ms;		/* >0: poll no longer, then ask recv() again */
+	int frozen;			/* zcap_freeze() was called */
+	uint64_t filtered_at_freeze;
+	int automatic;			/* chosen by "auto": the backend's own
+					 * auto policy applies */
+	uint32_t snaplen;
+	struct zcap_rx_cfg cfg;
+	struct sock_fprog filter;	/* compiled cBPF; always set (snaplen) */
+	int has_filter_expr;
+	char *filter_expr;		/* the user's, without the direction; or NULL */
+
+	struct zcap_netdev_counters if_base;	/* at open */
+	struct zcap_stats st;			/* what the front end counts */
+	char err[ZCAP_ERRBUF_SIZE];
+};
+
+struct zcap_rx_ops {
+	/* Sets h->fd and h->priv. Returns 0, or -1 with zcap_seterr() and
+	 * errno set; the front end then calls close(), which undoes what
+	 * open did, and may try another backend. */
+	int (*open)(struct zcap *h);
+	/* Never blocks. Returns a count >= 0, or -1 with zcap_seterr(). */
+	int (*recv)(struct zcap *h, struct zcap_pkt *pkts, unsigned int max);
+	void (*release)(struct zcap *h);
+	/* True while the application holds packets in a way that keeps
+	 * h->fd readable (poll would then spin instead of waiting). */
+	int (*holding)(struct zcap *h);
+	/* Adds the kernel's counters into st (received is the front end's). */
+	int (*stats)(struct zcap *h, struct zcap_stats *st);
+	/* Optional: stops new packets (zcap_freeze()); without it, a
+	 * reject-all socket filter is attached to h->fd. */
+	int (*freeze)(struct zcap *h);
+	/* Frees what open() left, after success or failure; h->fd and
+	 * h->priv may be -1 and NULL. */
+	void (*close)(struct zcap *h);
+};
+
+#define zcap_seterr(h, ...) zcap_errf((h)->err, __VA_ARGS__)
+
+/* filter.c: tcpdump syntax -> cBPF that also applies the snap length. */
+int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
+			struct sock_fprog *out, char *err, size_t errlen);
+void zcap_filter_free(struct sock_fprog *prog);
+unsigned int zcap_filter_run(const struct sock_fprog *prog, const uint8_t *data,
+			     uint32_t len);
+
+#endif
