@@ -12,12 +12,14 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -510,6 +512,63 @@ static void test_open_errors(void)
 	      !strcmp(zcap_backend_at(ZCAP_TX, 4), "pfzc") &&
 	      !zcap_backend_at(ZCAP_TX, 5),
 	      "transmit backends: auto's order, then pfzc, which auto never takes");
+}
+
+/* The library's diagnostics reach only the function installed. */
+static char log_seen[4096];
+static unsigned int log_calls;
+
+static void log_capture(enum zcap_log_level level, const char *fmt, va_list ap)
+{
+	size_t l = strlen(log_seen);
+
+	(void)level;
+	log_calls++;
+	vsnprintf(log_seen + l, sizeof(log_seen) - l, fmt, ap);
+	l = strlen(log_seen);
+	snprintf(log_seen + l, sizeof(log_seen) - l, "\n");
+}
+
+static void test_log(void)
+{
+	char buf[256];
+	struct test_cfg cfg;
+	int saved = dup(STDERR_FILENO), pipefd[2];
+	ssize_t n;
+	zcap_t *h;
+
+	/* Silent without a function: nothing on stderr, even when auto
+	 * passes over backends. */
+	if (saved < 0 || pipe(pipefd)) {
+		CHECK(0, "log: a pipe for stderr");
+		return;
+	}
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	dup2(pipefd[1], STDERR_FILENO);
+	small_config(&cfg);
+	h = open_lo(&cfg, "log, silent");
+	zcap_close(h);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(pipefd[1]);
+	n = read(pipefd[0], buf, sizeof(buf));
+	close(pipefd[0]);
+	CHECK(h && n <= 0, "log: the library writes nothing to stderr by itself "
+	      "(%zd bytes)", n);
+
+	CHECK(zcap_set_print(log_capture) == NULL, "log: no function installed at first");
+	h = open_lo(&cfg, "log, captured");
+	zcap_close(h);
+	CHECK(h && strstr(log_seen, "backend xdp not used: ") &&
+	      strstr(log_seen, "backend tpacket\n") && !strchr(log_seen, '\r'),
+	      "log: auto's reasons reach the function, one line per call (%u calls)",
+	      log_calls);
+	CHECK(zcap_set_print(NULL) == log_capture, "log: zcap_set_print returns the old one");
+	log_calls = 0;
+	h = open_lo(&cfg, "log, removed");
+	zcap_close(h);
+	CHECK(h && log_calls == 0, "log: nothing reaches a function once removed");
 }
 
 static void test_timeout(zcap_t *h)
@@ -1140,6 +1199,7 @@ int main(void)
 
 	test_open_defaults();
 	test_open_errors();
+	test_log();
 
 	small_config(&cfg);
 	h = open_lo(&cfg, "blocking");
