@@ -91,7 +91,8 @@ $(B)/vm/%: tests/vm/%.c
 
 vm-bins: $(VM_BINS)
 
-check: deps
+check:
+	@sh scripts/install-deps.sh --check
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(VM_BINS)
 	@sh tests/run.sh
 
@@ -107,7 +108,8 @@ kmod:
 # Benchmarks (never part of check; check runs their smoke modes):
 # capturers side by side, then the ring accessors. Results in bench/results/
 # and bench/ring/results.md.
-bench: deps
+bench:
+	@sh scripts/install-deps.sh build test bench
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh
 	@sh bench/ring/run.sh
@@ -120,7 +122,8 @@ bench-ring:
 bench-fig5: deps
 	@bash bench/fig5/run.sh
 
-demo: deps
+demo:
+	@sh scripts/install-deps.sh build test
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
 

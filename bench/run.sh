@@ -13,11 +13,14 @@
 # added as the overhead baseline), --size LIST (64 512 1518 rand), --runs N,
 # --count N (frames per run), --no-search, --no-disk, --disk-only (only dd
 # and the to-disk section), --out DIR.
-# Needs root (network namespaces, XDP). See bench/README.md.
+# Needs root (network namespaces, XDP), and the build, test and bench packages
+# (make deps or make bench; it installs nothing itself). See bench/README.md.
 set -u
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 BUILD="$ROOT/build"
 ZCAP="$BUILD/zcap"
 GEN="$BUILD/zcap-gen"
@@ -62,9 +65,9 @@ if [ $SMOKE = 1 ]; then
 fi
 case " $CAPS " in *" none "*) ;; *) CAPS="$CAPS none" ;; esac
 
-if [ "$(id -u)" -ne 0 ]; then
+if ! is_root; then
 	echo "bench: needs root (network namespaces, XDP)" >&2
-	[ $SMOKE = 1 ] && { echo "ok - bench smoke # SKIP needs root"; exit 0; }
+	[ $SMOKE = 1 ] && { skip "bench smoke" "needs root"; exit 0; }
 	exit 1
 fi
 
@@ -80,11 +83,8 @@ SHM=$(mktemp -d /dev/shm/zcap-bench.XXXXXX)	# netsniff-ng's sink (see README)
 TB="zb$$"
 GEN_NS="$TB-gen" CAP_NS="$TB-cap" GEN_IF="$TB-g" CAP_IF="$TB-c"
 CAP_PID=
-PASS=0 FAIL=0
 
-TAG=bench; [ $SMOKE = 1 ] && TAG="bench smoke:"
-ok() { echo "ok - $TAG $*"; PASS=$((PASS + 1)); }
-not_ok() { echo "not ok - $TAG $*"; FAIL=$((FAIL + 1)); }
+TAP_PREFIX="bench "; [ $SMOKE = 1 ] && TAP_PREFIX="bench smoke: "
 log() { echo "# $*" >&2; }
 
 cleanup() {
@@ -97,28 +97,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- setup -----------------------------------------------------------------
-install_deps() {
-	pkgs="gcc make pkg-config libpcap-dev iproute2 procps util-linux ethtool tcpdump netsniff-ng gnuplot-nox clang llvm libbpf-dev"
-	missing=
-	for p in $pkgs; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-			missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	log "installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null 2>&1
-	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
-		log "apt-get install failed for some of:$missing"
-}
-install_deps
+sh "$ROOT/scripts/install-deps.sh" --check build test bench ||
+	{ not_ok "what it needs is installed (make deps)"; exit 1; }
 make -s -C "$ROOT" all >/dev/null || { not_ok "build (make all)"; exit 1; }
 cc -O2 -Wall -Wextra -o "$TMPD/pcap_count" "$BENCH/pcap_count.c" -lpcap ||
 	{ not_ok "build pcap_count"; exit 1; }
 XDP_OBJ=
 XDP_NOTE=
-if command -v clang >/dev/null && [ -f /usr/include/bpf/bpf_helpers.h ]; then
+if have clang && [ -f /usr/include/bpf/bpf_helpers.h ]; then
 	if clang -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" \
 		-c "$BENCH/xdp_drop.c" -o "$TMPD/xdp_drop.o" 2>"$TMPD/clang.err"; then
 		XDP_OBJ="$TMPD/xdp_drop.o"
@@ -128,14 +114,10 @@ if command -v clang >/dev/null && [ -f /usr/include/bpf/bpf_helpers.h ]; then
 else
 	XDP_NOTE="clang or libbpf headers unavailable"
 fi
-command -v netsniff-ng >/dev/null || NSNG_NOTE="netsniff-ng not installed"
 
 "$TESTBED" up "$TB" || { not_ok "testbed up"; exit 1; }
 
-CPUS=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status |
-	tr ',' '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done | head -2)
-GEN_CPU=$(echo "$CPUS" | sed -n 1p)
-CAP_CPU=$(echo "$CPUS" | sed -n 2p)
+pick_cpus
 CAP_CPU=${CAP_CPU:-$GEN_CPU}
 HZ=$(getconf CLK_TCK)
 
@@ -148,19 +130,13 @@ xdp_drops() {
 	ip netns exec "$CAP_NS" ethtool -S "$CAP_IF" 2>/dev/null |
 		awk '/rx_queue_[0-9]+_xdp_drops:/ { s += $2 } END { print s + 0 }'
 }
-kv() { grep -o "$2=[0-9.]*" "$1" | tail -1 | cut -d= -f2; }
 
-# wait_for FILE PATTERN: until the capturer printed PATTERN (or died: 1)
-wait_for() {
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		if ! kill -0 "$CAP_PID" 2>/dev/null || [ $i -ge 300 ]; then
-			log "capturer did not start: $(tail -3 "$1" | tr '\n' ' ')"
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
+# cap_started FILE PATTERN: until the capturer printed PATTERN (1 if it
+# died, or after 15 s)
+cap_started() {
+	wait_for "$1" "$2" 150 "$CAP_PID" && return 0
+	log "capturer did not start: $(tail -3 "$1" | tr '\n' ' ')"
+	return 1
 }
 
 # start_cap CAP SINK: start a capturer on the capture core; SINK is /dev/null
@@ -169,33 +145,31 @@ start_cap() {
 	cap=$1 sink=$2
 	rm -f "$TMPD/cap.err" "$TMPD/cap.out"	# a stale "listening" line would lie
 	CAP_PID=
-	pin="ip netns exec $CAP_NS taskset -c $CAP_CPU"
 	case "$cap" in
-	zcap)
-		$pin "$ZCAP" -i "$CAP_IF" -w "$sink" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
-		CAP_PID=$!; wait_for "$TMPD/cap.err" "listening on" ;;
-	zcapxdp)	# AF_XDP, copy mode on veth
-		$pin "$ZCAP" --backend xdp -i "$CAP_IF" -w "$sink" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
-		CAP_PID=$!; wait_for "$TMPD/cap.err" "listening on" ;;
-	tcpdump)
-		$pin tcpdump -Z root -n -i "$CAP_IF" -w "$sink" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
-		CAP_PID=$!; wait_for "$TMPD/cap.err" "listening on" ;;
-	pcap)
-		$pin "$TMPD/pcap_count" "$CAP_IF" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
-		CAP_PID=$!; wait_for "$TMPD/cap.err" "listening on" ;;
+	zcap) set -- "$ZCAP" -i "$CAP_IF" -w "$sink" ;;
+	zcapxdp) set -- "$ZCAP" --backend xdp -i "$CAP_IF" -w "$sink" ;;	# AF_XDP, copy mode on veth
+	tcpdump) set -- tcpdump -Z root -n -i "$CAP_IF" -w "$sink" ;;
+	pcap) set -- "$TMPD/pcap_count" "$CAP_IF" ;;
 	netsniff)
 		# netsniff-ng captures nothing with --out /dev/null (0.6.8), so it
 		# writes to a pcap file on tmpfs, removed after each run. It faults
 		# in its ring (2.3 GiB by default on 24 GiB) before it says
 		# "Running!", which took 2-7 s here: a fixed sleep lost whole runs.
 		# stdbuf, so that the line shows while it runs, not at exit.
-		$pin stdbuf -oL netsniff-ng --in "$CAP_IF" --out "$SHM/ns.pcap" --silent -A \
-			-b "$CAP_CPU" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
-		CAP_PID=$!; wait_for "$TMPD/cap.out" "Running!" ;;
+		set -- stdbuf -oL netsniff-ng --in "$CAP_IF" --out "$SHM/ns.pcap" --silent -A \
+			-b "$CAP_CPU" ;;
 	xdp)
-		ip -n "$CAP_NS" link set dev "$CAP_IF" xdp obj "$XDP_OBJ" sec xdp ;;
-	none) ;;
+		ip -n "$CAP_NS" link set dev "$CAP_IF" xdp obj "$XDP_OBJ" sec xdp
+		return ;;
+	none) return 0 ;;
 	esac
+	ip netns exec "$CAP_NS" taskset -c "$CAP_CPU" "$@" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
+	CAP_PID=$!
+	if [ "$cap" = netsniff ]; then
+		cap_started "$TMPD/cap.out" "Running!"
+	else
+		cap_started "$TMPD/cap.err" "listening on"
+	fi
 }
 
 # stop_cap CAP: stop it and print what it says it captured
@@ -213,18 +187,16 @@ stop_cap() {
 		kill -INT "$CAP_PID" 2>/dev/null
 	fi
 	# netsniff-ng finishes writing its file before it prints its counts
-	limit=200
-	[ "$cap" = netsniff ] && limit=1200
-	i=0
-	while kill -0 "$CAP_PID" 2>/dev/null && [ $i -lt $limit ]; do sleep 0.05; i=$((i + 1)); done
-	if kill -0 "$CAP_PID" 2>/dev/null; then
+	limit=100
+	[ "$cap" = netsniff ] && limit=600
+	if ! wait_gone "$CAP_PID" $limit; then
 		log "$cap did not stop; killed"
 		kill -9 "$CAP_PID"
 	fi
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=
 	case "$cap" in
-	zcap|zcapxdp|tcpdump) sed -n 's/^\([0-9][0-9]*\) packets captured.*/\1/p' "$TMPD/cap.err" | tail -1 ;;
+	zcap|zcapxdp|tcpdump) summary "$TMPD/cap.err" captured ;;
 	pcap) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
@@ -280,7 +252,7 @@ one_run() {
 available() {	# CAP -> 0 if it can run here
 	case "$1" in
 	xdp) [ -n "$XDP_OBJ" ] ;;
-	netsniff) command -v netsniff-ng >/dev/null ;;
+	netsniff) have netsniff-ng ;;
 	*) true ;;
 	esac
 }
@@ -381,11 +353,10 @@ T_END=$(date +%s)
 "$BENCH/report.sh" "$RES" "$DD_MBS" "$DD_MB" "$((T_END - T_START))" "bench/run.sh $ARGS" \
 	"$GEN_CPU" "$CAP_CPU" "$XDP_NOTE" && [ -s "$RES/results.md" ] && ok "results.md written" ||
 	not_ok "results.md"
-if [ $MAIN = 1 ] && command -v gnuplot >/dev/null; then
+if [ $MAIN = 1 ] && have gnuplot; then
 	np=$(ls "$RES"/*.png 2>/dev/null | wc -l)
 	want=2; [ $SEARCH = 1 ] && want=3
 	if [ "$np" -ge "$want" ]; then ok "plots: $np PNG"; else not_ok "plots: $np PNG"; fi
 fi
 [ $SMOKE = 1 ] || log "results in $RES"
-echo "# bench: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tap_summary "# bench: "

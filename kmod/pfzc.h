@@ -7,9 +7,15 @@
  *   RTNL (netdevice notifier)
  *     pfzc_net.lock (per-netns socket list)
  *       pfzc_sock.lock (configuration, binding, tx ring consumer)
+ *         pfzc_devs_lock (driver.c: registered devices and their direct
+ *                         receiver; pfzc_dev_attach/detach; nests nothing)
  *         ptype_lock (dev_add_pack / dev_remove_pack)
+ *   RTNL -> pfzc_devs_lock (pfzc_dev_unregister() from a driver's
+ *           ndo_uninit, as vnet.c's, under unregister_netdevice)
  *   mm->mmap_lock (mmap) -> pfzc_sock.lock
- *   pfzc_sock.rx_lock (rx ring producer, softirq only; nests nothing)
+ *   pfzc_sock.rx_lock (rx ring producer, BH off: the packet hook, a
+ *           driver's direct receive, and a tx ring kick into a virtual
+ *           pair's peer under the sender's pfzc_sock.lock; nests nothing)
  *
  * pfzc_sock.lock is never held across anything that may fault on user
  * memory or take mmap_lock (copy_{from,to}_user, pin_user_pages,

@@ -5,6 +5,8 @@
 # is checked with libpcap (zcap-verify) and shown with tshark.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 B="$ROOT/build"
 OUT="$ROOT/demo-out"
 N=${DEMO_FRAMES:-1000000}
@@ -29,22 +31,12 @@ echo "demo: testbed up: $TB-gen/$TB-g  <-veth->  $TB-cap/$TB-c"
 
 # On veth the receive work runs on the sender's core: the generator gets
 # one CPU and the capture another, so neither starves the other.
-CPUS=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status |
-	tr ',' '\n' | while IFS=- read a b; do seq "$a" "${b:-$a}"; done | head -2)
-set -- $CPUS
-PIN_GEN= PIN_CAP=
-if [ $# -ge 2 ]; then
-	PIN_GEN="taskset -c $1"
-	PIN_CAP="taskset -c $2"
-fi
+pick_cpus
 rm -f "$OUT/zcap.log"
 ip netns exec $TB-cap $PIN_CAP "$B/zcap" -i $TB-c -q -w "$OUT/demo.pcapng" \
 	2>"$OUT/zcap.log" &
 CAP_PID=$!
-until grep -q "listening on" "$OUT/zcap.log"; do
-	kill -0 $CAP_PID 2>/dev/null || { cat "$OUT/zcap.log" >&2; exit 1; }
-	sleep 0.1
-done
+wait_for "$OUT/zcap.log" "listening on" 300 $CAP_PID || { cat "$OUT/zcap.log" >&2; exit 1; }
 sed -n 1p "$OUT/zcap.log"
 
 echo "demo: sending $N frames of random sizes (64..1518 bytes) at full speed"

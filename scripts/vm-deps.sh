@@ -1,8 +1,7 @@
 #!/bin/sh
-# Everything the VM tests (tests/vm/run.sh) need, installed or unpacked once:
+# The kernel the VM tests (tests/vm/run.sh) boot and build the module
+# against, fetched and unpacked once:
 #
-#   - Debian packages: qemu-system-x86, busybox-static, cpio, xz-utils,
-#     binutils, gcc-12, make, dkms and kmod (apt-get, noninteractive; needs root)
 #   - Debian bookworm's 6.1 kernel: the linux-image package that
 #     linux-image-amd64 depends on, its headers (amd64 + common) and
 #     linux-kbuild-6.1, downloaded with 'apt-get download' and unpacked with
@@ -16,25 +15,24 @@
 #   VMLINUX  the kernel to boot
 #   MODDIR   the image's /lib/modules/$KVER (veth.ko and the rest)
 #
-# Idempotent: when everything is in place it only checks (well under a second).
+# It installs no package: the vm group of scripts/packages.txt (qemu,
+# busybox-static, ...) must be there already (make deps, which also runs
+# this script). As root; idempotent: when everything is in place it only
+# checks (well under a second).
+#
+#   sh scripts/vm-deps.sh --check   fetch nothing: print env.sh if the kernel
+#                                   is in place, else say so and exit 1 (the
+#                                   VM tests, make check)
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 CACHE="$ROOT/.cache/kernel"
 ENV="$CACHE/env.sh"
-PKGS="qemu-system-x86 busybox-static cpio xz-utils binutils gcc-12 make dkms kmod"
 
 say() { echo "vm-deps: $*" >&2; }
 die() { say "$*"; exit 1; }
-
-missing_pkgs() {
-	for p in $PKGS; do
-		case "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" in
-		*"install ok installed"*) ;;
-		*) printf ' %s' "$p" ;;
-		esac
-	done
-}
 
 # cache_ok: env.sh names a complete unpacked kernel
 cache_ok() {
@@ -45,19 +43,27 @@ cache_ok() {
 		[ "$(cat "$CACHE/.done" 2>/dev/null)" = "$KVER $KDIR" ])
 }
 
-missing=$(missing_pkgs)
-if [ -z "$missing" ] && cache_ok; then
+if cache_ok; then
 	cat "$ENV"
 	exit 0
 fi
-
+[ "${1:-}" != --check ] ||
+	die "no kernel in .cache/kernel; to fetch it, run as root: make deps"
+# shellcheck disable=SC2046
+missing=$(missing_packages $(packages vm))
+[ -z "$missing" ] ||
+	die "missing packages:$missing; to install them, run as root: make deps"
 [ "$(id -u)" -eq 0 ] || die "needs root (apt-get)"
-export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$CACHE"
 
 # One at a time: two runs at once would unpack over each other.
 exec 9>"$CACHE/.lock"
 flock 9
+
+if cache_ok; then	# another run finished it while we waited for the lock
+	cat "$ENV"
+	exit 0
+fi
 
 updated=
 apt_update() {
@@ -65,22 +71,6 @@ apt_update() {
 	updated=1
 	apt-get update -qq >/dev/null || apt-get update
 }
-
-missing=$(missing_pkgs)
-if [ -n "$missing" ]; then
-	say "installing$missing"
-	# shellcheck disable=SC2086
-	if ! apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
-		apt_update
-		# shellcheck disable=SC2086
-		apt-get install -y -qq --no-install-recommends $missing >/dev/null
-	fi
-fi
-
-if cache_ok; then	# another run finished it while we waited for the lock
-	cat "$ENV"
-	exit 0
-fi
 
 # The versioned image package linux-image-amd64 depends on: 6.1.0-NN-amd64
 image_pkg() {

@@ -1,9 +1,13 @@
 # Shared helpers for the integration tests (sourced, POSIX sh).
 #
 # Each test script prints TAP lines ("ok - name", "not ok - name",
-# "ok - name # SKIP why"); tests/run.sh counts them.
+# "ok - name # SKIP why"); tests/run.sh counts them. The TAP helpers (ok,
+# not_ok, skip, diag, check), kv, summary and the CPU choice are those of
+# scripts/lib.sh, which every script of the project shares.
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 BUILD="$ROOT/build"
 ZCAP="$BUILD/zcap"
 GEN="$BUILD/zcap-gen"
@@ -19,26 +23,10 @@ CAP_PID=
 
 # ZCAP_BACKEND=NAME runs a script's captures on that backend (tests/run.sh
 # runs the capture suite once per backend); its TAP names say which.
-BK=${ZCAP_BACKEND:+$ZCAP_BACKEND: }
-ok() { echo "ok - $BK$*"; }
-not_ok() { echo "not ok - $BK$*"; }
-skip() { echo "ok - $BK$1 # SKIP $2"; }
-diag() { echo "# $*"; }
-
-# check NAME CMD...: one TAP line from a command's exit status
-check() {
-	_check_name=$1
-	shift
-	if "$@"; then ok "$_check_name"; else not_ok "$_check_name"; fi
-}
+TAP_PREFIX=${ZCAP_BACKEND:+$ZCAP_BACKEND: }
 
 # need_root NAME: skip the whole script (one SKIP line) when not root
-need_root() {
-	if [ "$(id -u)" -ne 0 ]; then
-		skip "$1" "needs root for network namespaces"
-		exit 0
-	fi
-}
+need_root() { skip_unless "$1" "needs root for network namespaces" is_root; }
 
 cleanup() {
 	[ -n "$CAP_PID" ] && kill -9 "$CAP_PID" 2>/dev/null
@@ -52,19 +40,8 @@ testbed_up() {
 	CAP_MAC=$(ip netns exec "$CAP_NS" cat "/sys/class/net/$CAP_IF/address")
 }
 
-# The generator on one CPU and the capture on another: on veth the receive
-# work runs on the sender's core, so sharing one core would starve the
-# capture. The first two CPUs we may use; no pinning with only one.
-CPUS=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status |
-	tr ',' '\n' | while IFS=- read a b; do seq "$a" "${b:-$a}"; done | head -2)
-GEN_CPU=$(echo "$CPUS" | sed -n 1p)
-CAP_CPU=$(echo "$CPUS" | sed -n 2p)
-if [ -n "$CAP_CPU" ]; then
-	PIN_GEN="taskset -c $GEN_CPU"
-	PIN_CAP="taskset -c $CAP_CPU"
-else
-	PIN_GEN= PIN_CAP=
-fi
+# The generator on one CPU and the capture on another (PIN_GEN, PIN_CAP)
+pick_cpus
 in_gen() { ip netns exec "$GEN_NS" $PIN_GEN "$@"; }
 in_cap() { ip netns exec "$CAP_NS" $PIN_CAP "$@"; }
 
@@ -79,15 +56,10 @@ start_capture() {
 	ip netns exec "$CAP_NS" $PIN_CAP "$ZCAP" -i "$CAP_IF" \
 		${ZCAP_BACKEND:+--backend "$ZCAP_BACKEND"} "$@" 2>"$log" >"$log.out" &
 	CAP_PID=$!
-	i=0
-	while ! grep -q "listening on" "$log" 2>/dev/null; do
-		if ! kill -0 "$CAP_PID" 2>/dev/null || [ $i -ge 100 ]; then
-			diag "zcap did not start:"; sed 's/^/# /' "$log"
-			return 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
+	if ! wait_for "$log" "listening on" 100 "$CAP_PID"; then
+		diag "zcap did not start:"; sed 's/^/# /' "$log"
+		return 1
+	fi
 }
 
 # stop_capture: SIGINT, then wait; returns zcap's exit status
@@ -99,12 +71,7 @@ stop_capture() {
 # wait_capture: wait for a capture that stops by itself (-c); one that is
 # still running after 60 s has failed, and is stopped so the suite goes on
 wait_capture() {
-	i=0
-	while kill -0 "$CAP_PID" 2>/dev/null && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$CAP_PID" 2>/dev/null; then
+	if ! wait_gone "$CAP_PID" 600; then
 		diag "zcap did not stop by itself; killing it"
 		kill -9 "$CAP_PID"
 		wait "$CAP_PID"
@@ -120,16 +87,6 @@ wait_capture() {
 # gen ARGS...: zcap-gen towards the capture side; summary line in $TMP/gen.log
 gen() {
 	in_gen "$GEN" -q -i "$GEN_IF" --dst-mac "$CAP_MAC" "$@" 2>"$TMP/gen.log"
-}
-
-# kv FILE KEY: value of KEY=value in the last line of FILE containing it
-kv() {
-	grep -o "$2=[0-9.]*" "$1" | tail -1 | cut -d= -f2
-}
-
-# summary LOG WHAT: the number before "packets WHAT" in zcap's summary
-summary() {
-	sed -n "s/^\([0-9][0-9]*\) packets $2.*/\1/p" "$1" | tail -1
 }
 
 # tshark_clean FILE: tshark reads the whole file with nothing on stderr but

@@ -3,8 +3,8 @@
 # Each prints TAP lines; this counts them and ends with "N passed, N failed".
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
+. scripts/lib.sh
 LOG=$(mktemp /tmp/zcap-run.XXXXXX)
-passed=0 failed=0 skipped=0
 
 run() {
 	echo "== $1"
@@ -13,16 +13,10 @@ run() {
 	rc=$?
 	# a nested "vm: N passed, N failed" must not read as the final count
 	sed 's/^\([a-z]*: [0-9]* passed, [0-9]* failed\)/# \1/' "$LOG"
-	p=$(grep -c '^ok ' "$LOG")
-	s=$(grep -c '^ok .*# SKIP' "$LOG")
-	f=$(grep -c '^not ok ' "$LOG")
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - $1 exited with status $rc"
-		f=1
+	tap_count "$LOG"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$LOG"; then
+		not_ok "$1 exited with status $rc"
 	fi
-	passed=$((passed + p - s))
-	skipped=$((skipped + s))
-	failed=$((failed + f))
 }
 
 for t in build/tests/test_*; do
@@ -44,9 +38,4 @@ run "bench/ring/run.sh --smoke" sh bench/ring/run.sh --smoke
 run "bench/fig5/run.sh --smoke" bash bench/fig5/run.sh --smoke
 rm -f "$LOG"
 
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+tap_summary "" && [ "$tap_passed" -gt 0 ]

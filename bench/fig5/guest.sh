@@ -56,7 +56,7 @@ stop() {
 	wait "$CAP_PID"
 	case "$1" in
 	pcap) CAPTURED=$(kv "$TMP/cap.log" captured) ;;
-	*) CAPTURED=$(sed -n 's/^\([0-9][0-9]*\) packets captured.*/\1/p' "$TMP/cap.log" | tail -1) ;;
+	*) CAPTURED=$(summary "$TMP/cap.log" captured) ;;
 	esac
 }
 gen_size() { if [ "$1" = rand ]; then echo "--random-sizes"; else echo "-s $1"; fi; }

@@ -9,11 +9,15 @@
 #                                     TAP lines, for make check
 #   bench/fig5/run.sh --sizes "64 1518" --runs 1 --steps 3 --out /tmp/f5
 #
-# Needs root (it boots qemu with an initramfs). Takes about 25 minutes.
+# Needs root (it boots qemu with an initramfs), and the build, vm and fig5
+# packages and the VM's kernel (make deps; it installs nothing itself).
+# Takes about 25 minutes.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 SIZES="64 128 256 512 1024 1518 rand"
 CAPS="pfzc pcap tcpdump tpacket"
 RUNS=3 STEPS=5 SECS=1 FULL=2 SMOKE=0 OUT=
@@ -33,15 +37,10 @@ if [ $SMOKE = 1 ]; then
 	SIZES=64 RUNS=1 STEPS=1 FULL=0.2 SECS=0.1
 fi
 
-passed=0 failed=0
-ok() { echo "ok - fig5: $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - fig5: $*"; failed=$((failed + 1)); }
-finish() { echo "# fig5: $passed passed, $failed failed"; [ $failed -eq 0 ]; exit; }
+finish() { tap_summary "# fig5: "; exit; }
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "ok - fig5 # SKIP needs root"
-	exit 0
-fi
+skip_unless fig5 "needs root" is_root
+TAP_PREFIX="fig5: "
 
 TMPD=$(mktemp -d /tmp/zcap-fig5.XXXXXX)
 trap 'rm -rf "$TMPD"' EXIT
@@ -50,15 +49,9 @@ if [ -z "$OUT" ]; then
 fi
 mkdir -p "$OUT"
 
-# what the run needs beyond the VM's own (scripts/vm-deps.sh, run by the VM runner)
-missing=
-for p in gcc:gcc make:make tcpdump:tcpdump gnuplot:gnuplot-nox pcap-config:libpcap-dev; do
-	command -v "${p%%:*}" >/dev/null || missing="$missing ${p#*:}"
-done
-if [ -n "$missing" ]; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >"$TMPD/apt.log" 2>&1 ||
-		{ not_ok "apt-get install$missing"; tail -5 "$TMPD/apt.log"; finish; }
-fi
+# what the run needs, the VM's kernel included
+sh scripts/install-deps.sh --check build vm fig5 2>"$TMPD/deps.log" ||
+	{ not_ok "what it needs is installed (make deps)"; sed 's/^/# /' "$TMPD/deps.log"; finish; }
 make -s all vm-bins >"$TMPD/make.log" 2>&1 || { not_ok "make all vm-bins"; tail -20 "$TMPD/make.log"; finish; }
 cc -O2 -Wall -o "$TMPD/pcap_count" bench/pcap_count.c -lpcap || { not_ok "build pcap_count"; finish; }
 

@@ -7,15 +7,18 @@
 #   sh bench/ring/run.sh --smoke    tiny counts, TAP lines, under 10 s
 #   sh bench/ring/run.sh --runs 9   more runs per cell (default 7, max 15)
 #
-# Installs libxdp-dev, libbpf-dev and dpdk-dev when missing and run as root
-# (a dpkg-query only when they are there). A library that cannot be installed,
-# built against or started shows as "n/a" with the reason. The binary is built
+# Installs nothing: libxdp-dev, libbpf-dev and dpdk-dev come from make deps
+# (or make bench). A library that is not installed, or cannot be built
+# against or started, shows as "n/a" with the reason. The binary is built
 # in a temporary directory with -O2 and no -march, so the numbers are those of
 # a portable build.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+TAP_PREFIX="ring bench: "
 HERE=bench/ring
 OUT=$HERE/results.md
 
@@ -36,35 +39,7 @@ done
 
 log() { echo "ring bench: $*" >&2; }
 
-# -- packages ----------------------------------------------------------------
-PKGS="gcc pkg-config libxdp-dev libbpf-dev dpdk-dev"
-missing=""
-for p in $PKGS; do
-	case "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" in
-	*"install ok installed"*) ;;
-	*) missing="$missing $p" ;;
-	esac
-done
-install_err=""
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		install_err="not root, cannot install$missing"
-	elif ! command -v apt-get >/dev/null 2>&1; then
-		install_err="no apt-get to install$missing"
-	else
-		log "installing$missing"
-		export DEBIAN_FRONTEND=noninteractive
-		# shellcheck disable=SC2086
-		if ! { apt-get -o DPkg::Lock::Timeout=600 update -qq &&
-		       apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-				--no-install-recommends $missing; } >/dev/null 2>&1; then
-			install_err="apt-get install$missing failed"
-		fi
-	fi
-	[ -n "$install_err" ] && log "$install_err"
-fi
-
-command -v gcc >/dev/null 2>&1 || { echo "not ok - ring bench: no gcc"; exit 1; }
+have gcc || { not_ok "no gcc"; exit 1; }
 
 # -- build ---------------------------------------------------------------------
 TMP=$(mktemp -d /tmp/zcap-ringbench.XXXXXX) || exit 1
@@ -78,7 +53,7 @@ if pkg-config --exists libxdp 2>/dev/null && [ -f /usr/include/xdp/xsk.h ]; then
 	xsk_cflags="-DHAVE_XSK $(pkg-config --cflags libxdp)"
 	xsk_libs=$(pkg-config --libs libxdp)
 else
-	na_xsk="libxdp-dev not installed${install_err:+: $install_err}"
+	na_xsk="libxdp-dev not installed (make deps installs it)"
 fi
 if pkg-config --exists libdpdk 2>/dev/null; then
 	# DPDK's .pc asks for -march=corei7; rte_ring.h does not need it, and
@@ -86,7 +61,7 @@ if pkg-config --exists libdpdk 2>/dev/null; then
 	rte_cflags="-DHAVE_RTE $(pkg-config --cflags libdpdk | sed 's/-march=[^ ]*//g')"
 	rte_libs=$(pkg-config --libs libdpdk)
 else
-	na_rte="dpdk-dev not installed${install_err:+: $install_err}"
+	na_rte="dpdk-dev not installed (make deps installs it)"
 fi
 
 build() {
@@ -106,7 +81,7 @@ if ! build "$xsk_cflags $rte_cflags" "$xsk_libs $rte_libs"; then
 	fi
 	BUILD_CMD="gcc $BASE_CFLAGS $xsk_cflags $rte_cflags -o ringbench $HERE/ringbench.c $xsk_libs $rte_libs"
 	if ! build "$xsk_cflags $rte_cflags" "$xsk_libs $rte_libs"; then
-		echo "not ok - ring bench: build failed"
+		not_ok "build failed"
 		sed 's/^/# /' "$TMP/cc.err"
 		exit 1
 	fi

@@ -146,12 +146,7 @@ if mount -t tmpfs -o size=256k tmpfs "$TMP/full"; then
 	FULL="$TMP/full/x.pcap"
 	if start_capture "$TMP/full.log" -q -c 1000000 -w "$FULL"; then
 		gen -s 1518 -c 20000 || diag "zcap-gen failed: $(cat "$TMP/gen.log")"
-		i=0
-		while kill -0 "$CAP_PID" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		if kill -0 "$CAP_PID" 2>/dev/null; then
+		if ! wait_gone "$CAP_PID" 100; then
 			diag "zcap still running after the disk filled; stopping it"
 			stop_capture
 		else

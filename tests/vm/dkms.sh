@@ -5,16 +5,12 @@
 # private DKMS tree so the machine's own is not touched. TAP lines.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
-passed=0 failed=0
-ok() { echo "ok - dkms: $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - dkms: $*"; failed=$((failed + 1)); }
-check() { _n=$1; shift; if "$@"; then ok "$_n"; else not_ok "$_n"; fi; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "ok - dkms # SKIP needs root (apt-get)"
-	exit 0
-fi
-sh scripts/vm-deps.sh >/dev/null 2>&1 || { not_ok "scripts/vm-deps.sh"; exit 1; }
+skip_unless dkms "needs root (dkms)" is_root
+TAP_PREFIX="dkms: "
+sh scripts/vm-deps.sh --check >/dev/null 2>&1 || { not_ok "scripts/vm-deps.sh"; exit 1; }
 . "$ROOT/.cache/kernel/env.sh"	# KVER KDIR
 T=$(mktemp -d /tmp/zcap-dkms.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -45,5 +41,4 @@ if [ -n "$KO" ]; then
 	check "with the family and pairs parameters" \
 		sh -c "modinfo -F parm '$KO' | grep -q '^family:' && modinfo -F parm '$KO' | grep -q '^pairs:'"
 fi
-echo "# dkms: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+tap_summary "# dkms: "

@@ -13,6 +13,7 @@
 # port (ttyS1), which the host reads the TAP lines from: kernel messages
 # printed in the middle of a test line cannot garble them there.
 # Nothing printed here may contain the words the host greps the console for.
+# The TAP helpers are scripts/lib.sh's, at /zcap/scripts/lib.sh here.
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
 
@@ -30,6 +31,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 exec </dev/null >/dev/console 2>&1
 
+. /zcap/scripts/lib.sh
 say() { echo "zcap-vm: $*"; }
 
 if [ -c /dev/ttyS1 ]; then
@@ -38,11 +40,8 @@ if [ -c /dev/ttyS1 ]; then
 else
 	TAPDEV=/dev/null
 fi
-# tap LINE: a line for the host's TAP count (and the console)
-tap() {
-	echo "$*"
-	echo "$*" >>"$TAPDEV"
-}
+# ... | to_host: TAP lines for the host's count (and the console)
+to_host() { tee -a "$TAPDEV"; }
 # mark TEXT: into the kernel log, so the console shows what ran when
 mark() { echo "zcap-vm: $*" >/dev/kmsg; }
 
@@ -59,16 +58,12 @@ for m in $MODULES; do
 	if insmod "$m"; then
 		say "insmod $m"
 	else
-		tap "not ok - vm: insmod $(basename "$m")"
+		not_ok "vm: insmod $(basename "$m")" | to_host
 	fi
 done
 if [ -n "$KMOD" ]; then
 	# shellcheck disable=SC2086
-	if insmod "$KMOD" $KMOD_ARGS; then
-		tap "ok - vm: insmod $(basename "$KMOD") $KMOD_ARGS"
-	else
-		tap "not ok - vm: insmod $(basename "$KMOD") $KMOD_ARGS"
-	fi
+	check "vm: insmod $(basename "$KMOD") $KMOD_ARGS" insmod "$KMOD" $KMOD_ARGS | to_host
 fi
 
 # Each script runs in a session of its own: when it ends (or its time is
@@ -89,8 +84,8 @@ for s in $SCRIPTS; do
 	mark "end $name rc=$rc"
 	case "$rc" in
 	0) ;;
-	143) tap "not ok - $name: timed out after ${SCRIPT_TIMEOUT}s" ;;
-	*) tap "not ok - $name: exited with status $rc" ;;
+	143) not_ok "$name: timed out after ${SCRIPT_TIMEOUT}s" | to_host ;;
+	*) not_ok "$name: exited with status $rc" | to_host ;;
 	esac
 	cd /
 done

@@ -10,9 +10,13 @@
 #                                         they land beside lib.sh in the VM)
 #
 # In the VM: /zcap/build/{zcap,zcap-gen,zcap-verify}, every ELF executable of
-# build/vm/ and kmod/test/ at /zcap/build/vm/ and /zcap/kmod/test/ (with the
-# shared libraries they need), /zcap/kmod/pf_zerocopy.ko (already loaded),
-# the scripts in /zcap/tests/vm/guest/.
+# build/vm/ at /zcap/build/vm/ (with the shared libraries they need),
+# /zcap/kmod/pf_zerocopy.ko (already loaded), the shared helpers
+# scripts/lib.sh at /zcap/scripts/lib.sh, the guest scripts in
+# /zcap/tests/vm/guest/.
+#
+# It installs and downloads nothing: the vm packages of scripts/packages.txt
+# and the kernel in .cache/kernel (scripts/vm-deps.sh) come from make deps.
 #
 # Environment:
 #   VM_TIMEOUT=600         seconds for the whole VM run
@@ -34,6 +38,8 @@ set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 OUT="$ROOT/build/vm"
 VM_TIMEOUT=${VM_TIMEOUT:-600}
 VM_SCRIPT_TIMEOUT=${VM_SCRIPT_TIMEOUT:-300}
@@ -45,26 +51,8 @@ VM_MEM=${VM_MEM:-1G}
 VM_SMP=${VM_SMP:-2}
 VM_VERBOSE=${VM_VERBOSE:-0}
 
-passed=0 failed=0 skipped=0
-count() {	# count LINE...: tally TAP lines
-	for l in "$@"; do
-		case "$l" in
-		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
-		"ok "*) passed=$((passed + 1)) ;;
-		"not ok "*) failed=$((failed + 1)) ;;
-		esac
-	done
-}
-ok() { echo "ok - $*"; count "ok - $*"; }
-not_ok() { echo "not ok - $*"; count "not ok - $*"; }
-diag() { echo "# $*"; }
 finish() {
-	if [ "$skipped" -gt 0 ]; then
-		echo "vm: $passed passed, $failed failed, $skipped skipped"
-	else
-		echo "vm: $passed passed, $failed failed"
-	fi
-	[ "$failed" -eq 0 ]
+	tap_summary "vm: "
 	exit
 }
 # fail_log NAME LOG: a failed step, the end of its log, and stop
@@ -74,17 +62,12 @@ fail_log() {
 	finish
 }
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "ok - vm tests # SKIP needs root (apt-get, insmod-able initramfs with /dev nodes)"
-	exit 0
-fi
+skip_unless "vm tests" "needs root (insmod-able initramfs with /dev nodes)" is_root
 
 mkdir -p "$OUT/cache"
-if ! sh scripts/vm-deps.sh >"$OUT/deps.log" 2>&1; then
-	if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-		echo "ok - vm tests # SKIP qemu unavailable (scripts/vm-deps.sh failed, see build/vm/deps.log)"
-		exit 0
-	fi
+if ! sh scripts/vm-deps.sh --check >"$OUT/deps.log" 2>&1; then
+	skip_unless "vm tests" "qemu unavailable (scripts/vm-deps.sh failed, see build/vm/deps.log)" \
+		have qemu-system-x86_64
 	fail_log "vm: scripts/vm-deps.sh" "$OUT/deps.log"
 fi
 # shellcheck disable=SC1091
@@ -178,7 +161,7 @@ fi
 S="$OUT/stage"
 rm -rf "$S"
 mkdir -p "$S/etc" "$S/zcap/build/vm" "$S/zcap/tests/vm/guest" "$S/zcap/kmod" \
-	"$S/lib/modules/$KVER"
+	"$S/zcap/scripts" "$S/lib/modules/$KVER"
 cp tests/vm/init.sh "$S/init"
 chmod 755 "$S/init"
 
@@ -202,7 +185,7 @@ is_elf_exe() {
 for t in zcap zcap-gen zcap-verify; do
 	copy_elf "build/$t" "/zcap/build/$t"
 done
-for t in build/vm/* kmod/test/*; do
+for t in build/vm/*; do
 	is_elf_exe "$t" && copy_elf "$t" "/zcap/$t"
 done
 for t in ${VM_BINS_EXTRA:-}; do
@@ -223,6 +206,7 @@ if [ -n "$KO" ]; then
 	kmod_guest=/zcap/kmod/pf_zerocopy.ko
 fi
 
+cp scripts/lib.sh "$S/zcap/scripts/"
 cp tests/vm/guest/lib.sh "$S/zcap/tests/vm/guest/"
 scripts=
 if [ $# -gt 0 ]; then
@@ -275,9 +259,7 @@ diag "qemu exited with status $qrc after ${secs}s"
 # the scripts' TAP lines and comments
 tr -d '\r' <"$GUEST" >"$GUEST.txt"
 grep -E '^(ok|not ok) |^#' "$GUEST.txt"
-while IFS= read -r l; do
-	count "$l"
-done <"$GUEST.txt"
+tap_count "$GUEST.txt"
 rm -f "$GUEST.txt"
 
 tr -d '\r' <"$CONSOLE" >"$CONSOLE.txt"
@@ -307,5 +289,5 @@ else
 fi
 rm -f "$OUT/.bad" "$CONSOLE.txt"
 
-[ $((passed + failed + skipped)) -gt 2 ] || not_ok "vm: the guest scripts printed TAP lines"
+[ $((tap_passed + tap_failed + tap_skipped)) -gt 2 ] || not_ok "vm: the guest scripts printed TAP lines"
 finish

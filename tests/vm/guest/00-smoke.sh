@@ -16,11 +16,7 @@ else
 	skip "pf_zerocopy loaded" "module not in the VM (no kmod/Makefile or kmod/Kbuild, or VM_KMOD=0)"
 fi
 
-if ! veth_pair zv0 zv1; then
-	not_ok "veth pair zv0 <-> zv1"
-	exit 1
-fi
-ok "veth pair zv0 <-> zv1"
+need_veth_pair zv0 zv1
 
 N=1000
 # capture on CPU 1, generator on CPU 0: veth does the receive work on the
@@ -41,12 +37,7 @@ check "zcap-gen sends $N frames" [ "$(kv "$TMP/gen.log" sent)" = $N ]
 diag "$(cat "$TMP/gen.log")"
 
 # zcap stops by itself after -c N; give it 60 s under TCG
-i=0
-while kill -0 $cap 2>/dev/null && [ $i -lt 600 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 $cap 2>/dev/null; then
+if ! wait_gone $cap 600; then
 	not_ok "zcap stops by itself after $N packets"
 	kill -INT $cap
 	sleep 1

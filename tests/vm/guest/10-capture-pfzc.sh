@@ -4,27 +4,14 @@
 # intact; the filter; drops counted when the reader stalls.
 . "$(dirname "$0")/lib.sh"
 
-if ! module_loaded pf_zerocopy; then
-	skip "capture through pfzc" "pf_zerocopy is not loaded"
-	exit 0
-fi
+skip_unless "capture through pfzc" "pf_zerocopy is not loaded" module_loaded pf_zerocopy
 N=${PFZC_FRAMES:-100000}
 veth_pair vz0 vz1 || { not_ok "veth pair vz0/vz1"; exit 1; }
 MAC=$(mac vz1)
 
-# start_cap LOG ARGS...: zcap on vz1 (CPU 1) until it listens
-start_cap() {
-	_log=$1
-	shift
-	rm -f "$_log"
-	taskset -c 1 "$ZCAP" -i vz1 "$@" 2>"$_log" &
-	CAP=$!
-	wait_for "$_log" "listening on" || { cat "$_log"; return 1; }
-}
-stop_cap() { kill -INT $CAP; wait $CAP; }
 sent() { kv "$TMP/gen.log" sent; }
-captured() { sed -n 's/^\([0-9]*\) packets captured/\1/p' "$1"; }
-ring_drops() { sed -n 's/^\([0-9]*\) packets dropped by ring.*/\1/p' "$1"; }
+captured() { summary "$1" captured; }
+ring_drops() { summary "$1" "dropped by ring"; }
 # sendmmsg: it resends a frame veth's full backlog refused; AF_XDP copy
 # mode (zcap-gen's default) can only count it, and these tests want all
 gen() { taskset -c 0 "$GEN" --backend packet -q -i vz0 --dst-mac "$MAC" "$@" 2>"$TMP/gen.log"; }
@@ -39,7 +26,7 @@ check "auto picks pfzc when the module is loaded" grep -q "backend pfzc$" "$TMP/
 
 for args in "-s 64" "-s 1518" "--random-sizes"; do
 	name="pfzc, $N frames, $args"
-	start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/c.pcapng" ||
+	start_cap vz1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/c.pcapng" ||
 		{ not_ok "$name: zcap starts"; continue; }
 	gen -c $N $args
 	sleep 1
@@ -57,7 +44,7 @@ for args in "-s 64" "-s 1518" "--random-sizes"; do
 done
 
 # the filter runs in the module, and what it rejects is counted exactly
-start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/f.pcap" "dst host 198.18.0.3" ||
+start_cap vz1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/f.pcap" "dst host 198.18.0.3" ||
 	not_ok "pfzc filter: zcap starts"
 gen -c 300 -s 128 --dst-ip 198.18.0.2
 gen -c 700 -s 128 --dst-ip 198.18.0.3 --start-seq 300
@@ -70,7 +57,7 @@ check "pfzc filter: they are seq 300..999, in order, intact" \
 	"$VERIFY" --start-seq 300 --expect 700 "$TMP/f.pcap"
 
 # a stalled reader on a small ring: drops are counted, captured + dropped = sent
-start_cap "$TMP/cap.log" --backend pfzc -q -B 128 -w "$TMP/d.pcapng" ||
+start_cap vz1 "$TMP/cap.log" --backend pfzc -q -B 128 -w "$TMP/d.pcapng" ||
 	not_ok "pfzc stall: zcap starts"
 kill -STOP $CAP
 gen -c 3000 -s 256

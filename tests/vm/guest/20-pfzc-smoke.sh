@@ -5,10 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SMOKE=$BUILD/vm/pfzc_smoke
-if [ ! -x "$SMOKE" ]; then
-	skip "pf_zerocopy smoke" "no $SMOKE (make vm-bins)"
-	exit 0
-fi
+skip_unless "pf_zerocopy smoke" "no $SMOKE (make vm-bins)" [ -x "$SMOKE" ]
 if ! module_loaded pf_zerocopy; then
 	not_ok "pf_zerocopy loaded"
 	exit 1
@@ -33,8 +30,7 @@ pins_back_to() {
 pins0=$(pins)
 diag "pinned pages before: $pins0"
 
-veth_pair zp0 zp1 || { not_ok "veth pair zp0 <-> zp1"; exit 1; }
-ok "veth pair zp0 <-> zp1"
+need_veth_pair zp0 zp1
 MAC1=$(mac zp1)
 MAC0=$(mac zp0)
 

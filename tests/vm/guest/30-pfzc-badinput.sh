@@ -6,20 +6,10 @@
 . "$(dirname "$0")/lib.sh"
 
 BADINPUT=$BUILD/vm/pfzc_badinput
-if [ ! -x "$BADINPUT" ]; then
-	skip "pf_zerocopy bad-input suite" "no $BADINPUT (make all)"
-	exit 0
-fi
-if ! module_loaded pf_zerocopy; then
-	skip "pf_zerocopy bad-input suite" "pf_zerocopy is not loaded"
-	exit 0
-fi
+skip_unless "pf_zerocopy bad-input suite" "no $BADINPUT (make all)" [ -x "$BADINPUT" ]
+skip_unless "pf_zerocopy bad-input suite" "pf_zerocopy is not loaded" module_loaded pf_zerocopy
 
-if ! veth_pair zb0 zb1; then
-	not_ok "veth pair zb0 <-> zb1"
-	exit 1
-fi
-ok "veth pair zb0 <-> zb1"
+need_veth_pair zb0 zb1
 
 # zb0 is deleted by the program's last case (the interface going away)
 "$BADINPUT" zb0 zb1

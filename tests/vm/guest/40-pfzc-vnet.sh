@@ -12,10 +12,9 @@
 
 SMOKE=$BUILD/vm/pfzc_smoke
 N=${PFZC_FRAMES:-100000}
-if ! module_loaded pf_zerocopy || [ ! -x "$SMOKE" ]; then
-	skip "virtual pair" "pf_zerocopy is not loaded, or no $SMOKE"
-	exit 0
-fi
+why="pf_zerocopy is not loaded, or no $SMOKE"
+skip_unless "virtual pair" "$why" module_loaded pf_zerocopy
+skip_unless "virtual pair" "$why" [ -x "$SMOKE" ]
 
 check "rmmod pf_zerocopy (to reload it with pairs=1)" rmmod pf_zerocopy
 check "insmod pf_zerocopy family=27 pairs=1" insmod "$KMOD" family=27 pairs=1
@@ -35,20 +34,10 @@ check "carrier on once both sides are up" \
 MAC=$(mac zc1)
 
 stat_of() { cat "/sys/class/net/$1/statistics/$2"; }
-# start_cap LOG ARGS...: zcap on zc1 (CPU 1) until it listens; sets CAP
-start_cap() {
-	_log=$1
-	shift
-	rm -f "$_log"
-	taskset -c 1 "$ZCAP" -i zc1 "$@" 2>"$_log" &
-	CAP=$!
-	wait_for "$_log" "listening on" || { cat "$_log"; return 1; }
-}
-stop_cap() { kill -INT "$1"; wait "$1"; }
 sent() { kv "$TMP/gen.log" sent; }
-captured() { sed -n 's/^\([0-9]*\) packets captured/\1/p' "$1"; }
-ring_drops() { sed -n 's/^\([0-9]*\) packets dropped by ring.*/\1/p' "$1"; }
-filtered() { sed -n 's/^\([0-9]*\) packets filtered by kernel.*/\1/p' "$1"; }
+captured() { summary "$1" captured; }
+ring_drops() { summary "$1" "dropped by ring"; }
+filtered() { summary "$1" "filtered by kernel"; }
 gen() { taskset -c 0 "$GEN" -q -i zc0 --dst-mac "$MAC" "$@" 2>"$TMP/gen.log"; }
 # direct_on IF: /proc/net/pf_zerocopy shows a direct receiver on IF
 direct_on() { awk -v i="$1" '$3 == i && $10 == 1 { f = 1 } END { exit !f }' /proc/net/pf_zerocopy; }
@@ -57,11 +46,11 @@ direct_on() { awk -v i="$1" '$3 == i && $10 == 1 { f = 1 } END { exit !f }' /pro
 for args in "-s 64" "-s 1518" "--random-sizes"; do
 	name="direct, $N frames, $args"
 	rx0=$(stat_of zc1 rx_packets) tx0=$(stat_of zc0 tx_packets)
-	start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/c.pcapng" ||
+	start_cap zc1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/c.pcapng" ||
 		{ not_ok "$name: zcap starts"; continue; }
 	zc=$CAP
 	# a second capture through the stack: it must see none of these frames
-	start_cap "$TMP/stack.log" --backend tpacket -q -w /dev/null ||
+	start_cap zc1 "$TMP/stack.log" --backend tpacket -q -w /dev/null ||
 		not_ok "$name: tpacket witness starts"
 	witness=$CAP
 	check "$name: /proc/net/pf_zerocopy shows zc1's direct receiver" direct_on zc1
@@ -87,9 +76,9 @@ done
 
 # --- 2. ring to ring: a tx ring on zc0 into the rx ring on zc1, no skb -------
 R=20000	# fits zcap's ring even if it does not read at all
-start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/r.pcapng" || not_ok "ring to ring: zcap starts"
+start_cap zc1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/r.pcapng" || not_ok "ring to ring: zcap starts"
 zc=$CAP
-start_cap "$TMP/stack.log" --backend tpacket -q -w /dev/null || not_ok "ring to ring: witness starts"
+start_cap zc1 "$TMP/stack.log" --backend tpacket -q -w /dev/null || not_ok "ring to ring: witness starts"
 witness=$CAP
 "$SMOKE" tx zc0 $R "$MAC"
 check "ring to ring: pfzc_smoke tx exits 0" [ $? -eq 0 ]
@@ -106,7 +95,7 @@ check "ring to ring: none reached the stack" [ "$(captured "$TMP/stack.log")" = 
 rm -f "$TMP/r.pcapng"
 
 # the same path from zcap-gen's tx-ring backend, random sizes
-start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/r.pcapng" || not_ok "zcap-gen --backend pfzc: zcap starts"
+start_cap zc1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/r.pcapng" || not_ok "zcap-gen --backend pfzc: zcap starts"
 gen --backend pfzc -c $R --random-sizes
 check "zcap-gen --backend pfzc: sent $R, none failed" \
 	[ "$(sent)" = $R -a "$(kv "$TMP/gen.log" if_tx_dropped)" = 0 ]
@@ -117,7 +106,7 @@ check "zcap-gen --backend pfzc: every frame once, in order, intact" \
 rm -f "$TMP/r.pcapng"
 
 # --- 3. filters before the copy, on both entries -----------------------------
-start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/f.pcap" "dst host 198.18.0.3" ||
+start_cap zc1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/f.pcap" "dst host 198.18.0.3" ||
 	not_ok "direct filter: zcap starts"
 gen -c 300 -s 128 --dst-ip 198.18.0.2
 gen -c 700 -s 128 --dst-ip 198.18.0.3 --start-seq 300
@@ -129,7 +118,7 @@ check "direct filter (skb entry): seq 300..999, in order, intact" \
 	"$VERIFY" --start-seq 300 --expect 700 "$TMP/f.pcap"
 
 # even seqs only: the low byte of the big-endian seq at offset 46
-start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/f.pcap" "udp and ether[53] & 1 = 0" ||
+start_cap zc1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/f.pcap" "udp and ether[53] & 1 = 0" ||
 	not_ok "direct filter (ring entry): zcap starts"
 "$SMOKE" tx zc0 1000 "$MAC" >"$TMP/smoke.out" 2>&1
 sleep 1
@@ -141,7 +130,7 @@ check "direct filter (ring entry): in order and intact" \
 
 # direction: an ancillary load (pkttype); every frame here is inbound
 for q in in out; do
-	start_cap "$TMP/cap.log" --backend pfzc -q -Q $q -w /dev/null || not_ok "-Q $q: zcap starts"
+	start_cap zc1 "$TMP/cap.log" --backend pfzc -q -Q $q -w /dev/null || not_ok "-Q $q: zcap starts"
 	gen -c 1000 -s 64
 	sleep 1
 	stop_cap $CAP
@@ -152,7 +141,7 @@ for q in in out; do
 done
 
 # --- 4. one direct receiver per device ---------------------------------------
-start_cap "$TMP/cap.log" --backend pfzc -q -w /dev/null || not_ok "second receiver: first zcap starts"
+start_cap zc1 "$TMP/cap.log" --backend pfzc -q -w /dev/null || not_ok "second receiver: first zcap starts"
 "$ZCAP" --backend pfzc -i zc1 -q -w "$TMP/second.pcap" >"$TMP/second.out" 2>&1
 rc=$?
 diag "second receiver: $(cat "$TMP/second.out")"
@@ -162,7 +151,7 @@ check "second receiver: the message says why" grep -q "already receives directly
 stop_cap $CAP
 
 # --- 5. the stack path, with no PF_ZEROCOPY socket bound ---------------------
-start_cap "$TMP/cap.log" --backend tpacket -q -w "$TMP/s.pcapng" || not_ok "stack capture: zcap starts"
+start_cap zc1 "$TMP/cap.log" --backend tpacket -q -w "$TMP/s.pcapng" || not_ok "stack capture: zcap starts"
 gen -c 1000 --random-sizes
 sleep 1
 stop_cap $CAP
@@ -187,7 +176,7 @@ nsenter -t $ns -n ip addr flush dev zc1
 nsenter -t $ns -n ip link set zc1 netns 1
 ip addr flush dev zc0
 ip link set zc1 up
-start_cap "$TMP/cap.log" --backend pfzc -q -w "$TMP/g.pcapng" || not_ok "device leaves: zcap starts"
+start_cap zc1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/g.pcapng" || not_ok "device leaves: zcap starts"
 gen -d 4 -s 64 &
 g=$!
 sleep 1

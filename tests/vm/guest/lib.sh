@@ -1,36 +1,29 @@
-# TAP helpers for the guest scripts in the VM (busybox sh). Source it with
+# Helpers for the guest scripts in the VM (busybox sh). Source it with
 #   . "$(dirname "$0")/lib.sh"
 # Each script prints TAP lines ("ok - name", "not ok - name",
 # "ok - name # SKIP why") and "# ..." comments; tests/vm/run.sh counts them.
+# The TAP helpers (ok, not_ok, skip, diag, check, skip_unless), wait_for,
+# wait_gone, kv and summary are those of scripts/lib.sh, which run.sh puts
+# in the VM as /zcap/scripts/lib.sh.
 #
 # Layout inside the VM (run.sh puts the project there):
 #   /zcap/build/zcap, zcap-gen, zcap-verify   the tools
 #   /zcap/build/vm/*                          extra test binaries (build/vm/)
 #   /zcap/kmod/pf_zerocopy.ko                 the module, when it was built
+#   /zcap/scripts/lib.sh                      the shared helpers
 #   /zcap/tests/vm/guest/*.sh                 these scripts
 # The module, when present, is already loaded (family=27) before the
 # first script runs; veth is loaded too. There is no ip netns: use a veth
 # pair in the root namespace (veth_pair below), or unshare/nsenter.
 
 ZROOT=/zcap
+. "$ZROOT/scripts/lib.sh"
 BUILD=$ZROOT/build
 ZCAP=$BUILD/zcap
 GEN=$BUILD/zcap-gen
 VERIFY=$BUILD/zcap-verify
 KMOD=$ZROOT/kmod/pf_zerocopy.ko
 TMP=$(mktemp -d /tmp/vmtest.XXXXXX)
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
-skip() { echo "ok - $1 # SKIP $2"; }
-diag() { echo "# $*"; }
-
-# check NAME CMD...: one TAP line from a command's exit status
-check() {
-	_check_name=$1
-	shift
-	if "$@"; then ok "$_check_name"; else not_ok "$_check_name"; fi
-}
 
 # module_loaded NAME: NAME is in /proc/modules
 module_loaded() { grep -q "^$1 " /proc/modules; }
@@ -57,19 +50,30 @@ veth_pair() {
 	done
 }
 
+# need_veth_pair A B: veth_pair A B as a TAP line; the script ends (status
+# 1) without it
+need_veth_pair() {
+	if ! veth_pair "$1" "$2"; then
+		not_ok "veth pair $1 <-> $2"
+		exit 1
+	fi
+	ok "veth pair $1 <-> $2"
+}
+
 # mac IF: IF's MAC address
 mac() { cat "/sys/class/net/$1/address"; }
 
-# wait_for FILE PATTERN [TENTHS]: until grep finds PATTERN in FILE (default
-# 30 s; TCG is slow)
-wait_for() {
-	_i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		[ "$_i" -ge "${3:-300}" ] && return 1
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+# start_cap IF LOG ARGS...: zcap on IF (CPU 1) until it listens; sets CAP.
+# The generator runs on CPU 0: veth does the receive work on the sender's
+# core.
+start_cap() {
+	_sc_if=$1 _sc_log=$2
+	shift 2
+	rm -f "$_sc_log"
+	taskset -c 1 "$ZCAP" -i "$_sc_if" "$@" 2>"$_sc_log" &
+	CAP=$!
+	wait_for "$_sc_log" "listening on" || { cat "$_sc_log"; return 1; }
 }
-
-# kv FILE KEY: value of KEY=value in the last line of FILE containing it
-kv() { grep -o "$2=[0-9.]*" "$1" | tail -1 | cut -d= -f2; }
+# stop_cap [PID]: SIGINT to PID (default: the last start_cap's), and its
+# exit status
+stop_cap() { kill -INT "${1:-$CAP}"; wait "${1:-$CAP}"; }
