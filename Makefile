@@ -2,7 +2,8 @@
 #
 #   make            build the library and the tools into build/
 #   make demo       install what is missing, build, capture 1,000,000 frames
-#   make check      every test; ends with "N passed, N failed"
+#   make deps       install every Debian package and the VM kernel
+#   make check      every test (installs nothing); ends with "N passed, N failed"
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -119,7 +120,8 @@ bench-ring:
 
 # The paper's Figure 5, in the VM: loss-free rate of the module's driver
 # path against libpcap and tcpdump (bench/results/fig5.md).
-bench-fig5: deps
+bench-fig5:
+	@sh scripts/install-deps.sh build test vm fig5
 	@bash bench/fig5/run.sh
 
 demo:
