@@ -295,10 +295,12 @@ enum zcap_format {
 	ZCAP_FMT_PCAPNG,	/* pcapng, nanosecond (if_tsresol = 9) */
 };
 
+/* Sized (ZCAP_DECLARE); every field's 0 is its default. */
 struct zcap_dump_info {
+	size_t sz;
 	const char *ifname;	/* IDB if_name (pcapng) */
 	int linktype;		/* DLT_* */
-	uint32_t snaplen;
+	uint32_t snaplen;	/* 0 = ZCAP_SNAPLEN_MAX */
 	int nsec;		/* pcap only: 1 = nanosecond magic */
 	const char *app;	/* SHB shb_userappl (pcapng); NULL = "zcap <ver>" */
 	size_t bufsize;		/* 0 = ZCAP_DUMP_DEFAULT_BUF */
@@ -308,7 +310,8 @@ struct zcap_dump_info {
  * Creates path (truncating it) and writes the file header; "-" writes to
  * stdout. Returns the dumper, or NULL with a message in errbuf
  * (ZCAP_ERRBUF_SIZE bytes) and errno set: EINVAL for a NULL path or info,
- * or a format not in enum zcap_format; else what open(2) or the first
+ * a format not in enum zcap_format, or an info that sets a field this
+ * library does not know; else what open(2) or the first
  * write said (EACCES, ENOENT, ENOSPC, ...). Nothing is left on disk then.
  */
 zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,

@@ -44,7 +44,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "zcap.h"
+#include "backend.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -577,16 +577,22 @@ static int is_regular(int fd)
 	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+#define DUMP_INFO_KNOWN zcap_offsetofend(struct zcap_dump_info, bufsize)
+
 zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
-			      const struct zcap_dump_info *info, char *errbuf)
+			      const struct zcap_dump_info *opts, char *errbuf)
 {
+	struct zcap_dump_info info_copy, *info = &info_copy;
 	zcap_dumper_t *d;
 
-	if (!path || !info || (fmt != ZCAP_FMT_PCAP && fmt != ZCAP_FMT_PCAPNG)) {
+	if (!path || !opts || (fmt != ZCAP_FMT_PCAP && fmt != ZCAP_FMT_PCAPNG)) {
 		set_err(errbuf, "cannot create %s: %s", path ? path : "(null)",
 			EINVAL);
 		return NULL;
 	}
+	if (zcap_opts_copy(info, DUMP_INFO_KNOWN, opts, "struct zcap_dump_info",
+			   errbuf))
+		return NULL;
 	/* Allocate first so that a failure here never leaves a file behind. */
 	d = dump_alloc(path, fmt, info);
 	if (!d) {

@@ -376,12 +376,11 @@ int main(int argc, char **argv)
 	fmt = o.format >= 0 ? o.format : o.wfile ? (int)zcap_format_from_path(o.wfile)
 						 : ZCAP_FMT_PCAP;
 	if (o.wfile) {
-		struct zcap_dump_info info = {
-			.ifname = o.ifname,
-			.linktype = zcap_linktype(r.h),
-			.snaplen = zcap_snaplen(r.h),
-			.nsec = o.nsec,
-		};
+		ZCAP_DECLARE(zcap_dump_info, info,
+			     .ifname = o.ifname,
+			     .linktype = zcap_linktype(r.h),
+			     .snaplen = zcap_snaplen(r.h),
+			     .nsec = o.nsec);
 
 		r.dump = zcap_dump_open(o.wfile, (enum zcap_format)fmt, &info, err);
 		if (!r.dump) {

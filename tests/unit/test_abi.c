@@ -14,7 +14,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "zcap.h"
 #include "check.h"
@@ -36,6 +38,16 @@ struct stats_v1_0 {
 	size_t sz;
 	uint64_t received, drop_ring_full, drop_if, filtered, truncated, bytes,
 		 pending;
+};
+
+struct dump_info_v1_0 {
+	size_t sz;
+	const char *ifname;
+	int linktype;
+	uint32_t snaplen;
+	int nsec;
+	const char *app;
+	size_t bufsize;
 };
 
 struct tx_opts_v1_0 {
@@ -82,7 +94,8 @@ static void test_rx_opts(void)
 
 	CHECK(sizeof(struct zcap_opts) == sizeof(struct opts_v1_0) &&
 	      sizeof(struct zcap_stats) == sizeof(struct stats_v1_0) &&
-	      sizeof(struct zcap_tx_opts) == sizeof(struct tx_opts_v1_0),
+	      sizeof(struct zcap_tx_opts) == sizeof(struct tx_opts_v1_0) &&
+	      sizeof(struct zcap_dump_info) == sizeof(struct dump_info_v1_0),
 	      "this header's structs are the 1.0 layout (update the copies here "
 	      "only by adding a version)");
 
@@ -226,6 +239,35 @@ static void test_symbols(void)
 	      "internal functions are not exported");
 }
 
+static void test_dump_info(void)
+{
+	char err[ZCAP_ERRBUF_SIZE] = "", path[] = "/tmp/zcap-abi-XXXXXX";
+	struct { struct dump_info_v1_0 v1; uint32_t future; } nw;
+	zcap_dumper_t *d;
+	int fd = mkstemp(path);
+
+	if (fd < 0) {
+		CHECK(0, "dump: a temporary file");
+		return;
+	}
+	close(fd);
+	unlink(path);
+	memset(&nw, 0, sizeof(nw));
+	nw.v1.sz = sizeof(nw);
+	nw.v1.linktype = 1;
+	nw.future = 5;
+	d = zcap_dump_open(path, ZCAP_FMT_PCAPNG, (struct zcap_dump_info *)&nw, err);
+	CHECK(!d && errno == EINVAL && strstr(err, "zcap_dump_info") &&
+	      access(path, F_OK) != 0,
+	      "dump: a newer struct with an unknown field set is refused, no file made: %s",
+	      err);
+	nw.v1.sz = sizeof(nw.v1);
+	d = zcap_dump_open(path, ZCAP_FMT_PCAPNG, (struct zcap_dump_info *)&nw.v1, err);
+	CHECK(d && zcap_dump_close(d, NULL, 0, 0) == 0,
+	      "dump: a 1.0 program's zcap_dump_info works (%s)", d ? "written" : err);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_symbols();
@@ -233,5 +275,6 @@ int main(void)
 	test_tpacket_opts();
 	test_stats();
 	test_tx_opts();
+	test_dump_info();
 	return check_done();
 }

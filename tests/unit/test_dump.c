@@ -132,6 +132,7 @@ static off_t file_size(const char *path)
 static void init_info(struct zcap_dump_info *info, int nsec, size_t bufsize)
 {
 	memset(info, 0, sizeof(*info));
+	info->sz = sizeof(*info);
 	info->ifname = IFNAME;
 	info->linktype = DLT_EN10MB;
 	info->snaplen = SNAPLEN;
