@@ -26,6 +26,7 @@ enum {
 	OPT_START_SEQ,
 	OPT_ALLOW_LOSS,
 	OPT_ALLOW_FOREIGN,
+	OPT_ALLOW_TRUNCATED,
 };
 
 struct opts {
@@ -34,6 +35,7 @@ struct opts {
 	uint64_t start_seq;
 	bool allow_loss;
 	bool allow_foreign;
+	bool allow_truncated;
 	const char *file;
 };
 
@@ -47,7 +49,8 @@ struct counts {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: " PROG " [--expect N] [--start-seq N] [--allow-loss] [--allow-foreign] FILE\n"
+	fputs("Usage: " PROG " [--expect N] [--start-seq N] [--allow-loss] [--allow-foreign]\n"
+	      "                   [--allow-truncated] FILE\n"
 	      "\n"
 	      "Checks a pcap or pcapng capture of zcap-gen's frames.\n"
 	      "\n"
@@ -56,14 +59,17 @@ static void usage(FILE *out)
 	      "      --start-seq N    first sequence number sent (default 0)\n"
 	      "      --allow-loss     missing frames do not fail the check\n"
 	      "      --allow-foreign  non-zcap frames do not fail the check\n"
+	      "      --allow-truncated  frames cut short (caplen < len, a snap length)\n"
+	      "                       do not fail the check\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
 	      "Prints one line to stdout:\n"
 	      "  " PROG ": total=N valid=N foreign=N corrupt=N truncated=N duplicate=N\n"
 	      "    reordered=N missing=N ts_backwards=N first_seq=N last_seq=N\n"
-	      "Truncated frames (caplen < len) cannot be checked and do not fail the\n"
-	      "check; their seq still counts for duplicate, reordered and missing when\n"
-	      "it was captured. A corrupt frame's seq cannot be trusted, so with\n"
+	      "A truncated frame (caplen < len) fails the check unless\n"
+	      "--allow-truncated; its content cannot be checked, but its seq still\n"
+	      "counts for duplicate, reordered and missing when it was captured. A\n"
+	      "corrupt frame's seq cannot be trusted, so with\n"
 	      "--expect its seq also counts as missing.\n"
 	      "Exit 0 when the capture passes, 1 when it fails or cannot be read,\n"
 	      "2 on bad usage.\n", out);
@@ -76,6 +82,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "start-seq",     required_argument, NULL, OPT_START_SEQ },
 		{ "allow-loss",    no_argument,       NULL, OPT_ALLOW_LOSS },
 		{ "allow-foreign", no_argument,       NULL, OPT_ALLOW_FOREIGN },
+		{ "allow-truncated", no_argument,     NULL, OPT_ALLOW_TRUNCATED },
 		{ "help",          no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,6 +104,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ALLOW_FOREIGN:
 			o->allow_foreign = true;
+			break;
+		case OPT_ALLOW_TRUNCATED:
+			o->allow_truncated = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -345,6 +355,8 @@ int main(int argc, char **argv)
 		add_reason(reason, sizeof(reason), c.missing, "missing");
 	if (!o.allow_foreign)
 		add_reason(reason, sizeof(reason), c.foreign, "foreign");
+	if (!o.allow_truncated)
+		add_reason(reason, sizeof(reason), c.truncated, "truncated");
 	if (reason[0]) {
 		fprintf(stderr, PROG ": FAIL: %s\n", reason);
 		return 1;

@@ -53,7 +53,9 @@ check "pcapng: IDB names $CAP_IF" grep -q "Name = $CAP_IF" "$TMP/capinfos.out"
 check "pcapng: snap length 128" grep -q "Capture length = 128" "$TMP/capinfos.out"
 check "pcapng: statistics block written" grep -q "Number of stat entries = 1" "$TMP/capinfos.out"
 check "snaplen 128: frames truncated, still in order" \
-	"$VERIFY" --expect 1000 "$TMP/d.pcapng"
+	"$VERIFY" --allow-truncated --expect 1000 "$TMP/d.pcapng"
+check "snaplen 128: zcap-verify fails truncated frames unless allowed" \
+	sh -c '! "$1" --expect 1000 "$2" >/dev/null 2>&1' sh "$VERIFY" "$TMP/d.pcapng"
 check "snaplen 128: every frame 128 bytes captured" \
 	[ "$(tshark -r "$TMP/d.pcapng" -T fields -e frame.cap_len 2>/dev/null | sort -u)" = 128 ]
 
