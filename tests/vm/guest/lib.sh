@@ -4,7 +4,7 @@
 # "ok - name # SKIP why") and "# ..." comments; tests/vm/run.sh counts them.
 # The TAP helpers (ok, not_ok, skip, diag, check, skip_unless), wait_for,
 # wait_gone, kv and summary are those of scripts/lib.sh, which run.sh puts
-# in the VM as /zcap/scripts/lib.sh.
+# in the VM as /zcap/scripts/lib.sh. verify_valid (below) wraps zcap-verify.
 #
 # Layout inside the VM (run.sh puts the project there):
 #   /zcap/build/zcap, zcap-gen, zcap-verify   the tools
@@ -77,3 +77,17 @@ start_cap() {
 # stop_cap [PID]: SIGINT to PID (default: the last start_cap's), and its
 # exit status
 stop_cap() { kill -INT "${1:-$CAP}"; wait "${1:-$CAP}"; }
+
+# verify_valid N ARG...: zcap-verify ARG... (options, then the file) passes
+# (so no frame is corrupt, duplicate, out of order or cut short, and none
+# is missing unless --allow-loss) and its line counts valid=N: the file
+# holds exactly N whole frames of zcap-gen's. Its output goes out as "# "
+# comments.
+verify_valid() {
+	_vv_n=$1
+	shift
+	"$VERIFY" "$@" >"$TMP/verify.out" 2>&1
+	_vv_rc=$?
+	sed 's/^/# /' "$TMP/verify.out"
+	[ "$_vv_rc" -eq 0 ] && [ "$(kv "$TMP/verify.out" valid)" = "$_vv_n" ]
+}
