@@ -72,6 +72,8 @@ fi
 for s in $SCRIPTS; do
 	name=$(basename "$s")
 	say "=== $name"
+	# where its lines begin, for run.sh
+	echo "# zcap-vm: start $name" >>"$TAPDEV"
 	mark "start $name"
 	rm -f /tmp/.vm-rc /tmp/.vm-sid
 	(

@@ -289,5 +289,27 @@ else
 fi
 rm -f "$OUT/.bad" "$CONSOLE.txt"
 
-[ $((tap_passed + tap_failed + tap_skipped)) -gt 2 ] || not_ok "vm: the guest scripts printed TAP lines"
+# Every guest script asked for: init.sh's "# zcap-vm: start NAME" before
+# it, then at least one TAP line, then its closing "# zcap-vm: end NAME"
+# (guest lib.sh prints it at exit).
+silent=
+for s in $scripts; do
+	n=${s##*/}
+	why=$(tr -d '\r' <"$GUEST" | awk -v name="$n" '
+		$0 == "# zcap-vm: start " name { in_ = 1; started = 1; k = 0; next }
+		$0 == "# zcap-vm: end " name && in_ { ended = 1; in_ = 0; next }
+		/^# zcap-vm: start / { in_ = 0; next }
+		in_ && /^(ok|not ok) / { k++ }
+		END {
+			if (!started) print "did not start"
+			else if (!k) print "no TAP line"
+			else if (!ended) print k " TAP lines, no closing line"
+		}')
+	[ -z "$why" ] || silent="$silent $n: $why;"
+done
+if [ -z "$silent" ]; then
+	ok "vm: every guest script printed TAP lines and its closing line"
+else
+	not_ok "vm: every guest script printed TAP lines and its closing line (${silent%;})"
+fi
 finish

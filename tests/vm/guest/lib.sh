@@ -25,6 +25,13 @@ VERIFY=$BUILD/zcap-verify
 KMOD=$ZROOT/kmod/pf_zerocopy.ko
 TMP=$(mktemp -d /tmp/vmtest.XXXXXX)
 
+# At its exit, every guest script says "# zcap-vm: end NAME". run.sh
+# requires from each script it asked for at least one TAP line and this
+# closing line after it: a script that did not run, printed nothing, or was
+# killed before its end fails there. (No TAP plan "1..N": the test programs
+# the scripts run print TAP lines of their own, which the shell cannot count.)
+trap 'echo "# zcap-vm: end ${0##*/}"' EXIT
+
 # module_loaded NAME: NAME is in /proc/modules
 module_loaded() { grep -q "^$1 " /proc/modules; }
 
