@@ -14,7 +14,8 @@ need_veth_pair zb0 zb1
 # zb0 is deleted by the program's last case (the interface going away)
 "$BADINPUT" zb0 zb1
 rc=$?
-check "pfzc_badinput exits 0" [ $rc -eq 0 ] || diag "pfzc_badinput: status $rc"
+[ $rc -eq 0 ] || diag "pfzc_badinput: status $rc"
+check "pfzc_badinput exits 0" [ $rc -eq 0 ]
 
 ip link del zb0 2>/dev/null
 rm -rf "$TMP"
