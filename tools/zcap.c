@@ -135,7 +135,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->xdp.sz = sizeof(o->xdp);
 	o->cfg.tpacket = &o->tpacket;
 	o->cfg.xdp = &o->xdp;
-	while ((c = getopt_long(argc, argv, "+i:w:c:s:B:qpvQ:Dh", lo, NULL)) != -1) {
+	opterr = 0;	/* one line, prefixed with the tool's name */
+	while ((c = getopt_long(argc, argv, "+:i:w:c:s:B:qpvQ:Dh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o->ifname = optarg;
@@ -211,9 +212,14 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case ':':
+			if (strncmp(argv[optind - 1], "--", 2) == 0 || optopt >= 256)
+				usage_error("option '%s' needs an argument", argv[optind - 1]);
+			usage_error("option '-%c' needs an argument", optopt);
 		default:
-			fprintf(stderr, "Try 'zcap --help'.\n");
-			exit(2);
+			if (optopt > 0 && optopt < 256)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!o->ifname)

@@ -21,7 +21,7 @@ diag "captured=$captured filtered=$filtered"
 check "only the 2000 matching packets captured" [ "$captured" -eq 2000 ]
 check "the 1000 others counted as filtered" [ "$filtered" -eq 1000 ]
 check "they are exactly seq 1000..2999, in order, intact" \
-	"$VERIFY" --start-seq 1000 --expect 2000 "$TMP/f.pcapng"
+	verified "$TMP/f.pcapng" 2000 --start-seq 1000
 check "tshark agrees: every packet is to 198.18.0.3" \
 	[ "$(tshark -r "$TMP/f.pcapng" -T fields -e ip.dst 2>/dev/null | sort -u)" = 198.18.0.3 ]
 
@@ -56,4 +56,4 @@ start_capture "$TMP/cap.log" -q -Q in -w "$TMP/in.pcap" || not_ok "zcap starts"
 gen -c 300 -s 64
 sleep 0.2
 stop_capture
-check "-Q in: all 300 incoming frames captured" "$VERIFY" --expect 300 "$TMP/in.pcap"
+check "-Q in: all 300 incoming frames captured, intact" verified "$TMP/in.pcap" 300

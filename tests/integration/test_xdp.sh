@@ -6,6 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root "xdp backend"
 testbed_up
+need_kernel xdp-rx "xdp backend"
 
 xdp_attached() { ip -n "$CAP_NS" link show dev "$1" | grep -q " xdp"; }
 xdp_gone() { ! xdp_attached "$1"; }
@@ -20,7 +21,7 @@ check "the XDP program is attached while capturing" xdp_attached "$CAP_IF"
 gen -c 20000 -s 64
 sleep 0.3
 check "copy mode: zcap exits 0 after SIGINT" stop_capture
-check "copy mode: 20000 frames once, in order, intact" "$VERIFY" --expect 20000 "$TMP/a.pcapng"
+check "copy mode: 20000 frames once, in order, intact" verified "$TMP/a.pcapng" 20000
 check "the XDP program is gone after SIGINT" xdp_gone "$CAP_IF"
 
 # auto: copy mode is slower than tpacket on veth, so auto says no to it
@@ -52,7 +53,7 @@ check "and the message says why" grep -q "already uses XDP on this interface" "$
 gen -c 5000 -s 256
 sleep 0.3
 stop_capture
-check "the first capture lost nothing to it" "$VERIFY" --expect 5000 "$TMP/b.pcapng"
+check "the first capture lost nothing to it" verified "$TMP/b.pcapng" 5000
 
 # SIGKILL: the kernel detaches the program with the process's last fd
 start_capture "$TMP/cap.log" --backend xdp -q -w /dev/null || not_ok "kill: zcap starts"
@@ -65,7 +66,7 @@ start_capture "$TMP/cap.log" --backend xdp -q -w "$TMP/c.pcapng" || not_ok "afte
 gen -c 1000 -s 64
 sleep 0.3
 stop_capture
-check "the next start after SIGKILL captures" "$VERIFY" --expect 1000 "$TMP/c.pcapng"
+check "the next start after SIGKILL captures" verified "$TMP/c.pcapng" 1000
 
 # queues: a veth with two rx queues
 ip -n "$CAP_NS" link add "${TB}q0" numrxqueues 2 numtxqueues 2 type veth \
