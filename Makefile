@@ -62,15 +62,20 @@ $(B)/libzcap.pc: libzcap.pc.in Makefile
 
 # The tools link libzcap statically: they run from the tree without
 # LD_LIBRARY_PATH, and an installed zcap does not depend on the .so.
-$(B)/zcap: tools/zcap.c tools/print.c $(LIB_A)
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -o $@ tools/zcap.c tools/print.c $(LIB_A) $(LIB_LDLIBS)
+# One object per source, so that each has its own dependency file.
+$(B)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(B)/zcap-gen: tools/zcap-gen.c $(LIB_A)
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIB_LDLIBS)
+$(B)/zcap: $(B)/tools/zcap.o $(B)/tools/print.o $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIB_LDLIBS)
+
+$(B)/zcap-gen: $(B)/tools/zcap-gen.o $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIB_LDLIBS)
 
 # zcap-verify reads files with libpcap only: it does not link libzcap.
-$(B)/zcap-verify: tools/zcap-verify.c
-	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -o $@ $< $(PCAP_LDLIBS)
+$(B)/zcap-verify: $(B)/tools/zcap-verify.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PCAP_LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(LIB_A)
 	@mkdir -p $(@D)
@@ -146,4 +151,4 @@ clean:
 	rm -rf $(B) demo-out
 	-$(MAKE) -C kmod clean >/dev/null 2>&1
 
--include $(wildcard $(B)/lib/*.d $(B)/*.d $(B)/tests/*.d $(B)/vm/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/vm/*.d)

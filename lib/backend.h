@@ -79,6 +79,10 @@ int zcap_netdev_linktype(const char *ifname, int *dlt, char *err);
 int zcap_netdev_mtu(const char *ifname);	/* -1 when unknown */
 /* The index of ifname, or 0 with ENODEV and a message in err. */
 int zcap_netdev_index(const char *ifname, char *err);
+/* Promiscuous mode, held by the fd returned until it is closed (a packet
+ * socket membership: the kernel drops it with the socket, even if we
+ * crash, and counts it with every other holder's). -1 with errno and err. */
+int zcap_netdev_promisc(int ifindex, const char *ifname, char *err);
 /* For sending: an Ethernet interface that is up with a carrier. Returns
  * its MTU, or -1 with errno (EOPNOTSUPP, ENETDOWN, ...) and err set. */
 int zcap_netdev_tx_ready(const char *ifname, char *err);

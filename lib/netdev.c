@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <linux/if_packet.h>
 #include <net/if_arp.h>
 #include <pcap/dlt.h>
 #include <stdio.h>
@@ -115,6 +116,28 @@ int zcap_netdev_linktype(const char *ifname, int *dlt, char *err)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
+}
+
+int zcap_netdev_promisc(int ifindex, const char *ifname, char *err)
+{
+	struct packet_mreq mr = {
+		.mr_ifindex = ifindex,
+		.mr_type = PACKET_MR_PROMISC,
+	};
+	int fd, saved;
+
+	/* Protocol 0: the socket receives nothing, it only holds the mode. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+				  sizeof(mr)) == 0)
+		return fd;
+	saved = errno;
+	zcap_errf(err, "%s: promiscuous mode: %s%s", ifname, strerror(saved),
+		  saved == EPERM ? " (needs root or CAP_NET_RAW)" : "");
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return -1;
 }
 
 int zcap_netdev_tx_ready(const char *ifname, char *err)

@@ -29,7 +29,6 @@
 
 struct pfzc {
 	struct pfzc_sock s;	/* s.ring is the rx ring */
-	int promisc_fd;		/* holds PACKET_MR_PROMISC while open */
 };
 
 /* The frame must hold a whole packet of this MTU, or packets get cut. */
@@ -53,26 +52,6 @@ static uint32_t pick_entries(uint64_t ring_bytes, uint32_t frame_size)
 	return n;
 }
 
-/* Promiscuous mode through a packet socket membership, which the kernel
- * drops by itself when the socket closes, even if we crash. */
-static int set_promisc(struct zcap *h, struct pfzc *z)
-{
-	struct packet_mreq mr = {
-		.mr_ifindex = h->ifindex,
-		.mr_type = PACKET_MR_PROMISC,
-	};
-
-	z->promisc_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (z->promisc_fd < 0 ||
-	    setsockopt(z->promisc_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
-		       sizeof(mr))) {
-		zcap_seterr(h, "%s: promiscuous mode: %s", h->ifname,
-			    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int pz_open(struct zcap *h)
 {
 	struct pfzc *z;
@@ -84,7 +63,7 @@ static int pz_open(struct zcap *h)
 		errno = ENOMEM;
 		return -1;
 	}
-	z->s.fd = z->promisc_fd = -1;
+	z->s.fd = -1;
 	h->priv = z;
 	if (pfzc_sock_open(&z->s, h->ifname, h->err))
 		return -1;
@@ -101,7 +80,6 @@ static int pz_open(struct zcap *h)
 		return -1;
 	}
 	if (pfzc_sock_ring(&z->s, h->ifname, PFZC_RX_RING, entries, h->err) ||
-	    (h->cfg.promisc && set_promisc(h, z)) ||
 	    pfzc_sock_bind(&z->s, h->ifname, h->ifindex, h->err))
 		return -1;
 	h->counts_filtered = 1;
@@ -181,8 +159,6 @@ static void pz_close(struct zcap *h)
 
 	if (z) {
 		pfzc_sock_close(&z->s);
-		if (z->promisc_fd >= 0)
-			close(z->promisc_fd);
 		free(z);
 	}
 	h->fd = -1;

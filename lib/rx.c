@@ -183,6 +183,7 @@ zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf
 	}
 	h->fd = -1;
 	h->wake_fd = -1;
+	h->promisc_fd = -1;
 	h->cfg = cfg;
 	h->snaplen = cfg.snaplen;
 	snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
@@ -208,6 +209,16 @@ zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf
 		memset(&h->if_base, 0, sizeof(h->if_base));
 	if (open_backend(h, asked, errbuf))
 		goto fail;
+	/* The same way for every backend: AF_XDP has no mode of its own. */
+	if (cfg.promisc) {
+		h->promisc_fd = zcap_netdev_promisc(h->ifindex, h->ifname, errbuf);
+		if (h->promisc_fd < 0) {
+			saved = errno;
+			h->ops->close(h);
+			errno = saved;
+			goto fail;
+		}
+	}
 	return h;
 
 fail:
@@ -227,6 +238,8 @@ void zcap_close(zcap_t *h)
 		return;
 	if (h->ops)
 		h->ops->close(h);
+	if (h->promisc_fd >= 0)
+		close(h->promisc_fd);
 	close(h->wake_fd);
 	zcap_filter_free(&h->filter);
 	free(h->filter_expr);

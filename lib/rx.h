@@ -35,6 +35,7 @@ struct zcap {
 	void *priv;			/* the backend's state */
 	int fd;				/* what poll() waits on for packets */
 	int wake_fd;			/* eventfd written by zcap_breakloop() */
+	int promisc_fd;			/* holds promiscuous mode; -1 with -p */
 	volatile sig_atomic_t break_req;
 
 	char ifname[IF_NAMESIZE];

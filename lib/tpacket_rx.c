@@ -152,16 +152,6 @@ static int tp_open(struct zcap *h)
 		goto fail;
 	if (setup_ring(h, t))
 		goto fail;
-	if (h->cfg.promisc) {
-		struct packet_mreq mr = {
-			.mr_ifindex = h->ifindex,
-			.mr_type = PACKET_MR_PROMISC,
-		};
-
-		if (sockopt(h, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
-			    sizeof(mr), "promiscuous mode"))
-			goto fail;
-	}
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);

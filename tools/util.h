@@ -9,6 +9,7 @@
 #define ZCAP_TOOLS_UTIL_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -49,6 +50,24 @@ die(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vexit(1, "\n", fmt, ap);
+}
+
+/*
+ * What getopt_long() returned for a bad option, as one line (opterr = 0 and
+ * a ':' leading the short options): c is ':' for a missing argument.
+ */
+static inline void __attribute__((noreturn)) bad_option(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':') {
+		if (strncmp(arg, "--", 2) == 0 || optopt >= 256)
+			usage_error("option '%s' needs an argument", arg);
+		usage_error("option '-%c' needs an argument", optopt);
+	}
+	if (optopt > 0 && optopt < 256)
+		usage_error("unknown option '-%c'", optopt);
+	usage_error("unknown option '%s'", arg);
 }
 
 /* Decimal only, whole string: strtoull alone accepts "12x" up to the x,

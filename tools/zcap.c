@@ -212,14 +212,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case ':':
-			if (strncmp(argv[optind - 1], "--", 2) == 0 || optopt >= 256)
-				usage_error("option '%s' needs an argument", argv[optind - 1]);
-			usage_error("option '-%c' needs an argument", optopt);
 		default:
-			if (optopt > 0 && optopt < 256)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			bad_option(c, argv);
 		}
 	}
 	if (!o->ifname)

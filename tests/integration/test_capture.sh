@@ -106,13 +106,8 @@ check "-s 0: whole packets, 100 frames of 1518 bytes intact" verified "$TMP/f.pc
 # the pacer spreads over at least 89 ms
 start_capture "$TMP/cap.log" -q --time-stamp-precision nano -c 100 -w "$TMP/n.pcap" ||
 	not_ok "zcap --time-stamp-precision nano starts"
-if [ "${ZCAP_BACKEND:-}" = xdp ]; then
-	skip "without -p: the interface is promiscuous while capturing" \
-		"known bug: the xdp backend never turns promiscuous mode on (lib/xdp_rx.c)"
-else
-	check "without -p: the interface is promiscuous while capturing" \
-		[ "$(promiscuity)" = $((promisc0 + 1)) ]
-fi
+check "without -p: the interface is promiscuous while capturing" \
+	[ "$(promiscuity)" = $((promisc0 + 1)) ]
 gen -c 100 -s 64 -r 1000 --batch 1
 wait_capture
 check "--time-stamp-precision nano: nanosecond pcap (magic a1b23c4d), times in ns" \
