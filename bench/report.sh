@@ -201,6 +201,8 @@ if [ -s lossfree.tsv ] && [ "$(wc -l <lossfree.tsv)" -gt 1 ]; then
 	echo
 	echo "A **step** is $TRIALS runs at one rate (step 0: the full-speed runs above); its rate is the median of the rates **reached** (offered, as above), its loss the median of the runs' losses, and it is loss-free when that median is 0 (the runs that lost anyway are shown). Where step 0 lost, a search on the rates reached: the next rate asked is halfway between the highest loss-free rate reached and the lowest lossy one, ${SEARCH_SECS} s of traffic a run, at most $SEARCH_STEPS steps. The loss-free rate is the highest loss-free step's rate below every lossy step's rate. Every run of every step is in \`search.tsv\`. xdp and none lose nothing by construction."
 	echo
+	echo "**Where nothing was lost at full speed** (\"no loss at full speed\" below), **the figure is not a loss-free rate found by a search but the rate the sender reached** with that capturer's cost on its core (veth runs the receive path on the sender's core): the capturer would lose nothing up to at least that rate, and how much higher it could go is not measured here. Ratios below say which figures are of that kind (\"full speed\")."
+	echo
 	echo "| capturer | size | loss-free kpps | full-speed kpps | how | steps: asked → reached kpps (runs that lost) |"
 	echo "|---|---|---|---|---|---|"
 	tail -n +2 lossfree.tsv | while IFS=$'\t' read -r cap size lf full _ note; do
@@ -248,12 +250,16 @@ if [ $have_raw = 1 ]; then
 		done
 	done
 	if [ -s lossfree.tsv ]; then
+		# lf CAP SIZE: "rate kind": kind "full" when nothing was lost at full speed
+		lf() { awk -F'\t' -v c="$1" -v s="$2" '$1 == c && $2 == s { print $3, ($6 ~ /^no loss at full speed/) ? "full" : "search" }' lossfree.tsv; }
+		lfs() { if [ "$2" = full ]; then echo "$(kpps "$1") (full speed)"; else echo "$(kpps "$1")"; fi; }
 		for s in 64 1518; do
-			z=$(awk -F'\t' -v s="$s" '$1 == "zcap" && $2 == s { print $3 }' lossfree.tsv)
-			[ -n "$z" ] || continue
+			set -- $(lf zcap "$s")
+			[ -n "${1:-}" ] || continue
+			z=$1 zk=$2
 			for c in tcpdump pcap zcap-count tcpdump-128m pcap-128m; do
-				o=$(awk -F'\t' -v c="$c" -v s="$s" '$1 == c && $2 == s { print $3 }' lossfree.tsv)
-				[ -n "$o" ] && echo "- size $s, loss-free rate, zcap ÷ $c: $(kpps "$z") / $(kpps "$o") kpps = $(ratio "$z" "$o")"
+				set -- $(lf "$c" "$s")
+				[ -n "${1:-}" ] && echo "- size $s, loss-free rate, zcap ÷ $c: $(lfs "$z" "$zk") / $(lfs "$1" "$2") kpps = $(ratio "$z" "$1")"
 			done
 		done
 	fi
