@@ -1,9 +1,10 @@
 /* pcap_count: the minimal libpcap capture loop of the benchmark.
  *
- *   pcap_count IF
+ *   pcap_count IF [BUFFER_KIB]
  *
  * Opens IF in promiscuous mode with libpcap's defaults (snaplen 262144, the
- * default 2 MiB TPACKET_V3 ring), counts packets with pcap_dispatch until
+ * default 2 MiB TPACKET_V3 ring; BUFFER_KIB sets the ring's size with
+ * pcap_set_buffer_size, as tcpdump -B does), counts packets with pcap_dispatch until
  * SIGINT/SIGTERM, then prints on stderr:
  *   pcap_count: captured=N ps_recv=N ps_drop=N ps_ifdrop=N
  * "listening on IF" goes to stderr once the handle is active.
@@ -11,6 +12,7 @@
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static pcap_t *p;
@@ -35,8 +37,8 @@ int main(int argc, char **argv)
 	struct pcap_stat st;
 	struct sigaction sa;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: pcap_count IF\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: pcap_count IF [BUFFER_KIB]\n");
 		return 2;
 	}
 	p = pcap_create(argv[1], err);
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
 	}
 	pcap_set_promisc(p, 1);
 	pcap_set_timeout(p, 100);
+	if (argc == 3)
+		pcap_set_buffer_size(p, atoi(argv[2]) * 1024);
 	if (pcap_activate(p) < 0) {
 		fprintf(stderr, "pcap_count: %s\n", pcap_geterr(p));
 		return 1;

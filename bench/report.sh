@@ -1,119 +1,321 @@
 #!/bin/bash
-# report.sh RESDIR DD_MBS DD_MB SECONDS COMMAND GEN_CPU CAP_CPU XDP_NOTE
-# Turns raw.tsv, lossfree.tsv and disk.tsv into results.md and PNG plots.
+# report.sh RESDIR: turns raw.tsv, search.tsv, lossfree.tsv, disk.tsv and
+# tx.tsv into results.md, tx.md and PNG plots. bench/run.sh writes them and
+# run.env (the run's date, command, conditions and settings) into RESDIR and
+# then calls this; run again on a results directory, it makes the same
+# reports from those files alone.
 set -u
-RES=$1 DD_MBS=$2 DD_MB=$3 SECS=$4 CMD=$5 GEN_CPU=$6 CAP_CPU=$7 XDP_NOTE=${8:-}
+RES=$1
 cd "$RES" || exit 1
+[ -f run.env ] || { echo "report.sh: no run.env in $RES" >&2; exit 1; }
+# shellcheck disable=SC1091
+. ./run.env
+ORDER="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m pcap pcap-128m netsniff xdp none"
 
-# stats FILE: per cap,size -> median/min/max of columns offered(6) rx(7)
-# captured(9) loss(10) cpu(11), plus overhead = cpu - median(none same size)
-stats() {
-	awk -F'\t' '
-	function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
-	function med(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-	BEGIN { split("6 7 9 10 11 12", cols, " ") }
-	NR == 1 { next }
-	{ k = $1 SUBSEP $2; if (!(k in n)) { order[++nk] = k }; i = ++n[k]
-	  for (c = 6; c <= 11; c++) v[k, c, i] = $c }
-	END {
-		# none baseline per size
-		for (q = 1; q <= nk; q++) { k = order[q]; split(k, kk, SUBSEP)
-			if (kk[1] == "none") { for (i = 1; i <= n[k]; i++) a[i] = v[k, 11, i]; base[kk[2]] = med(a, n[k]) } }
-		for (q = 1; q <= nk; q++) { k = order[q]; split(k, kk, SUBSEP); printf "%s\t%s\t%d", kk[1], kk[2], n[k]
-			for (g = 1; g <= 6; g++) { c = cols[g]
-				for (i = 1; i <= n[k]; i++) a[i] = (c == 12) ? ((kk[2] in base) ? v[k, 11, i] - base[kk[2]] : 0) : v[k, c, i]
-				m = med(a, n[k]); printf "\t%g\t%g\t%g", m, a[1], a[n[k]] }
-			printf "\n" } }' "$1"
+# what each row does per packet, and with which ring
+does() {
+	case "$1" in
+	zcap) echo "pcap record, written to /dev/null" ;;
+	zcap-count) echo "count only" ;;
+	zcap-2m) echo "pcap record, written to /dev/null" ;;
+	zcapxdp) echo "pcap record, written to /dev/null" ;;
+	tcpdump) echo "pcap record, written to /dev/null" ;;
+	tcpdump-128m) echo "pcap record, written to /dev/null" ;;
+	pcap) echo "count only" ;;
+	pcap-128m) echo "count only" ;;
+	netsniff) echo "pcap record, written to a file on tmpfs (a memory copy)" ;;
+	xdp) echo "dropped by an XDP program (goal 2's ceiling)" ;;
+	none) echo "nothing: the stack drops it (the baseline)" ;;
+	esac
 }
-stats raw.tsv >summary.tsv
-[ -s disk.tsv ] && stats disk.tsv >disk_summary.tsv
+ring() {
+	case "$1" in
+	zcap|zcap-count) echo "128 MiB TPACKET_V3 (zcap's default)" ;;
+	zcap-2m) echo "2 MiB TPACKET_V3 (\`-B 2048\`)" ;;
+	zcapxdp) echo "AF_XDP umem (copy mode)" ;;
+	tcpdump|pcap) echo "2 MiB TPACKET_V3 (libpcap's default)" ;;
+	tcpdump-128m|pcap-128m) echo "128 MiB TPACKET_V3 (zcap's size)" ;;
+	netsniff) echo "netsniff-ng's default" ;;
+	*) echo "–" ;;
+	esac
+}
+command_of() {
+	case "$1" in
+	zcap) echo "zcap -i NAME-c -w /dev/null" ;;
+	zcap-count) echo "bench/zcap_count NAME-c (libzcap's zcap_recv loop, backend auto)" ;;
+	zcap-2m) echo "zcap -B 2048 -i NAME-c -w /dev/null" ;;
+	zcapxdp) echo "zcap --backend xdp -i NAME-c -w /dev/null" ;;
+	tcpdump) echo "tcpdump -Z root -n -i NAME-c -w /dev/null" ;;
+	tcpdump-128m) echo "tcpdump -Z root -n -B 131072 -i NAME-c -w /dev/null" ;;
+	pcap) echo "bench/pcap_count NAME-c (pcap_dispatch loop)" ;;
+	pcap-128m) echo "bench/pcap_count NAME-c 131072 (pcap_set_buffer_size)" ;;
+	netsniff) echo "netsniff-ng --in NAME-c --out /dev/shm/…/ns.pcap --silent -A -b CPU" ;;
+	xdp) echo "ip link set dev NAME-c xdp obj xdp_drop.o sec xdp${XDP_NOTE:+ (skipped: $XDP_NOTE)}" ;;
+	none) echo "no capturer" ;;
+	esac
+}
 
+MEDFN='function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+	function med(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }'
+
+# stats FILE: per cap,size -> n, median/min/max of offered_pps, captured_pps,
+# loss_pct, cpu_ns_pkt, overhead (cpu - the no-capturer median, same size),
+# start_s, offered_mbs; runs with loss; most frames sent but not received
+stats() {
+	awk -F'\t' "$MEDFN"'
+	NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+	{ k = $1 SUBSEP $2; if (!(k in n)) order[++nk] = k; i = ++n[k]
+	  v[k, "offered", i] = $h["offered_pps"]; v[k, "captured", i] = $h["captured_pps"]
+	  v[k, "loss", i] = $h["loss_pct"]; v[k, "cpu", i] = $h["cpu_ns_pkt"]
+	  v[k, "start", i] = $h["start_s"]; v[k, "mbs", i] = $h["offered_mbs"]
+	  if ($h["loss_pct"] > 0) lossy[k]++
+	  d = $h["sent"] - $h["rx"]; if (d > nr[k]) nr[k] = d }
+	END {
+		split("offered captured loss cpu overhead start mbs", F, " ")
+		for (q = 1; q <= nk; q++) { k = order[q]; split(k, kk, SUBSEP)
+			if (kk[1] == "none") { for (i = 1; i <= n[k]; i++) a[i] = v[k, "cpu", i]; base[kk[2]] = med(a, n[k]) } }
+		printf "cap\tsize\tn"
+		for (g = 1; g <= 7; g++) printf "\t%s\t%s_min\t%s_max", F[g], F[g], F[g]
+		printf "\tlossy_runs\tnot_received_max\n"
+		for (q = 1; q <= nk; q++) { k = order[q]; split(k, kk, SUBSEP); printf "%s\t%s\t%d", kk[1], kk[2], n[k]
+			for (g = 1; g <= 7; g++) { f = F[g]
+				for (i = 1; i <= n[k]; i++) a[i] = (f == "overhead") ? ((kk[2] in base) ? v[k, "cpu", i] - base[kk[2]] : 0) : v[k, f, i]
+				m = med(a, n[k]); printf "\t%.10g\t%.10g\t%.10g", m, a[1], a[n[k]] }
+			printf "\t%d\t%d\n", lossy[k], nr[k] } }' "$1"
+}
+# sv FILE CAP SIZE FIELD: one value of a summary
+sv() {
+	awk -F'\t' -v c="$2" -v s="$3" -v f="$4" 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+		$1 == c && $2 == s { print $h[f]; exit }' "$1"
+}
 range() { awk -v m="$1" -v lo="$2" -v hi="$3" -v f="$4" 'BEGIN { if (lo == hi) printf f, m; else printf f " (" f "–" f ")", m, lo, hi }'; }
 kpps() { awk -v x="$1" 'BEGIN { printf "%.0f", x / 1000 }'; }
+# cellr FILE CAP SIZE FIELD FORMAT [DIVISOR]: "median (min–max)"
+cellr() {
+	awk -F'\t' -v c="$2" -v s="$3" -v f="$4" -v fmt="$5" -v d="${6:-1}" '
+		NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+		$1 == c && $2 == s { m = $h[f] / d; lo = $h[f "_min"] / d; hi = $h[f "_max"] / d
+			if (sprintf(fmt, lo) == sprintf(fmt, hi)) printf fmt, m
+			else printf fmt " (" fmt "–" fmt ")", m, lo, hi; exit }' "$1"
+}
+# ratio A B: A ÷ B, or "–" when either is missing or not positive (an
+# overhead at or below 0 is within the noise: no ratio means anything)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a + 0 <= 0 || b + 0 <= 0) print "–"; else printf "%.2f×", a / b }'; }
+# in ORDER, the caps present in a summary, then any other
+caps_in() {
+	for c in $ORDER; do cut -f1 "$1" | grep -qx -- "$c" && echo "$c"; done
+	cut -f1 "$1" | tail -n +2 | awk '!s[$0]++' | while read -r c; do
+		case " $ORDER " in *" $c "*) ;; *) echo "$c" ;; esac
+	done
+}
+sizes_in() { cut -f2 "$1" | tail -n +2 | awk '!s[$0]++'; }
 
-CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+header() {	# TITLE
+	echo "# $1"
+	echo
+	echo "- date: $DATE (end of the measurements); kernel: $KERNEL; CPU: $CPU_MODEL ($NPROC cores); memory: $MEM"
+	echo "- command: \`$CMD\` ($SECS s for the whole run)"
+	echo "- conditions: load average (1, 5, 15 min) $LOADS from start to end; steal time over the run ${STEAL_MS} ms. The machine's two cores are shared with whatever else runs on it: compare rows within this file, not with other runs."
+}
+
+have_raw=0 have_disk=0
+[ -s raw.tsv ] && [ "$(wc -l <raw.tsv)" -gt 1 ] && have_raw=1
+[ -s disk.tsv ] && [ "$(wc -l <disk.tsv)" -gt 1 ] && have_disk=1
+rm -f summary.tsv disk_summary.tsv
+[ $have_raw = 1 ] && stats raw.tsv >summary.tsv
+[ $have_disk = 1 ] && stats disk.tsv >disk_summary.tsv
+
+# --- tx.md ----------------------------------------------------------------------
+if [ -s tx.tsv ] && [ "$(wc -l <tx.tsv)" -gt 1 ]; then
 {
-echo "# zcap capture benchmark"
+	header "zcap-gen transmit rate per backend"
+	echo "- testbed: \`scripts/testbed.sh up NAME\` (veth between two namespaces), nothing capturing. Each run: \`taskset -c $GEN_CPU build/zcap-gen -q --backend B -i NAME-g --dst-mac 02:00:00:00:00:01 -c $TX_COUNT -s SIZE\`; the backends interleaved within each size and round, $TX_RUNS rounds."
+	echo "- sent kpps: zcap-gen's sent / its seconds. reached kpps: the capture veth's rx_packets (/proc/net/dev in its namespace, read $CPU_WIN s after the generator ends) / the same seconds: what got through. On veth the peer's receive path runs on the sender's core, so both include it."
+	echo "- if_tx_dropped: frames the interface took and then dropped (veth's peer backlog full); zcap-gen counts them as sent. retries: frames refused and sent again (tpacket, packet)."
+	echo "- Cells: median (min–max) over the rounds."
+	echo
+	echo "| backend | size | n | sent kpps | reached kpps | if_tx_dropped (max) | retries (max) | fastest (reached) in |"
+	echo "|---|---|---|---|---|---|---|---|"
+	awk -F'\t' "$MEDFN"'
+	NR == 1 { next }
+	{ k = $1 SUBSEP $2; if (!(k in n)) order[++nk] = k; i = ++n[k]; g[k, i] = $6; r[k, i] = $8
+	  if ($9 > d[k]) d[k] = $9; if ($10 > y[k]) y[k] = $10
+	  if (!(($2, $3) in best) || $8 > best[$2, $3]) { best[$2, $3] = $8; who[$2, $3] = $1 }
+	  rounds[$2, $3] = 1 }
+	END {
+		for (x in rounds) { split(x, xx, SUBSEP); wins[who[x], xx[1]]++; nr[xx[1]]++ }
+		for (q = 1; q <= nk; q++) { k = order[q]; split(k, kk, SUBSEP)
+			for (i = 1; i <= n[k]; i++) a[i] = g[k, i]; m1 = med(a, n[k]); lo1 = a[1]; hi1 = a[n[k]]
+			for (i = 1; i <= n[k]; i++) a[i] = r[k, i]; m2 = med(a, n[k]); lo2 = a[1]; hi2 = a[n[k]]
+			printf "| %s | %s | %d | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | %d | %d | %d of %d rounds |\n", kk[1], kk[2], n[k],
+				m1 / 1000, lo1 / 1000, hi1 / 1000, m2 / 1000, lo2 / 1000, hi2 / 1000, d[k], y[k], wins[kk[1], kk[2]], nr[kk[2]] } }' tx.tsv
+	echo
+	echo "Raw runs: \`tx.tsv\`."
+} >tx.md
+fi
+
+[ $have_raw = 1 ] || [ $have_disk = 1 ] || exit 0
+
+# --- results.md -------------------------------------------------------------------
+{
+header "zcap capture benchmark"
+echo "- testbed: \`scripts/testbed.sh up NAME\` (veth between two namespaces); generator \`taskset -c $GEN_CPU build/zcap-gen -q -i NAME-g --dst-mac 02:00:00:00:00:01 -c COUNT -s SIZE|--random-sizes --seed RUN [-r PPS]\` (backend auto: AF_XDP, copy mode on veth), $COUNT frames a run at full speed; capturer on CPU $CAP_CPU."
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); kernel: $(uname -r); CPU: $CPU ($(nproc) cores); memory: $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "- command: \`$CMD\` ($SECS s of measurement)"
-echo "- testbed: \`scripts/testbed.sh up NAME\` (veth between two namespaces); generator \`taskset -c $GEN_CPU build/zcap-gen -q -i NAME-g --dst-mac 02:00:00:00:00:01 -c COUNT -s SIZE|--random-sizes --seed RUN [-r PPS]\`; capturer on CPU $CAP_CPU:"
-echo "  - zcap: \`zcap -i NAME-c -w /dev/null\` (backend tpacket, 128 MiB ring; the pfzc module backend runs only in the VM and is not benchmarked here)"
-echo "  - zcapxdp: \`zcap --backend xdp -i NAME-c -w /dev/null\` (AF_XDP; copy mode, the only one veth has)"
-echo "  - tcpdump: \`tcpdump -Z root -n -i NAME-c -w /dev/null\` (default 2 MiB ring)"
-echo "  - pcap: \`bench/pcap_count NAME-c\` (pcap_dispatch counting loop, libpcap defaults)"
-echo "  - netsniff: \`netsniff-ng --in NAME-c --out /dev/shm/…/ns.pcap --silent -A -b CPU\` (it captures nothing with \`--out /dev/null\`, so it writes to tmpfs)"
-echo "  - xdp: \`ip link set dev NAME-c xdp obj xdp_drop.o sec xdp\` (XDP_DROP; captured = ethtool xdp_drops)${XDP_NOTE:+ — skipped: $XDP_NOTE}"
-echo "  - none: no capturer (captured = the veth's rx_packets)"
-echo "- offered = generator's sent / its seconds; rx = capture veth rx_packets / same seconds; captured = the capturer's own count / same seconds; loss = (sent − captured) / sent."
-echo "- CPU ns/pkt = whole-machine busy time (user+nice+system+irq+softirq from /proc/stat, 10 ms ticks) from the generator's start to 0.3 s after its end, / sent. Overhead = that minus the no-capturer median at the same size. On veth the receive work runs on the sender's core, so capture cost also shows as a lower offered rate."
-echo "- Cells: median (min–max) over the runs (n). The two cores are shared with whatever else the machine runs."
+echo "## Capturers"
 echo
+echo "| row | command | ring | per packet | start s |"
+echo "|---|---|---|---|---|"
+if [ $have_raw = 1 ]; then
+	for c in $(caps_in summary.tsv); do
+		st=$(awk -F'\t' -v c="$c" 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next } $1 == c { if ($h["start_s"] > m) m = $h["start_s"]; if (mn == "" || $h["start_s"] < mn) mn = $h["start_s"] } END { if (m + 0 == 0) print "–"; else printf "%.1f–%.1f", mn, m }' raw.tsv)
+		echo "| $c | \`$(command_of "$c")\` | $(ring "$c") | $(does "$c") | $st |"
+	done
+	echo
+	echo "zcap's rows run backend tpacket (auto on veth: no AF_XDP zero copy); the pfzc module backend runs only in the VM (\`bench/fig5/\`). \"start s\": from the capturer's launch to its \"listening\" line, over every run (netsniff-ng first faults in its whole ring)."
+	echo
+fi
+echo "## How it is measured"
+echo
+echo "- **offered kpps**: frames that reached the capture veth (its rx_packets in \`/proc/net/dev\` of its namespace) / the generator's seconds. Frames the generator counted as sent but veth refused are not offered: at most $( [ $have_raw = 1 ] && awk -F'\t' 'NR > 1 && $NF > m { m = $NF } END { print m + 0 }' summary.tsv || echo '?') in a run here (\`sent − rx\` in \`raw.tsv\`). On veth the receiver's work (the copy into a capture ring included) runs on the sender's core, so a costly capturer shows up as a lower offered rate, not only as loss."
+echo "- **captured, loss %**: the capturer's own count; loss = (offered − captured) / offered. \"lost in\": the runs with any loss."
+echo "- **One window for every run** (every capturer, and the to-disk runs): CPU time and the interface counters are read **$CPU_WIN s after the generator ends**; every capturer is stopped **$STOP_AFTER s after the generator ends** (tcpdump and netsniff-ng hand over a partly filled TPACKET_V3 block only when it retires, after 1 s; every row gets the same wait), the to-disk runs once their file has also stopped growing."
+echo "- **CPU ns/pkt**: whole-machine busy time from \`/proc/stat\` (user+nice+system+irq+softirq, 10 ms ticks) from the generator's start to the end of that window, per frame offered; **overhead** = that minus the no-capturer median at the same size. It counts everything the machine did, other users' work included, so it can come out negative (that, tick resolution, and a slower sender spending less per frame); a ratio of overheads is given only when both are above 0."
+echo "- Cells: median (min–max) over the runs (n); capturers interleaved within each size and run, so drift hits them alike. Raw runs: \`raw.tsv\`."
+echo
+if [ $have_raw = 1 ]; then
 echo "## Capture at full speed (to /dev/null)"
 echo
-echo "| capturer | size | n | offered kpps | rx kpps | captured kpps | loss % | CPU ns/pkt | overhead ns/pkt |"
-echo "|---|---|---|---|---|---|---|---|---|"
-while IFS=$'\t' read -r cap size n o1 o2 o3 r1 r2 r3 c1 c2 c3 l1 l2 l3 p1 p2 p3 h1 h2 h3; do
-	echo "| $cap | $size | $n | $(range "$(kpps "$o1")" "$(kpps "$o2")" "$(kpps "$o3")" %s) | $(kpps "$r1") | $(range "$(kpps "$c1")" "$(kpps "$c2")" "$(kpps "$c3")" %s) | $(range "$l1" "$l2" "$l3" %.2f) | $(range "$p1" "$p2" "$p3" %.0f) | $(range "$h1" "$h2" "$h3" %.0f) |"
-done < <(sort -t$'\t' -k2,2 -s summary.tsv | awk -F'\t' 'BEGIN { split("zcap zcapxdp tcpdump pcap netsniff xdp none", o, " "); for (i in o) r[o[i]] = i } { print r[$1] "\t" $0 }' | sort -t$'\t' -k3,3V -k1,1n | cut -f2-)
+echo "| capturer | per packet | size | n | offered kpps | captured kpps | loss % | lost in | CPU ns/pkt | overhead ns/pkt |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for s in $(sizes_in summary.tsv); do
+	for c in $(caps_in summary.tsv); do
+		n=$(sv summary.tsv "$c" "$s" n)
+		[ -n "$n" ] || continue
+		echo "| $c | $(does "$c") | $s | $n | $(cellr summary.tsv "$c" "$s" offered %.0f 1000) | $(cellr summary.tsv "$c" "$s" captured %.0f 1000) | $(cellr summary.tsv "$c" "$s" loss %.2f) | $(sv summary.tsv "$c" "$s" lossy_runs) of $n | $(cellr summary.tsv "$c" "$s" cpu %.0f) | $(cellr summary.tsv "$c" "$s" overhead %.0f) |"
+	done
+done
 echo
+fi
 if [ -s lossfree.tsv ] && [ "$(wc -l <lossfree.tsv)" -gt 1 ]; then
 	echo "## Loss-free rate"
 	echo
-	echo "Highest \`-r PPS\` with zero loss in one short run (binary search between 0 and the full-speed rate); xdp and none lose nothing by construction."
+	echo "A **step** is $TRIALS runs at one rate (step 0: the full-speed runs above); its rate is the median of the rates **reached** (offered, as above), its loss the median of the runs' losses, and it is loss-free when that median is 0 (the runs that lost anyway are shown). Where step 0 lost, a search on the rates reached: the next rate asked is halfway between the highest loss-free rate reached and the lowest lossy one, ${SEARCH_SECS} s of traffic a run, at most $SEARCH_STEPS steps. The loss-free rate is the highest loss-free step's rate below every lossy step's rate. Every run of every step is in \`search.tsv\`. xdp and none lose nothing by construction."
 	echo
-	echo "| capturer | size | loss-free kpps | full-speed kpps | how |"
-	echo "|---|---|---|---|---|"
-	tail -n +2 lossfree.tsv | while IFS=$'\t' read -r cap size lf full note; do
-		echo "| $cap | $size | $(kpps "$lf") | $(kpps "$full") | $note |"
+	echo "**Where nothing was lost at full speed** (\"no loss at full speed\" below), **the figure is not a loss-free rate found by a search but the rate the sender reached** with that capturer's cost on its core (veth runs the receive path on the sender's core): the capturer would lose nothing up to at least that rate, and how much higher it could go is not measured here. Ratios below say which figures are of that kind (\"full speed\")."
+	echo
+	echo "| capturer | size | loss-free kpps | full-speed kpps | how | steps: asked → reached kpps (runs that lost) |"
+	echo "|---|---|---|---|---|---|"
+	tail -n +2 lossfree.tsv | while IFS=$'\t' read -r cap size lf full _ note; do
+		steps=$(awk -F'\t' -v c="$cap" -v s="$size" "$MEDFN"'
+			$1 == c && $2 == s { p = $3; if (!(p in n)) np++; i = ++n[p]; r[p, i] = $10; l[p, i] = $13; if ($13 > 0) k[p]++; q[p] = $5 }
+			END { for (p = 0; p < np; p++) { for (i = 1; i <= n[p]; i++) { a[i] = r[p, i]; b[i] = l[p, i] }
+				sep = p ? "; " : ""; asked = p ? sprintf("%.0f", q[p] / 1000) : "full"
+				mr = med(a, n[p]); ml = med(b, n[p]); mark = (ml > 0) ? "✗" : "✓"
+				printf "%s%s → %.0f %s (%d/%d)", sep, asked, mr / 1000, mark, k[p], n[p] } }' search.tsv)
+		lfs=$(kpps "$lf"); [ "$lf" = 0 ] && lfs="none found"
+		echo "| $cap | $size | $lfs | $(kpps "$full") | $note | $steps |"
 	done
 	echo
 fi
-if [ -s disk_summary.tsv ]; then
+if [ $have_disk = 1 ]; then
 	echo "## To disk"
 	echo
-	echo "zcap \`-w FILE.pcapng\` and tcpdump \`-w FILE.pcap\` in $RES/tmp (deleted after each run); the run waits until the file stops growing before SIGINT. Disk sequential write: **${DD_MBS:-?} MB/s** (\`dd if=/dev/zero of=FILE bs=1M count=$DD_MB oflag=direct\`, same run)."
+	echo "zcap \`-w FILE.pcapng\` and tcpdump \`-w FILE.pcap\` (same rows and rings as above) in \`tmp/\` of the results directory, on the disk (deleted after each run). zcap writes regular files with \`O_DIRECT\` from a writer thread (\`lib/dump.c\`); tcpdump writes through the page cache. Disk sequential write in the same run, $DD_MB MiB: **${DD_MBS:-?} MB/s** with \`dd if=/dev/zero of=FILE bs=1M count=$DD_MB oflag=direct\`, **${DD_PC_MBS:-?} MB/s** through the page cache (\`conv=fdatasync\`: until the data is on the disk). Offered MB/s: the frames' bytes that reached the capture veth (rx_bytes) / the generator's seconds; the files hold 16 (pcap) or 32 and padding (pcapng) bytes more per frame."
 	echo
-	echo "| capturer | size | n | offered kpps | offered MB/s | captured kpps | loss % |"
-	echo "|---|---|---|---|---|---|---|"
-	while IFS=$'\t' read -r cap size n o1 o2 o3 r1 r2 r3 c1 c2 c3 l1 l2 l3 rest; do
-		mbs=$(awk -F'\t' -v c="$cap" -v s="$size" '$1 == c && $2 == s { t += $12; k++ } END { printf "%.0f", t / k / 8 }' disk.tsv)
-		echo "| $cap | $size | $n | $(range "$(kpps "$o1")" "$(kpps "$o2")" "$(kpps "$o3")" %s) | $mbs | $(range "$(kpps "$c1")" "$(kpps "$c2")" "$(kpps "$c3")" %s) | $(range "$l1" "$l2" "$l3" %.2f) |"
-	done <disk_summary.tsv
+	echo "| capturer | size | n | offered kpps | offered MB/s | captured kpps | loss % | lost in |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for s in $(sizes_in disk_summary.tsv); do
+		for c in $(caps_in disk_summary.tsv); do
+			n=$(sv disk_summary.tsv "$c" "$s" n)
+			[ -n "$n" ] || continue
+			echo "| $c | $s | $n | $(cellr disk_summary.tsv "$c" "$s" offered %.0f 1000) | $(cellr disk_summary.tsv "$c" "$s" mbs %.0f) | $(cellr disk_summary.tsv "$c" "$s" captured %.0f 1000) | $(cellr disk_summary.tsv "$c" "$s" loss %.2f) | $(sv disk_summary.tsv "$c" "$s" lossy_runs) of $n |"
+		done
+	done
+	echo
+	echo "Raw runs: \`disk.tsv\`."
 	echo
 fi
-echo "## Goals (computed from the medians above)"
-echo
-awk -F'\t' '
-	{ off[$1, $2] = $4; loss[$1, $2] = $13; ovh[$1, $2] = $19; caps[$1] = 1; if (!($2 in sz)) { sz[$2] = 1; sl[++ns] = $2 } }
-	END {
-		if (!("zcap" in caps)) exit
-		for (i = 1; i <= ns; i++) { s = sl[i]
-			printf "- zcap 0 %% loss at full speed, size %s: median %.2f %% — %s\n", s, loss["zcap", s], (loss["zcap", s] == 0) ? "**met**" : "**missed**"
-			if (("xdp", s) in off) printf "- offered with zcap ≥ 0.9× XDP_DROP ceiling, size %s: %.0f / %.0f kpps = %.2f× — %s\n", s, off["zcap", s] / 1000, off["xdp", s] / 1000, off["zcap", s] / off["xdp", s], (off["zcap", s] >= 0.9 * off["xdp", s]) ? "**met**" : "**missed**"
-			if (("pcap", s) in ovh) printf "- zcap overhead ≤ 1/4 of libpcap'"'"'s, size %s: %.0f vs %.0f ns/pkt — %s\n", s, ovh["zcap", s], ovh["pcap", s], (ovh["zcap", s] <= ovh["pcap", s] / 4) ? "**met**" : "**missed**"
-		}
-	}' summary.tsv
+if [ $have_raw = 1 ]; then
+	ratios=$(
+	for s in $(sizes_in summary.tsv); do
+		z=$(sv summary.tsv zcap "$s" offered) x=$(sv summary.tsv zcapxdp "$s" offered)
+		zo=$(sv summary.tsv zcap "$s" overhead) xo=$(sv summary.tsv zcapxdp "$s" overhead)
+		[ -n "$z" ] && [ -n "$x" ] && echo "- size $s, AF_XDP copy mode against tpacket (zcapxdp ÷ zcap): offered $(ratio "$x" "$z"), overhead $(printf %.0f "$xo") / $(printf %.0f "$zo") ns/pkt = $(ratio "$xo" "$zo")"
+	done
+	for s in $(sizes_in summary.tsv); do
+		for pair in "tcpdump tcpdump-128m" "pcap pcap-128m" "zcap-2m zcap"; do
+			set -- $pair
+			a=$(sv summary.tsv "$1" "$s" loss) b=$(sv summary.tsv "$2" "$s" loss)
+			[ -n "$a" ] && [ -n "$b" ] && echo "- size $s, ring size: $1 lost $(printf %.2f "$a") % (max $(printf %.2f "$(sv summary.tsv "$1" "$s" loss_max)")), $2 $(printf %.2f "$b") % (max $(printf %.2f "$(sv summary.tsv "$2" "$s" loss_max)"))"
+		done
+	done
+	if [ -s lossfree.tsv ]; then
+		# lf CAP SIZE: "rate kind": kind "full" when nothing was lost at full speed
+		lf() { awk -F'\t' -v c="$1" -v s="$2" '$1 == c && $2 == s { print $3, ($6 ~ /^no loss at full speed/) ? "full" : "search" }' lossfree.tsv; }
+		lfs() { if [ "$2" = full ]; then echo "$(kpps "$1") (full speed)"; else echo "$(kpps "$1")"; fi; }
+		for s in 64 1518; do
+			set -- $(lf zcap "$s")
+			[ -n "${1:-}" ] || continue
+			z=$1 zk=$2
+			for c in tcpdump pcap zcap-count tcpdump-128m pcap-128m; do
+				set -- $(lf "$c" "$s")
+				[ -n "${1:-}" ] && echo "- size $s, loss-free rate, zcap ÷ $c: $(lfs "$z" "$zk") / $(lfs "$1" "$2") kpps = $(ratio "$z" "$1")"
+			done
+		done
+	fi
+	)
+	if [ -n "$ratios" ]; then
+		echo "## Ratios (from the medians above)"
+		echo
+		echo "$ratios"
+		echo
+	fi
+	echo "## Goals (computed from the medians above)"
+	echo
+	for s in $(sizes_in summary.tsv); do
+		l=$(sv summary.tsv zcap "$s" loss)
+		[ -n "$l" ] || continue
+		awk -v s="$s" -v l="$l" -v k="$(sv summary.tsv zcap "$s" lossy_runs)" -v n="$(sv summary.tsv zcap "$s" n)" 'BEGIN {
+			printf "- zcap 0 %% loss at full speed, size %s: median %.2f %%, %d of %d runs lost — %s\n", s, l, k, n, (l == 0) ? "**met**" : "**missed**" }'
+		x=$(sv summary.tsv xdp "$s" offered) z=$(sv summary.tsv zcap "$s" offered)
+		[ -n "$x" ] && awk -v s="$s" -v z="$z" -v x="$x" 'BEGIN {
+			printf "- offered with zcap ≥ 0.9× the XDP_DROP ceiling, size %s: %.0f / %.0f kpps = %.2f× — %s\n", s, z / 1000, x / 1000, z / x, (z >= 0.9 * x) ? "**met**" : "**missed**" }'
+		p=$(sv summary.tsv pcap "$s" overhead) zo=$(sv summary.tsv zcap "$s" overhead) zc=$(sv summary.tsv zcap-count "$s" overhead)
+		# an overhead at or below 0 is within the noise: nothing to compare
+		[ -n "$p" ] && awk -v s="$s" -v z="$zo" -v p="$p" 'BEGIN {
+			printf "- zcap overhead ≤ 1/4 of the libpcap loop'"'"'s, size %s (zcap writes, the loop counts): %.0f vs %.0f ns/pkt — %s\n", s, z, p,
+				(p <= 0) ? "not measurable here (the loop'"'"'s median overhead is not above 0)" : (z <= 0) ? "**met** (zcap'"'"'s median overhead is not above 0: within the noise)" : (z <= p / 4) ? "**met**" : "**missed**" }'
+		[ -n "$p" ] && [ -n "$zc" ] && awk -v s="$s" -v z="$zc" -v p="$p" 'BEGIN {
+			printf "- the same goal with the same work (both only count), size %s: zcap-count %.0f vs the libpcap loop %.0f ns/pkt — %s\n", s, z, p,
+				(p <= 0) ? "not measurable here (the loop'"'"'s median overhead is not above 0)" : (z <= 0) ? "**met** (zcap-count'"'"'s median overhead is not above 0: within the noise)" : (z <= p / 4) ? "**met**" : "**missed**" }'
+	done
+	if [ $have_disk = 1 ]; then
+		for s in $(sizes_in disk_summary.tsv); do
+			l=$(sv disk_summary.tsv zcap "$s" loss)
+			[ -n "$l" ] && awk -v s="$s" -v l="$l" -v m="$(sv disk_summary.tsv zcap "$s" mbs)" -v d="${DD_MBS:-0}" 'BEGIN {
+				printf "- to disk, size %s: zcap lost %.2f %% (median) at %.0f MB/s offered, the disk %.0f MB/s — %s\n", s, l, m, d, (l == 0) ? "**met**" : "**missed**" }'
+		done
+	fi
+fi
 } >results.md
 
 # --- plots --------------------------------------------------------------------
 command -v gnuplot >/dev/null || exit 0
-# loss by size per capturer: rows = sizes, columns = capturers
-caps=$(cut -f1 summary.tsv | awk '!s[$0]++' | grep -v -e '^none$' -e '^xdp$' | tr '\n' ' ')
-sizes=$(cut -f2 summary.tsv | awk '!s[$0]++' | tr '\n' ' ')
-mat() {	# COL CAPS -> matrix rows=size, columns=caps
-	col=$1; shift
+[ $have_raw = 1 ] || exit 0
+sizes=$(sizes_in summary.tsv | tr '\n' ' ')
+mat() {	# FIELD CAPS -> matrix rows=size, columns=caps
+	f=$1; shift
 	echo "size $*"
 	for s in $sizes; do
 		printf '%s' "$s"
-		for c in "$@"; do printf ' %s' "$(awk -F'\t' -v c="$c" -v s="$s" -v k="$col" '$1 == c && $2 == s { v = $k } END { print v == "" ? "?" : v }' summary.tsv)"; done
+		for c in "$@"; do v=$(sv summary.tsv "$c" "$s" "$f"); printf ' %s' "${v:-?}"; done
 		echo
 	done
 }
-# shellcheck disable=SC2086
-mat 13 $caps >plot_loss.dat
-# shellcheck disable=SC2086
-mat 19 $(cut -f1 summary.tsv | awk '!s[$0]++' | grep -v '^none$' | tr '\n' ' ') >plot_overhead.dat
+# shellcheck disable=SC2046
+mat loss $(caps_in summary.tsv | grep -v -e '^none$' -e '^xdp$') >plot_loss.dat
+# shellcheck disable=SC2046
+mat overhead $(caps_in summary.tsv | grep -v '^none$') >plot_overhead.dat
 {
 	echo "cap 64 1518"
 	tail -n +2 lossfree.tsv 2>/dev/null | awk -F'\t' '{ v[$1, $2] = $3 / 1000; if (!($1 in s)) { s[$1] = 1; o[++n] = $1 } } END { for (i = 1; i <= n; i++) printf "%s %s %s\n", o[i], ((o[i], 64) in v) ? v[o[i], 64] : "?", ((o[i], 1518) in v) ? v[o[i], 1518] : "?" }'
@@ -121,21 +323,21 @@ mat 19 $(cut -f1 summary.tsv | awk '!s[$0]++' | grep -v '^none$' | tr '\n' ' ') 
 ncol() { head -1 "$1" | wc -w; }
 plot() {	# DAT PNG TITLE YLABEL
 	gnuplot <<GP 2>/dev/null
-set terminal pngcairo size 900,500
+set terminal pngcairo size 1100,520 noenhanced
 set output "$2"
 set title "$3"
 set ylabel "$4"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set key top left autotitle columnhead
+set key outside right top autotitle columnhead
 set yrange [0:*]
 set grid ytics
 set datafile missing "?"
 plot for [i=2:$(ncol "$1")] "$1" using i:xtic(1)
 GP
 }
-plot plot_loss.dat loss_by_size.png "Loss at full speed, by frame size (median)" "loss %"
-plot plot_overhead.dat overhead.png "Capture overhead: whole-machine CPU per packet minus no capturer (median)" "ns per packet"
-[ "$(wc -l <plot_lossfree.dat)" -gt 1 ] && plot plot_lossfree.dat lossfree.png "Loss-free rate (binary search on zcap-gen -r)" "kpps"
+plot plot_loss.dat loss_by_size.png "Loss at full speed by frame size, median of the runs ($DATE)" "loss % of frames that reached the capture veth"
+plot plot_overhead.dat overhead.png "Capture overhead: whole-machine CPU per frame minus no capturer, median ($DATE)" "ns per frame"
+[ "$(wc -l <plot_lossfree.dat)" -gt 1 ] && plot plot_lossfree.dat lossfree.png "Loss-free rate reached (median of $TRIALS runs a step; full speed where nothing was lost there) ($DATE)" "kpps reached"
 exit 0

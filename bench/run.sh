@@ -1,6 +1,7 @@
 #!/bin/bash
-# The capture benchmark (issue 4): zcap against tcpdump, a libpcap loop,
-# netsniff-ng and the ceilings (XDP_DROP, no capturer), side by side in one run.
+# The capture benchmark (issues 4 and 11): zcap against tcpdump, a libpcap
+# loop, netsniff-ng and the ceilings (XDP_DROP, no capturer), side by side in
+# one run, and zcap-gen's transmit rate per backend.
 #
 #   bench/run.sh                      the full run; results in bench/results/
 #   bench/run.sh --smoke              tiny counts, 1 run, results in a temp dir;
@@ -8,13 +9,18 @@
 #   bench/run.sh --only zcap --size 64          one cell (results in bench/results/)
 #   bench/run.sh --only zcap,tcpdump --size 64,1518 --runs 5 --out /tmp/b
 #   bench/run.sh --only zcap,tcpdump --disk-only --runs 3 --out /tmp/d
+#   bench/run.sh --tx-only --out /tmp/t         zcap-gen per backend only (tx.md)
 #
-# Options: --only LIST (zcap zcapxdp tcpdump pcap netsniff xdp none; "none" is always
-# added as the overhead baseline), --size LIST (64 512 1518 rand), --runs N,
-# --count N (frames per run), --no-search, --no-disk, --disk-only (only dd
-# and the to-disk section), --out DIR.
+# Options: --only LIST (zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m
+# pcap pcap-128m netsniff xdp none; "none" is always added as the overhead
+# baseline), --size LIST (64 512 1518 rand), --runs N, --count N (frames per
+# run), --trials N (runs per step of the loss-free search), --steps N,
+# --no-search, --search-all (search below full speed even without loss),
+# --no-disk, --disk-only, --no-tx, --tx-only, --out DIR.
+# The transmit section runs by default, and not with --only or --disk-only.
 # Needs root (network namespaces, XDP), and the build, test and bench packages
 # (make deps or make bench; it installs nothing itself). See bench/README.md.
+# shellcheck disable=SC2046  # set -- $(...) splits numbers on purpose
 set -u
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -28,40 +34,59 @@ TESTBED="$ROOT/scripts/testbed.sh"
 DST_MAC=02:00:00:00:00:01	# owned by no host, as on a mirror port
 
 SMOKE=0
-CAPS="zcap zcapxdp tcpdump pcap netsniff xdp none"
+CAPS="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m pcap pcap-128m netsniff xdp none"
 SIZES="64 512 1518 rand"
 RUNS=3
 COUNT=1000000
 SEARCH=1
+SEARCH_ALL=0
 DISK=1
 MAIN=1
+TX=1
 OUT=
-SEARCH_STEPS=6
+SEARCH_SIZES="64 1518"
+SEARCH_STEPS=5
 SEARCH_SECS=1
+TRIALS=3
 DISK_COUNT=1000000
 DD_MB=1024
+TX_RUNS=5
+TX_COUNT=1000000
+TX_BACKENDS="xdp tpacket packet"
+# One window for every run, whatever the capturer (the disk runs too): the
+# CPU time and the interface counters are read CPU_WIN s after the generator
+# ends; every capturer is stopped STOP_AFTER s after it ends (tcpdump and
+# netsniff-ng hand over a partly filled TPACKET_V3 block only when it
+# retires, after 1 s, and drop it on SIGINT; the others get the same wait).
+CPU_WIN=0.3
+STOP_AFTER=1.2
 ARGS="$*"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) SMOKE=1 ;;
-	--only) CAPS=$(echo "$2" | tr ',' ' '); shift ;;
+	--only) CAPS=$(echo "$2" | tr ',' ' '); TX=0; shift ;;
 	--size) SIZES=$(echo "$2" | tr ',' ' '); shift ;;
 	--runs) RUNS=$2; shift ;;
 	--count) COUNT=$2; DISK_COUNT=$2; shift ;;
+	--trials) TRIALS=$2; shift ;;
+	--steps) SEARCH_STEPS=$2; shift ;;
 	--no-search) SEARCH=0 ;;
+	--search-all) SEARCH_ALL=1 ;;
 	--no-disk) DISK=0 ;;
-	--disk-only) MAIN=0 SEARCH=0 DISK=1 ;;
+	--disk-only) MAIN=0 SEARCH=0 DISK=1 TX=0 ;;
+	--no-tx) TX=0 ;;
+	--tx-only) MAIN=0 SEARCH=0 DISK=0 TX=1 ;;
 	--out) OUT=$2; shift ;;
-	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 if [ $SMOKE = 1 ]; then
-	RUNS=1 COUNT=2000 DISK_COUNT=2000 SEARCH_STEPS=1 SEARCH_SECS=0.05 DD_MB=16
-	SIZES_SMOKE="64 rand"
-	[ "$SIZES" = "64 512 1518 rand" ] && SIZES=$SIZES_SMOKE
+	RUNS=1 COUNT=2000 DISK_COUNT=2000 SEARCH_STEPS=1 SEARCH_SECS=0.05 TRIALS=1 DD_MB=16
+	TX_RUNS=1 TX_COUNT=2000 STOP_AFTER=$CPU_WIN SEARCH_ALL=1 SEARCH_SIZES=64
+	[ "$SIZES" = "64 512 1518 rand" ] && SIZES="64 rand"
 fi
 case " $CAPS " in *" none "*) ;; *) CAPS="$CAPS none" ;; esac
 
@@ -102,6 +127,8 @@ sh "$ROOT/scripts/install-deps.sh" --check build test bench ||
 make -s -C "$ROOT" all >/dev/null || { not_ok "build (make all)"; exit 1; }
 cc -O2 -Wall -Wextra -o "$TMPD/pcap_count" "$BENCH/pcap_count.c" -lpcap ||
 	{ not_ok "build pcap_count"; exit 1; }
+cc -O2 -Wall -Wextra -I"$ROOT/include" -o "$TMPD/zcap_count" "$BENCH/zcap_count.c" \
+	"$BUILD/libzcap.a" -lpcap -lxdp -lbpf -pthread || { not_ok "build zcap_count"; exit 1; }
 XDP_OBJ=
 XDP_NOTE=
 if have clang && [ -f /usr/include/bpf/bpf_helpers.h ]; then
@@ -125,11 +152,19 @@ HZ=$(getconf CLK_TCK)
 busy_jiffies() {	# user+nice+system+irq+softirq of the whole machine
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
 }
-rx_packets() { ip netns exec "$CAP_NS" cat "/sys/class/net/$CAP_IF/statistics/rx_packets"; }
+steal_jiffies() { awk '$1 == "cpu" { print $9; exit }' /proc/stat; }
+# if_counters: "rx_packets rx_bytes rx_drop" of the capture veth, from
+# /proc/net/dev in its namespace: what reached the capturer's interface
+if_counters() {
+	ip netns exec "$CAP_NS" cat /proc/net/dev | awk -v i="$CAP_IF" '{
+		sub(/^[ \t]+/, ""); n = index($0, ":")
+		if (n && substr($0, 1, n - 1) == i) { split(substr($0, n + 1), f, " "); print f[2], f[1], f[4]; exit } }'
+}
 xdp_drops() {
 	ip netns exec "$CAP_NS" ethtool -S "$CAP_IF" 2>/dev/null |
 		awk '/rx_queue_[0-9]+_xdp_drops:/ { s += $2 } END { print s + 0 }'
 }
+now() { date +%s.%N; }
 
 # cap_started FILE PATTERN: until the capturer printed PATTERN (1 if it
 # died, or after 15 s)
@@ -140,21 +175,26 @@ cap_started() {
 }
 
 # start_cap CAP SINK: start a capturer on the capture core; SINK is /dev/null
-# or a file. Sets CAP_PID (the capturer itself: ip netns exec and taskset exec).
+# or a file. Sets CAP_PID (the capturer itself: ip netns exec and taskset
+# exec) and START_S (seconds from its launch to "listening").
 start_cap() {
 	cap=$1 sink=$2
 	rm -f "$TMPD/cap.err" "$TMPD/cap.out"	# a stale "listening" line would lie
-	CAP_PID=
+	CAP_PID='' START_S=0
 	case "$cap" in
 	zcap) set -- "$ZCAP" -i "$CAP_IF" -w "$sink" ;;
+	zcap-2m) set -- "$ZCAP" -B 2048 -i "$CAP_IF" -w "$sink" ;;
+	zcap-count) set -- "$TMPD/zcap_count" "$CAP_IF" ;;
 	zcapxdp) set -- "$ZCAP" --backend xdp -i "$CAP_IF" -w "$sink" ;;	# AF_XDP, copy mode on veth
 	tcpdump) set -- tcpdump -Z root -n -i "$CAP_IF" -w "$sink" ;;
+	tcpdump-128m) set -- tcpdump -Z root -n -B 131072 -i "$CAP_IF" -w "$sink" ;;
 	pcap) set -- "$TMPD/pcap_count" "$CAP_IF" ;;
+	pcap-128m) set -- "$TMPD/pcap_count" "$CAP_IF" 131072 ;;
 	netsniff)
 		# netsniff-ng captures nothing with --out /dev/null (0.6.8), so it
 		# writes to a pcap file on tmpfs, removed after each run. It faults
-		# in its ring (2.3 GiB by default on 24 GiB) before it says
-		# "Running!", which took 2-7 s here: a fixed sleep lost whole runs.
+		# in its ring before it says "Running!", which takes seconds (the
+		# start_s column): a fixed sleep lost whole runs.
 		# stdbuf, so that the line shows while it runs, not at exit.
 		set -- stdbuf -oL netsniff-ng --in "$CAP_IF" --out "$SHM/ns.pcap" --silent -A \
 			-b "$CAP_CPU" ;;
@@ -163,13 +203,15 @@ start_cap() {
 		return ;;
 	none) return 0 ;;
 	esac
+	t0=$(now)
 	ip netns exec "$CAP_NS" taskset -c "$CAP_CPU" "$@" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
 	CAP_PID=$!
 	if [ "$cap" = netsniff ]; then
-		cap_started "$TMPD/cap.out" "Running!"
+		cap_started "$TMPD/cap.out" "Running!" || return 1
 	else
-		cap_started "$TMPD/cap.err" "listening on"
+		cap_started "$TMPD/cap.err" "listening on" || return 1
 	fi
+	START_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 }
 
 # stop_cap CAP: stop it and print what it says it captured
@@ -196,8 +238,8 @@ stop_cap() {
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=
 	case "$cap" in
-	zcap|zcapxdp|tcpdump) summary "$TMPD/cap.err" captured ;;
-	pcap) kv "$TMPD/cap.err" captured ;;
+	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m) summary "$TMPD/cap.err" captured ;;
+	pcap|pcap-128m|zcap-count) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
 			"$TMPD/cap.out"
@@ -220,33 +262,42 @@ wait_quiet() {
 	done
 }
 
-# one_run CAP SIZE SEED COUNT RATE SINK: one measurement; prints
-# "sent seconds offered_pps rx_pps captured captured_pps loss_pct cpu_ns_per_pkt mbps"
+# The columns one_run prints (raw.tsv, search.tsv and disk.tsv after their
+# own first columns): rx = frames that reached the capture veth (its
+# rx_packets, plus its rx drop counter: if_rx_dropped, 0 on veth so far);
+# offered = rx / the generator's seconds; loss = (rx - captured) / rx; CPU
+# per frame offered, over the window above; if_tx_dropped: zcap-gen's count
+# of frames the sending veth dropped.
+RUN_COLS='sent\tseconds\tgen_pps\trx\toffered_pps\tcaptured\tcaptured_pps\tloss_pct\tcpu_ns_pkt\toffered_mbs\tif_tx_dropped\tstart_s\tif_rx_dropped'
+
+# one_run CAP SIZE SEED COUNT RATE SINK: one measurement; prints the
+# RUN_COLS, space-separated, or FAIL
 one_run() {
 	cap=$1 size=$2 seed=$3 count=$4 rate=$5 sink=$6
 	start_cap "$cap" "$sink" || { echo FAIL; return 1; }
-	RX0=$(rx_packets); XDP0=$(xdp_drops); J0=$(busy_jiffies)
+	set -- $(if_counters); RX0=$1 RB0=$2 RD0=$3
+	XDP0=$(xdp_drops); J0=$(busy_jiffies)
 	ratearg=
 	[ "$rate" != 0 ] && ratearg="-r $rate"
 	# shellcheck disable=SC2046,SC2086
 	ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" "$GEN" -q -i "$GEN_IF" --dst-mac "$DST_MAC" \
 		-c "$count" $(gen_args "$size" "$seed") $ratearg 2>"$TMPD/gen.log"
-	# tcpdump and netsniff-ng leave a partly filled TPACKET_V3 block unread
-	# until its retire timeout (1 s), and drop it on SIGINT: wait that out
-	settle=0.3
-	case "$cap" in tcpdump|netsniff) settle=1.2 ;; esac
-	if [ "$sink" != /dev/null ]; then wait_quiet "$sink"; else sleep "$settle"; fi
-	J1=$(busy_jiffies); RX1=$(rx_packets); XDP1=$(xdp_drops)
+	sleep "$CPU_WIN"
+	J1=$(busy_jiffies); XDP1=$(xdp_drops)
+	set -- $(if_counters); RX1=$(($1 + $3 - RD0)) RB1=$2 RD1=$3
+	sleep "$(awk -v a="$STOP_AFTER" -v b="$CPU_WIN" 'BEGIN { print (a > b) ? a - b : 0 }')"
+	[ "$sink" != /dev/null ] && wait_quiet "$sink"
 	captured=$(stop_cap "$cap")
-	sent=$(kv "$TMPD/gen.log" sent) secs=$(kv "$TMPD/gen.log" seconds) mbps=$(kv "$TMPD/gen.log" mbps)
-	if [ -z "$sent" ] || [ -z "$captured" ] || [ -z "$secs" ]; then
+	sent=$(kv "$TMPD/gen.log" sent) secs=$(kv "$TMPD/gen.log" seconds)
+	ifdrop=$(kv "$TMPD/gen.log" if_tx_dropped)
+	if [ -z "$sent" ] || [ -z "$captured" ] || [ -z "$secs" ] || [ "$RX1" -le "$RX0" ]; then
 		log "$cap $size: no numbers (gen: $(cat "$TMPD/gen.log"))"
 		echo FAIL; return 1
 	fi
-	awk -v s="$sent" -v t="$secs" -v rx=$((RX1 - RX0)) -v c="$captured" \
-		-v j=$((J1 - J0)) -v hz="$HZ" -v m="$mbps" 'BEGIN {
-		printf "%d %.6f %.0f %.0f %d %.0f %.4f %.1f %.1f\n", s, t, s / t, rx / t, c, c / t,
-			(s - c) * 100 / s, j * 1e9 / hz / s, m }'
+	awk -v s="$sent" -v t="$secs" -v rx=$((RX1 - RX0)) -v rb=$((RB1 - RB0)) -v c="$captured" \
+		-v j=$((J1 - J0)) -v hz="$HZ" -v d="${ifdrop:-0}" -v st="$START_S" -v rd=$((RD1 - RD0)) 'BEGIN {
+		printf "%d %.6f %.0f %d %.0f %d %.0f %.4f %.1f %.1f %d %s %d\n", s, t, s / t, rx, rx / t,
+			c, c / t, (rx - c) * 100 / rx, j * 1e9 / hz / rx, rb / t / 1e6, d, st, rd }'
 }
 
 available() {	# CAP -> 0 if it can run here
@@ -257,10 +308,42 @@ available() {	# CAP -> 0 if it can run here
 	esac
 }
 
+T_START=$(date +%s)
+STEAL0=$(steal_jiffies)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- 0. transmit rates: zcap-gen per backend, nothing capturing ---------------
+TXF="$RES/tx.tsv"
+if [ $TX = 1 ]; then
+	printf 'backend\tsize\trun\tsent\tseconds\tgen_pps\trx\toffered_pps\tif_tx_dropped\tretries\n' >"$TXF"
+	log "transmit: backends [$TX_BACKENDS] sizes [64 1518] runs $TX_RUNS count $TX_COUNT"
+	for run in $(seq 1 "$TX_RUNS"); do
+		for size in 64 1518; do
+			for b in $TX_BACKENDS; do	# interleaved, as the capturers
+				set -- $(if_counters); rx0=$1
+				ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" "$GEN" -q --backend "$b" \
+					-i "$GEN_IF" --dst-mac "$DST_MAC" -c "$TX_COUNT" -s "$size" 2>"$TMPD/gen.log"
+				sleep "$CPU_WIN"
+				set -- $(if_counters); rx1=$1
+				sent=$(kv "$TMPD/gen.log" sent) secs=$(kv "$TMPD/gen.log" seconds)
+				if [ -z "$sent" ] || [ -z "$secs" ]; then
+					not_ok "transmit $b $size run $run: $(tail -1 "$TMPD/gen.log")"
+					continue
+				fi
+				awk -v b="$b" -v z="$size" -v r="$run" -v s="$sent" -v t="$secs" -v rx=$((rx1 - rx0)) \
+					-v d="$(kv "$TMPD/gen.log" if_tx_dropped)" -v y="$(kv "$TMPD/gen.log" retries)" \
+					'BEGIN { printf "%s\t%s\t%s\t%d\t%.6f\t%.0f\t%d\t%.0f\t%d\t%d\n", b, z, r, s, t, s / t, rx, rx / t, d, y }' >>"$TXF"
+				log "transmit $b $size #$run: $(tail -1 "$TXF" | cut -f4-)"
+			done
+		done
+	done
+	n=$(($(wc -l <"$TXF") - 1)) want=$((TX_RUNS * 2 * $(echo "$TX_BACKENDS" | wc -w)))
+	if [ "$n" -eq "$want" ]; then ok "transmit: $n runs"; else not_ok "transmit: $n of $want runs"; fi
+fi
+
 # --- 1. main cells ----------------------------------------------------------
 RAW="$RES/raw.tsv"
-printf 'cap\tsize\trun\tsent\tseconds\toffered_pps\trx_pps\tcaptured\tcaptured_pps\tloss_pct\tcpu_ns_pkt\tmbps\n' >"$RAW"
-T_START=$(date +%s)
+[ $MAIN = 1 ] && printf "cap\tsize\trun\t$RUN_COLS\n" >"$RAW"
 [ $MAIN = 1 ] && log "main cells: capturers [$CAPS] sizes [$SIZES] runs $RUNS count $COUNT"
 [ $MAIN = 1 ] || SIZES=
 for size in $SIZES; do
@@ -277,64 +360,126 @@ for size in $SIZES; do
 		done
 	done
 done
-for cap in $CAPS; do
-	[ $MAIN = 1 ] || break
-	available "$cap" || continue
-	n=$(awk -F'\t' -v c="$cap" '$1 == c' "$RAW" | wc -l)
-	want=$(( $(echo "$SIZES" | wc -w) * RUNS ))
-	if [ "$n" -eq "$want" ]; then ok "capturer $cap: $n runs"; else not_ok "capturer $cap: $n of $want runs"; fi
-done
+if [ $MAIN = 1 ]; then
+	for cap in $CAPS; do
+		available "$cap" || continue
+		n=$(awk -F'\t' -v c="$cap" '$1 == c' "$RAW" | wc -l)
+		want=$(( $(echo "$SIZES" | wc -w) * RUNS ))
+		if [ "$n" -eq "$want" ]; then ok "capturer $cap: $n runs"; else not_ok "capturer $cap: $n of $want runs"; fi
+	done
+	# a capturer cannot count more than reached its interface
+	bad=$(awk -F'\t' 'NR > 1 && $9 > $7 { printf " %s/%s/%s", $1, $2, $3 }' "$RAW")
+	if [ -z "$bad" ]; then ok "captured <= reached the capture veth, every run"
+	else not_ok "captured > reached the capture veth:$bad"; fi
+fi
 
 # --- 2. loss-free rate ------------------------------------------------------
+# A step: TRIALS runs at one requested rate (step 0: full speed, the main
+# runs); its rate is the median of the rates reached, its loss the median of
+# the losses. Search on the rates reached: lo = a loss-free step's rate, hi
+# = a lossy step's. The result: the highest loss-free step's rate below every
+# lossy step's rate (so a loss above it that came back below is not hidden).
+SR="$RES/search.tsv"
 LF="$RES/lossfree.tsv"
-printf 'cap\tsize\tlossfree_pps\tfull_speed_pps\tnote\n' >"$LF"
+# step_stats CAP SIZE STEP: "n rate_median loss_median lossy_trials"
+step_stats() {
+	awk -F'\t' -v c="$1" -v s="$2" -v p="$3" '
+	function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+	$1 == c && $2 == s && $3 == p { n++; r[n] = $10; l[n] = $13; if ($13 > 0) k++ }
+	END { if (!n) { print "0 0 0 0"; exit } printf "%d %.0f %g %d\n", n, med(r, n), med(l, n), k }' "$SR"
+}
 if [ $SEARCH = 1 ]; then
+	printf "cap\tsize\tstep\ttrial\trequested_pps\t$RUN_COLS\n" >"$SR"
+	printf 'cap\tsize\tlossfree_pps\tfull_pps\tsteps\tnote\n' >"$LF"
 	for cap in $CAPS; do
 		case "$cap" in xdp|none) continue ;; esac	# no loss by construction
 		available "$cap" || continue
-		for size in 64 1518; do
-			case " $SIZES " in *" $size "*) ;; *) [ $SMOKE = 1 ] || continue ;; esac
-			full=$(awk -F'\t' -v c="$cap" -v s="$size" '$1 == c && $2 == s { if ($6 > m) m = $6 } END { printf "%.0f", m }' "$RAW")
-			[ "$full" = 0 ] && full=800000
-			lossless_full=$(awk -F'\t' -v c="$cap" -v s="$size" '$1 == c && $2 == s && $8 != $4 { bad = 1 } END { print bad ? 0 : 1 }' "$RAW")
-			lo=0 hi=$full note="binary search, $SEARCH_STEPS steps"
-			if [ "$lossless_full" = 1 ] && grep -q "^$cap	$size	" "$RAW"; then
-				lo=$full note="no loss at full speed in any run"
-			else
-				for step in $(seq 1 "$SEARCH_STEPS"); do
-					mid=$(( (lo + hi) / 2 ))
-					[ "$mid" -lt 1000 ] && mid=1000
-					cnt=$(awk -v r="$mid" -v t="$SEARCH_SECS" 'BEGIN { c = int(r * t); print c < 1000 ? 1000 : c }')
-					r=$(one_run "$cap" "$size" 1 "$cnt" "$mid" /dev/null)
-					if [ "$r" = FAIL ] || [ -z "$r" ]; then not_ok "search $cap $size step $step"; break; fi
-					set -- $r
-					log "search $cap $size rate $mid: sent $1 captured $5 (offered $3 pps)"
-					if [ "$5" -ge "$1" ]; then lo=$mid; else hi=$mid; fi
+		for size in $SEARCH_SIZES; do
+			case " $SIZES " in *" $size "*) ;; *) continue ;; esac
+			# step 0: full speed, the main runs (or TRIALS runs of COUNT frames)
+			awk -F'\t' -v c="$cap" -v s="$size" 'BEGIN { OFS = "\t" }
+				$1 == c && $2 == s { out = $1 OFS $2 OFS 0 OFS $3 OFS 0
+					for (i = 4; i <= NF; i++) out = out OFS $i; print out }' "$RAW" 2>/dev/null >>"$SR"
+			set -- $(step_stats "$cap" "$size" 0)
+			if [ "$1" = 0 ]; then
+				for t in $(seq 1 "$TRIALS"); do
+					r=$(one_run "$cap" "$size" "$t" "$COUNT" 0 /dev/null)
+					[ "$r" = FAIL ] || [ -z "$r" ] && continue
+					printf '%s\t%s\t0\t%s\t0\t%s\n' "$cap" "$size" "$t" "$(echo "$r" | tr ' ' '\t')" >>"$SR"
+				done
+				set -- $(step_stats "$cap" "$size" 0)
+			fi
+			[ "$1" = 0 ] && { not_ok "search $cap $size: no full-speed run"; continue; }
+			full=$2 lo=0 hi=$2 steps=0
+			log "search $cap $size full speed: $2 pps reached, median loss $3 %, $4 of $1 runs lost"
+			if awk -v l="$3" 'BEGIN { exit !(l > 0) }' || [ $SEARCH_ALL = 1 ]; then
+				while [ $steps -lt "$SEARCH_STEPS" ]; do
+					steps=$((steps + 1))
+					req=$(( (lo + hi) / 2 ))
+					[ "$req" -lt 1000 ] && req=1000
+					cnt=$(awk -v r="$req" -v t="$SEARCH_SECS" 'BEGIN { c = int(r * t); print c < 1000 ? 1000 : c }')
+					for t in $(seq 1 "$TRIALS"); do
+						r=$(one_run "$cap" "$size" "$t" "$cnt" "$req" /dev/null)
+						if [ "$r" = FAIL ] || [ -z "$r" ]; then not_ok "search $cap $size step $steps trial $t"; continue; fi
+						printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$cap" "$size" "$steps" "$t" "$req" "$(echo "$r" | tr ' ' '\t')" >>"$SR"
+					done
+					set -- $(step_stats "$cap" "$size" "$steps")
+					[ "$1" = 0 ] && break
+					log "search $cap $size step $steps: asked $req pps, reached $2 (median of $1), median loss $3 %, $4 of $1 lost"
+					if awk -v l="$3" 'BEGIN { exit !(l > 0) }'; then
+						[ "$2" -lt "$hi" ] && hi=$2
+					else
+						[ "$2" -gt "$lo" ] && lo=$2
+					fi
+					[ "$hi" -le "$lo" ] && break	# a loss below a loss-free rate: stop
 				done
 			fi
-			printf '%s\t%s\t%s\t%s\t%s\n' "$cap" "$size" "$lo" "$full" "$note" >>"$LF"
+			# the result, from every step logged
+			awk -F'\t' -v c="$cap" -v s="$size" -v full="$full" -v forced="$SEARCH_ALL" '
+			function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+			$1 == c && $2 == s { p = $3; if (!(p in n)) np++; i = ++n[p]; r[p, i] = $10; l[p, i] = $13 }
+			END {
+				minlossy = -1
+				for (p = 0; p < np; p++) { for (i = 1; i <= n[p]; i++) { a[i] = r[p, i]; b[i] = l[p, i] }
+					R[p] = med(a, n[p]); L[p] = med(b, n[p])
+					if (L[p] > 0 && (minlossy < 0 || R[p] < minlossy)) minlossy = R[p] }
+				best = 0; bad = 0
+				for (p = 0; p < np; p++) if (L[p] == 0) {
+					if (minlossy < 0 || R[p] < minlossy) { if (R[p] > best) best = R[p] } else bad = 1 }
+				if (L[0] == 0 && !forced) note = "no loss at full speed (median of the runs)"
+				else note = "search on the rate reached, " (np - 1) " steps"
+				if (bad) note = note "; a loss-free step above a lossy one was not taken"
+				if (best == 0) note = note "; no loss-free step"
+				printf "%s\t%s\t%.0f\t%.0f\t%d\t%s\n", c, s, best, full, np - 1, note }' "$SR" >>"$LF"
+			log "loss-free $cap $size: $(tail -1 "$LF" | cut -f3-)"
 		done
 	done
-	ok "loss-free search: $(($(wc -l <"$LF") - 1)) cells"
+	n=$(($(wc -l <"$LF") - 1))
+	if [ "$n" -gt 0 ]; then ok "loss-free search: $n cells, $(($(wc -l <"$SR") - 1)) runs logged"
+	else not_ok "loss-free search: no cell"; fi
 fi
 
 # --- 3. to disk ---------------------------------------------------------------
 DK="$RES/disk.tsv"
-printf 'cap\tsize\trun\tsent\tseconds\toffered_pps\trx_pps\tcaptured\tcaptured_pps\tloss_pct\tcpu_ns_pkt\tmbps\n' >"$DK"
-DD_MBS=
+DD_MBS='' DD_PC_MBS=''
 if [ $DISK = 1 ]; then
+	printf "cap\tsize\trun\t$RUN_COLS\n" >"$DK"
 	mkdir -p "$DISKDIR"
-	DD_MBS=$(dd if=/dev/zero of="$DISKDIR/dd.bin" bs=1M count="$DD_MB" oflag=direct 2>&1 |
-		awk '/bytes/ && /copied/ { for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) t = $(i - 1); print $1 / t / 1e6 }')
-	rm -f "$DISKDIR/dd.bin"
-	log "disk sequential write (dd oflag=direct, $DD_MB MiB): $DD_MBS MB/s"
+	ddmbs() { awk '/bytes/ && /copied/ { for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) t = $(i - 1); print $1 / t / 1e6 }'; }
+	DD_MBS=$(dd if=/dev/zero of="$DISKDIR/dd.bin" bs=1M count="$DD_MB" oflag=direct 2>&1 | ddmbs)
+	rm -f "$DISKDIR/dd.bin"; sync
+	DD_PC_MBS=$(dd if=/dev/zero of="$DISKDIR/dd.bin" bs=1M count="$DD_MB" conv=fdatasync 2>&1 | ddmbs)
+	rm -f "$DISKDIR/dd.bin"; sync
+	log "disk sequential write, $DD_MB MiB: $DD_MBS MB/s with O_DIRECT, $DD_PC_MBS MB/s through the page cache"
 	disk_sizes="1518 rand"
 	[ $SMOKE = 1 ] && disk_sizes=rand
 	for size in $disk_sizes; do
 		for run in $(seq 1 "$RUNS"); do
-			for cap in zcap tcpdump; do
+			for cap in zcap zcap-2m tcpdump tcpdump-128m; do
 				case " $CAPS " in *" $cap "*) ;; *) continue ;; esac
-				f="$DISKDIR/$cap.pcap"; [ $cap = zcap ] && f="$DISKDIR/$cap.pcapng"
+				f="$DISKDIR/$cap.pcap"; case $cap in zcap*) f="$DISKDIR/$cap.pcapng" ;; esac
 				r=$(one_run "$cap" "$size" "$run" "$DISK_COUNT" 0 "$f")
 				rm -f "$f"
 				sync
@@ -345,14 +490,32 @@ if [ $DISK = 1 ]; then
 		done
 	done
 	rm -rf "$DISKDIR"
-	if [ -n "$DD_MBS" ]; then ok "to disk: $(($(wc -l <"$DK") - 1)) runs, dd $DD_MBS MB/s"; else not_ok "dd bandwidth"; fi
+	if [ -n "$DD_MBS" ] && [ -n "$DD_PC_MBS" ]; then ok "to disk: $(($(wc -l <"$DK") - 1)) runs, dd $DD_MBS MB/s direct, $DD_PC_MBS MB/s page cache"
+	else not_ok "dd bandwidth"; fi
 fi
 T_END=$(date +%s)
 
 # --- 4. report ----------------------------------------------------------------
-"$BENCH/report.sh" "$RES" "$DD_MBS" "$DD_MB" "$((T_END - T_START))" "bench/run.sh $ARGS" \
-	"$GEN_CPU" "$CAP_CPU" "$XDP_NOTE" && [ -s "$RES/results.md" ] && ok "results.md written" ||
-	not_ok "results.md"
+# The run's settings and conditions, beside its raw tables: report.sh reads
+# them, so "bench/report.sh DIR" remakes the same reports from DIR alone.
+STEAL_MS=$(( ($(steal_jiffies) - STEAL0) * 1000 / HZ ))
+LOADS="$LOAD0 → $(cut -d' ' -f1-3 /proc/loadavg)"
+SECS=$((T_END - T_START)) CMD="bench/run.sh${ARGS:+ $ARGS}"
+DATE=$(date -u -d "@$T_END" '+%Y-%m-%d %H:%M UTC')
+KERNEL=$(uname -r) NPROC=$(nproc)
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+for v in DATE CMD SECS LOADS STEAL_MS KERNEL NPROC CPU_MODEL MEM DD_MBS DD_PC_MBS DD_MB CPU_WIN \
+	STOP_AFTER RUNS COUNT TRIALS SEARCH_STEPS SEARCH_SECS TX_RUNS TX_COUNT GEN_CPU CAP_CPU XDP_NOTE; do
+	eval "printf '%s=%q\n' $v \"\$$v\""
+done >"$RES/run.env"
+"$BENCH/report.sh" "$RES" || not_ok "report.sh"
+if [ $MAIN = 1 ] || [ $DISK = 1 ]; then
+	if [ -s "$RES/results.md" ]; then ok "results.md written"; else not_ok "results.md"; fi
+fi
+if [ $TX = 1 ]; then
+	if [ -s "$RES/tx.md" ]; then ok "tx.md written"; else not_ok "tx.md"; fi
+fi
 if [ $MAIN = 1 ] && have gnuplot; then
 	np=$(ls "$RES"/*.png 2>/dev/null | wc -l)
 	want=2; [ $SEARCH = 1 ] && want=3
