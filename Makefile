@@ -123,8 +123,9 @@ bench:
 bench-ring:
 	@sh bench/ring/run.sh
 
-# The paper's Figure 5, in the VM: loss-free rate of the module's driver
-# path against libpcap and tcpdump (bench/results/fig5.md).
+# The paper's Figure 5, in the VM: the rate the sender reaches with each
+# receive path beside it (the module's driver path, libpcap, tcpdump), and
+# a loss-free rate where one is lost (bench/results/fig5.md).
 bench-fig5:
 	@sh scripts/install-deps.sh build test vm fig5
 	@bash bench/fig5/run.sh

@@ -275,8 +275,8 @@ int zcap_linktype(const zcap_t *h);	/* a pcap DLT_* value */
  * default, rounded up to a multiple of 4096): a thread of the dumper writes
  * one while the caller fills the other, so a capture does not stall in
  * write(2) while its ring fills. Regular files are written with O_DIRECT,
- * since the page cache's dirty-page throttling held 1518-byte frames at a
- * fraction of the disk's speed; file systems without it get buffered writes.
+ * which the disk took faster than the page cache (bench/results/results.md,
+ * "To disk"); file systems without it get buffered writes.
  * zcap_dump_flush() returns when every byte so far is in the file.
  *
  * On any write error the dumper fails from then on; zcap_dump_close() then
