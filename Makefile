@@ -39,7 +39,27 @@ VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
 .PHONY: all check demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5
 
-all: $(LIB_A) $(LIB_SO) $(B)/libzcap.pc $(TOOLS)
+PCAP_SO     := $(B)/libzcap-pcap.so
+RUN_SH      := $(B)/zcap-run
+
+all: $(LIB_A) $(LIB_SO) $(B)/libzcap.pc $(TOOLS) $(PCAP_SO) $(RUN_SH)
+
+# zcap-run's LD_PRELOAD library: libpcap's live API on libzcap (linked in
+# statically from the -fPIC objects), the rest handed to the system libpcap.
+$(B)/pcap/%.o: pcap/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(PCAP_SO): $(B)/pcap/zcap_pcap.o $(LIB_OBJS) pcap/libzcap-pcap.map
+	$(CC) $(CFLAGS) -shared -Wl,--version-script=pcap/libzcap-pcap.map -o $@ \
+		$(B)/pcap/zcap_pcap.o $(LIB_OBJS) -ldl $(LIB_LDLIBS)
+
+# In the tree, zcap-run finds build/libzcap-pcap.so beside it; installed,
+# $(LIBDIR)/libzcap-pcap.so.
+$(RUN_SH): tools/zcap-run Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@LIBDIR@|$(LIBDIR)|' $< > $@
+	chmod 755 $@
 
 $(B)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -138,7 +158,8 @@ demo:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCDIR)/zcap/uapi
-	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(TOOLS) $(RUN_SH) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(PCAP_SO) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libzcap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
@@ -152,4 +173,4 @@ clean:
 	rm -rf $(B) demo-out
 	-$(MAKE) -C kmod clean >/dev/null 2>&1
 
--include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/vm/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/pcap/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/vm/*.d)

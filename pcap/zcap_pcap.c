@@ -1,0 +1,851 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libzcap-pcap.so: libpcap's live-capture API on libzcap, for unchanged,
+ * dynamically linked pcap programs (LD_PRELOAD, set by tools/zcap-run).
+ *
+ * Handles. Every live handle the program gets is a REAL libpcap handle,
+ * made by the system's pcap_open_dead_with_tstamp_precision(), so that the
+ * functions we do not interpose (pcap_geterr, pcap_list_datalinks,
+ * pcap_datalink_val_to_name, pcap_dump, pcap_freecode, ...) keep working
+ * on it. A side table maps that pointer to our state (the zcap_t, the
+ * options, the batch in hand). Pointers not in the table (files, dead
+ * handles the program made itself) are handed to the real libpcap
+ * unchanged.
+ *
+ * Snap length and precision. The pointer must stay the same from
+ * pcap_create() to pcap_close(), but a dead handle's snaplen, link type and
+ * time-stamp precision are fixed when it is made, and pcap_set_snaplen()
+ * and pcap_set_tstamp_precision() come later. So pcap_create() makes a
+ * provisional dead handle (the one the program holds: its errbuf is where
+ * our messages go, and what the real pcap_geterr returns), and
+ * pcap_activate() makes a second dead handle with the final values. The
+ * calls that read those values from a handle are interposed and given the
+ * second one: pcap_snapshot, pcap_datalink, pcap_get_tstamp_precision,
+ * pcap_compile, pcap_dump_open, pcap_dump_open_append, pcap_dump_fopen.
+ *
+ * Filters. zcap_open() takes an expression, pcap_setfilter() a compiled
+ * bpf_program. The filter is run in user space, with the real
+ * pcap_offline_filter(), on each packet before it is handed out (as
+ * libpcap itself does when the kernel cannot take a filter); rejected
+ * packets are released with the batch and not counted in ps_recv, so
+ * pcap_stats reads as with libpcap's kernel filter. Direction
+ * (pcap_setdirection) is applied the same way, from ZCAP_PKT_OUTGOING.
+ *
+ * Zero copy: callbacks get pointers into the ring; the batch goes back to
+ * the kernel (zcap_release) when every packet of it has been handed out and
+ * the next read on the handle begins (pcap_loop/pcap_dispatch: after the
+ * callbacks return; pcap_next/pcap_next_ex: at the next call).
+ *
+ * Environment: ZCAP_RUN_BACKEND, ZCAP_RUN_RING_BYTES, ZCAP_RUN_VERBOSE
+ * (see tools/zcap-run --help).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zcap.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define BATCH 256
+#define MAX_HANDLES 256
+
+struct zh {
+	pcap_t *p;		/* what the program holds (provisional dead) */
+	pcap_t *fin;		/* dead handle with the final values */
+	char *dev;
+	int activated;
+	/* options */
+	int snaplen, promisc, to_ms, immediate, nonblock, precision, rfmon;
+	uint64_t ring_bytes;
+	pcap_direction_t dir;
+	/* state */
+	zcap_t *z;
+	zcap_tx_t *tx;
+	struct bpf_program prog;
+	int have_prog;
+	struct zcap_pkt pkts[BATCH];
+	int n, idx;
+	uint64_t rejected;	/* by the user-space filter or direction */
+	atomic_int brk;		/* pcap_breakloop, from any thread or a signal handler */
+	struct pcap_pkthdr next_hdr;
+};
+
+static _Atomic(struct zh *) table[MAX_HANDLES];
+
+static struct zh *find(pcap_t *p)
+{
+	if (!p)
+		return NULL;
+	for (int i = 0; i < MAX_HANDLES; i++) {
+		struct zh *h = atomic_load(&table[i]);
+		if (h && h->p == p)
+			return h;
+	}
+	return NULL;
+}
+
+static int table_add(struct zh *h)
+{
+	for (int i = 0; i < MAX_HANDLES; i++) {
+		struct zh *exp = NULL;
+		if (atomic_compare_exchange_strong(&table[i], &exp, h))
+			return 0;
+	}
+	return -1;
+}
+
+static void table_del(struct zh *h)
+{
+	for (int i = 0; i < MAX_HANDLES; i++) {
+		struct zh *exp = h;
+		if (atomic_compare_exchange_strong(&table[i], &exp, NULL))
+			return;
+	}
+}
+
+/* The real libpcap's functions. */
+#define REAL(name, ret, args)						\
+	static ret (*real_##name) args;					\
+	static ret (*get_##name(void)) args				\
+	{								\
+		if (!real_##name)					\
+			real_##name = dlsym(RTLD_NEXT, #name);		\
+		return real_##name;					\
+	}
+REAL(pcap_open_dead_with_tstamp_precision, pcap_t *, (int, int, u_int))
+REAL(pcap_close, void, (pcap_t *))
+REAL(pcap_set_snaplen, int, (pcap_t *, int))
+REAL(pcap_set_promisc, int, (pcap_t *, int))
+REAL(pcap_set_timeout, int, (pcap_t *, int))
+REAL(pcap_set_buffer_size, int, (pcap_t *, int))
+REAL(pcap_set_immediate_mode, int, (pcap_t *, int))
+REAL(pcap_set_tstamp_precision, int, (pcap_t *, int))
+REAL(pcap_set_tstamp_type, int, (pcap_t *, int))
+REAL(pcap_set_rfmon, int, (pcap_t *, int))
+REAL(pcap_can_set_rfmon, int, (pcap_t *))
+REAL(pcap_get_tstamp_precision, int, (pcap_t *))
+REAL(pcap_activate, int, (pcap_t *))
+REAL(pcap_loop, int, (pcap_t *, int, pcap_handler, u_char *))
+REAL(pcap_dispatch, int, (pcap_t *, int, pcap_handler, u_char *))
+REAL(pcap_next, const u_char *, (pcap_t *, struct pcap_pkthdr *))
+REAL(pcap_next_ex, int, (pcap_t *, struct pcap_pkthdr **, const u_char **))
+REAL(pcap_breakloop, void, (pcap_t *))
+REAL(pcap_setfilter, int, (pcap_t *, struct bpf_program *))
+REAL(pcap_setdirection, int, (pcap_t *, pcap_direction_t))
+REAL(pcap_setnonblock, int, (pcap_t *, int, char *))
+REAL(pcap_getnonblock, int, (pcap_t *, char *))
+REAL(pcap_get_selectable_fd, int, (pcap_t *))
+REAL(pcap_fileno, int, (pcap_t *))
+REAL(pcap_stats, int, (pcap_t *, struct pcap_stat *))
+REAL(pcap_datalink, int, (pcap_t *))
+REAL(pcap_snapshot, int, (pcap_t *))
+REAL(pcap_file, FILE *, (pcap_t *))
+REAL(pcap_is_swapped, int, (pcap_t *))
+REAL(pcap_inject, int, (pcap_t *, const void *, size_t))
+REAL(pcap_sendpacket, int, (pcap_t *, const u_char *, int))
+REAL(pcap_compile, int, (pcap_t *, struct bpf_program *, const char *, int, bpf_u_int32))
+REAL(pcap_dump_open, pcap_dumper_t *, (pcap_t *, const char *))
+REAL(pcap_dump_open_append, pcap_dumper_t *, (pcap_t *, const char *))
+REAL(pcap_dump_fopen, pcap_dumper_t *, (pcap_t *, FILE *))
+REAL(pcap_geterr, char *, (pcap_t *))
+REAL(pcap_offline_filter, int, (const struct bpf_program *, const struct pcap_pkthdr *, const u_char *))
+REAL(pcap_freecode, void, (struct bpf_program *))
+
+/* A message in the handle's errbuf, where the real pcap_geterr finds it. */
+static void seterr(struct zh *h, const char *fmt, ...)
+{
+	char *eb = get_pcap_geterr()(h->p);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(eb, PCAP_ERRBUF_SIZE, fmt, ap);
+	va_end(ap);
+}
+
+static int verbose(void)
+{
+	const char *v = getenv("ZCAP_RUN_VERBOSE");
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+static void print_fn(enum zcap_log_level level, const char *fmt, va_list ap)
+{
+	if (level > ZCAP_LOG_INFO)
+		return;
+	fputs("zcap-run: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static int not_activated(struct zh *h)
+{
+	seterr(h, "This operation isn't properly handled by that device");
+	return PCAP_ERROR_NOT_ACTIVATED;
+}
+
+static int activated_err(struct zh *h)
+{
+	seterr(h, "can't perform  operation on activated capture");
+	return PCAP_ERROR_ACTIVATED;
+}
+
+/* ---- creation and options ---- */
+
+EXPORT pcap_t *pcap_create(const char *dev, char *errbuf)
+{
+	struct zh *h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "malloc: %s", strerror(errno));
+		return NULL;
+	}
+	h->p = get_pcap_open_dead_with_tstamp_precision()(DLT_EN10MB, ZCAP_SNAPLEN_MAX,
+							 PCAP_TSTAMP_PRECISION_MICRO);
+	if (!h->p) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "pcap_open_dead failed");
+		free(h);
+		return NULL;
+	}
+	h->dev = strdup(dev ? dev : "any");
+	h->to_ms = 0;
+	h->precision = PCAP_TSTAMP_PRECISION_MICRO;
+	h->dir = PCAP_D_INOUT;
+	if (!h->dev || table_add(h) < 0) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "zcap-run: too many handles");
+		get_pcap_close()(h->p);
+		free(h->dev);
+		free(h);
+		return NULL;
+	}
+	return h->p;
+}
+
+#define SETTER(name, field)						\
+	EXPORT int name(pcap_t *p, int v)				\
+	{								\
+		struct zh *h = find(p);					\
+		if (!h)							\
+			return get_##name()(p, v);			\
+		if (h->activated)					\
+			return activated_err(h);			\
+		h->field = v;						\
+		return 0;						\
+	}
+SETTER(pcap_set_snaplen, snaplen)
+SETTER(pcap_set_promisc, promisc)
+SETTER(pcap_set_timeout, to_ms)
+SETTER(pcap_set_immediate_mode, immediate)
+
+EXPORT int pcap_set_buffer_size(pcap_t *p, int v)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_set_buffer_size()(p, v);
+	if (h->activated)
+		return activated_err(h);
+	if (v <= 0)	/* libpcap ignores it, keeping the default */
+		return 0;
+	h->ring_bytes = (uint64_t)v;
+	return 0;
+}
+
+EXPORT int pcap_set_tstamp_precision(pcap_t *p, int v)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_set_tstamp_precision()(p, v);
+	if (h->activated)
+		return activated_err(h);
+	if (v != PCAP_TSTAMP_PRECISION_MICRO && v != PCAP_TSTAMP_PRECISION_NANO)
+		return PCAP_ERROR_TSTAMP_PRECISION_NOTSUP;
+	h->precision = v;
+	return 0;
+}
+
+EXPORT int pcap_get_tstamp_precision(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_get_tstamp_precision()(p);
+	return h->precision;
+}
+
+/* Only the host's clock (PCAP_TSTAMP_HOST), as libpcap does for a device
+ * that lists no time-stamp types. */
+EXPORT int pcap_set_tstamp_type(pcap_t *p, int v)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_set_tstamp_type()(p, v);
+	if (h->activated)
+		return activated_err(h);
+	return v == PCAP_TSTAMP_HOST ? 0 : PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
+}
+
+EXPORT int pcap_set_rfmon(pcap_t *p, int v)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_set_rfmon()(p, v);
+	if (h->activated)
+		return activated_err(h);
+	h->rfmon = v;
+	return 0;
+}
+
+EXPORT int pcap_can_set_rfmon(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_can_set_rfmon()(p);
+	return 0;
+}
+
+/* ---- activation ---- */
+
+static int errno_to_pcap(int e)
+{
+	switch (e) {
+	case EPERM: case EACCES: return PCAP_ERROR_PERM_DENIED;
+	case ENODEV: case ENXIO: return PCAP_ERROR_NO_SUCH_DEVICE;
+	case ENETDOWN: return PCAP_ERROR_IFACE_NOT_UP;
+	default: return PCAP_ERROR;
+	}
+}
+
+EXPORT int pcap_activate(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_activate()(p);
+	if (h->activated)
+		return activated_err(h);
+	if (h->rfmon) {
+		seterr(h, "%s: zcap-run: monitor mode is not supported", h->dev);
+		return PCAP_ERROR_RFMON_NOTSUP;
+	}
+	if (strcmp(h->dev, "any") == 0) {
+		seterr(h, "zcap-run: the \"any\" device is not supported: "
+		       "zcap captures one Ethernet interface");
+		return PCAP_ERROR;
+	}
+	if (h->snaplen <= 0 || h->snaplen > (int)ZCAP_SNAPLEN_MAX)
+		h->snaplen = ZCAP_SNAPLEN_MAX;
+	uint64_t ring = h->ring_bytes;
+	const char *env = getenv("ZCAP_RUN_RING_BYTES");
+	if (!ring && env && *env) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(env, &end, 0);
+		if (errno || *end || !v) {
+			seterr(h, "zcap-run: ZCAP_RUN_RING_BYTES=%s is not a byte count", env);
+			return PCAP_ERROR;
+		}
+		ring = v;
+	}
+	const char *backend = getenv("ZCAP_RUN_BACKEND");
+	if (backend && !*backend)
+		backend = NULL;
+	ZCAP_DECLARE(zcap_tpacket_opts, tp,
+		     .block_timeout_ms = h->immediate ? 1u : (h->to_ms > 0 ? (uint32_t)h->to_ms : 0));
+	ZCAP_DECLARE(zcap_opts, o, .backend = backend, .ring_bytes = ring,
+		     .snaplen = (uint32_t)h->snaplen,
+		     .flags = h->promisc ? 0 : ZCAP_OPT_NO_PROMISC, .tpacket = &tp);
+	char eb[ZCAP_ERRBUF_SIZE] = "";
+	int v = verbose();
+	zcap_print_fn_t old = v ? zcap_set_print(print_fn) : NULL;
+	h->z = zcap_open(h->dev, &o, eb);
+	int e = errno;
+	if (v)
+		zcap_set_print(old);
+	if (!h->z) {
+		seterr(h, "zcap-run: %s", eb);
+		if (v)
+			fprintf(stderr, "zcap-run: %s: no capture: %s\n", h->dev, eb);
+		return errno_to_pcap(e);
+	}
+	if (zcap_linktype(h->z) != DLT_EN10MB) {
+		/* the provisional handle says Ethernet */
+		seterr(h, "%s: zcap-run: link type %d is not supported", h->dev,
+		       zcap_linktype(h->z));
+		zcap_close(h->z);
+		h->z = NULL;
+		return PCAP_ERROR;
+	}
+	h->snaplen = (int)zcap_snaplen(h->z);
+	h->fin = get_pcap_open_dead_with_tstamp_precision()(DLT_EN10MB, h->snaplen,
+							   (u_int)h->precision);
+	if (!h->fin) {
+		seterr(h, "zcap-run: pcap_open_dead failed");
+		zcap_close(h->z);
+		h->z = NULL;
+		return PCAP_ERROR;
+	}
+	if (v)
+		fprintf(stderr, "zcap-run: %s: capturing with libzcap, backend %s, "
+			"ring %llu bytes, snaplen %d%s\n", h->dev, zcap_backend_name(h->z),
+			(unsigned long long)zcap_ring_bytes(h->z), h->snaplen,
+			backend ? " (ZCAP_RUN_BACKEND)" : "");
+	h->activated = 1;
+	return 0;
+}
+
+EXPORT pcap_t *pcap_open_live(const char *dev, int snaplen, int promisc, int to_ms,
+			      char *errbuf)
+{
+	pcap_t *p = pcap_create(dev, errbuf);
+	if (!p)
+		return NULL;
+	pcap_set_snaplen(p, snaplen);
+	pcap_set_promisc(p, promisc);
+	pcap_set_timeout(p, to_ms);
+	int rc = pcap_activate(p);
+	if (rc < 0) {
+		struct zh *h = find(p);
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", get_pcap_geterr()(h->p));
+		pcap_close(p);
+		return NULL;
+	}
+	return p;
+}
+
+EXPORT void pcap_close(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h) {
+		get_pcap_close()(p);
+		return;
+	}
+	table_del(h);
+	zcap_tx_close(h->tx);
+	zcap_close(h->z);
+	if (h->have_prog)
+		get_pcap_freecode()(&h->prog);
+	if (h->fin)
+		get_pcap_close()(h->fin);
+	get_pcap_close()(h->p);
+	free(h->dev);
+	free(h);
+}
+
+/* ---- reading ---- */
+
+/* Packets in hand, or a new batch. Returns the count in hand, 0 on timeout,
+ * or PCAP_ERROR / PCAP_ERROR_BREAK. */
+static int fill(struct zh *h, int timeout_ms)
+{
+	if (h->idx < h->n)
+		return h->n - h->idx;
+	if (h->n) {
+		zcap_release(h->z);
+		h->n = h->idx = 0;
+	}
+	if (h->brk) {
+		h->brk = 0;
+		return PCAP_ERROR_BREAK;
+	}
+	int r = zcap_recv(h->z, h->pkts, BATCH, timeout_ms);
+	if (r == ZCAP_BREAK) {
+		h->brk = 0;
+		return PCAP_ERROR_BREAK;
+	}
+	if (r == ZCAP_ERROR) {
+		seterr(h, "%s", zcap_geterr(h->z));
+		return PCAP_ERROR;
+	}
+	h->n = r;
+	h->idx = 0;
+	return r;
+}
+
+static int read_timeout(struct zh *h)
+{
+	if (h->nonblock)
+		return 0;
+	return h->to_ms > 0 ? h->to_ms : -1;
+}
+
+/* The next packet of the batch that passes direction and filter, with its
+ * header; NULL when the batch is used up. */
+static const struct zcap_pkt *take(struct zh *h, struct pcap_pkthdr *hdr)
+{
+	while (h->idx < h->n) {
+		const struct zcap_pkt *k = &h->pkts[h->idx++];
+		hdr->ts.tv_sec = (time_t)(k->ts_ns / 1000000000u);
+		uint64_t frac = k->ts_ns % 1000000000u;
+		hdr->ts.tv_usec = (suseconds_t)(h->precision == PCAP_TSTAMP_PRECISION_NANO ?
+						frac : frac / 1000);
+		hdr->caplen = k->caplen;
+		hdr->len = k->len;
+		int out = (k->flags & ZCAP_PKT_OUTGOING) != 0;
+		if ((h->dir == PCAP_D_IN && out) || (h->dir == PCAP_D_OUT && !out)) {
+			h->rejected++;
+			continue;
+		}
+		if (h->have_prog && !get_pcap_offline_filter()(&h->prog, hdr, k->data)) {
+			h->rejected++;
+			continue;
+		}
+		return k;
+	}
+	return NULL;
+}
+
+/* One read, as libpcap's read op: up to cnt packets (all in hand if cnt <= 0). */
+static int read_once(struct zh *h, int cnt, pcap_handler cb, u_char *user)
+{
+	int r = fill(h, read_timeout(h));
+	if (r <= 0)
+		return r;
+	int done = 0;
+	struct pcap_pkthdr hdr;
+	while (cnt <= 0 || done < cnt) {
+		const struct zcap_pkt *k = take(h, &hdr);
+		if (!k)
+			break;
+		cb(user, &hdr, k->data);
+		done++;
+		if (h->brk)
+			break;
+	}
+	if (h->idx >= h->n && h->n) {
+		zcap_release(h->z);
+		h->n = h->idx = 0;
+	}
+	if (done == 0 && h->brk) {
+		h->brk = 0;
+		return PCAP_ERROR_BREAK;
+	}
+	return done;
+}
+
+EXPORT int pcap_dispatch(pcap_t *p, int cnt, pcap_handler cb, u_char *user)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_dispatch()(p, cnt, cb, user);
+	if (!h->activated)
+		return not_activated(h);
+	return read_once(h, cnt, cb, user);
+}
+
+EXPORT int pcap_loop(pcap_t *p, int cnt, pcap_handler cb, u_char *user)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_loop()(p, cnt, cb, user);
+	if (!h->activated)
+		return not_activated(h);
+	int total = 0;
+	for (;;) {
+		if (h->brk) {
+			h->brk = 0;
+			return PCAP_ERROR_BREAK;
+		}
+		int r = read_once(h, cnt > 0 ? cnt - total : 0, cb, user);
+		if (r < 0)
+			return r;
+		total += r;
+		if (cnt > 0 && total >= cnt)
+			return 0;
+	}
+}
+
+EXPORT int pcap_next_ex(pcap_t *p, struct pcap_pkthdr **hdr, const u_char **data)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_next_ex()(p, hdr, data);
+	if (!h->activated)
+		return not_activated(h);
+	for (;;) {
+		int r = fill(h, read_timeout(h));
+		if (r <= 0)
+			return r;
+		const struct zcap_pkt *k = take(h, &h->next_hdr);
+		if (k) {
+			*hdr = &h->next_hdr;
+			*data = k->data;
+			return 1;
+		}
+		/* all filtered out: the batch is released by the next fill */
+		if (h->nonblock)
+			return 0;
+	}
+}
+
+EXPORT const u_char *pcap_next(pcap_t *p, struct pcap_pkthdr *hdr)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_next()(p, hdr);
+	struct pcap_pkthdr *ph;
+	const u_char *d;
+	if (pcap_next_ex(p, &ph, &d) != 1)
+		return NULL;
+	*hdr = *ph;
+	return d;
+}
+
+EXPORT void pcap_breakloop(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h) {
+		get_pcap_breakloop()(p);
+		return;
+	}
+	h->brk = 1;
+	if (h->z)
+		zcap_breakloop(h->z);
+}
+
+/* ---- filters, direction, blocking ---- */
+
+EXPORT int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int opt,
+			bpf_u_int32 mask)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_compile()(p, fp, str, opt, mask);
+	if (!h->activated) {
+		seterr(h, "not-yet-activated pcap_t passed to pcap_compile");
+		return PCAP_ERROR;
+	}
+	int r = get_pcap_compile()(h->fin, fp, str, opt, mask);
+	if (r < 0)
+		seterr(h, "%s", get_pcap_geterr()(h->fin));
+	return r;
+}
+
+EXPORT int pcap_setfilter(pcap_t *p, struct bpf_program *fp)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_setfilter()(p, fp);
+	if (!h->activated)
+		return not_activated(h);
+	if (!fp) {
+		seterr(h, "setfilter: No filter specified");
+		return PCAP_ERROR;
+	}
+	struct bpf_insn *copy = malloc(fp->bf_len * sizeof(*copy));
+	if (!copy && fp->bf_len) {
+		seterr(h, "malloc: %s", strerror(errno));
+		return PCAP_ERROR;
+	}
+	memcpy(copy, fp->bf_insns, fp->bf_len * sizeof(*copy));
+	if (h->have_prog)
+		get_pcap_freecode()(&h->prog);
+	h->prog.bf_len = fp->bf_len;
+	h->prog.bf_insns = copy;
+	h->have_prog = 1;
+	return 0;
+}
+
+EXPORT int pcap_setdirection(pcap_t *p, pcap_direction_t d)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_setdirection()(p, d);
+	if (!h->activated)
+		return not_activated(h);
+	if (d != PCAP_D_INOUT && d != PCAP_D_IN && d != PCAP_D_OUT) {
+		seterr(h, "Invalid direction");
+		return PCAP_ERROR;
+	}
+	if (d == PCAP_D_OUT && strcmp(zcap_backend_name(h->z), "xdp") == 0) {
+		seterr(h, "zcap-run: backend xdp sees only received packets");
+		return PCAP_ERROR;
+	}
+	h->dir = d;
+	return 0;
+}
+
+EXPORT int pcap_setnonblock(pcap_t *p, int nb, char *errbuf)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_setnonblock()(p, nb, errbuf);
+	h->nonblock = nb != 0;
+	return 0;
+}
+
+EXPORT int pcap_getnonblock(pcap_t *p, char *errbuf)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_getnonblock()(p, errbuf);
+	return h->nonblock;
+}
+
+EXPORT int pcap_get_selectable_fd(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_get_selectable_fd()(p);
+	return h->z ? zcap_fd(h->z) : -1;
+}
+
+EXPORT int pcap_fileno(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_fileno()(p);
+	return h->z ? zcap_fd(h->z) : -1;
+}
+
+/* ---- counters and properties ---- */
+
+EXPORT int pcap_stats(pcap_t *p, struct pcap_stat *ps)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_stats()(p, ps);
+	if (!h->activated)
+		return not_activated(h);
+	ZCAP_DECLARE(zcap_stats, st);
+	if (zcap_stats(h->z, &st) < 0) {
+		seterr(h, "%s", zcap_geterr(h->z));
+		return PCAP_ERROR;
+	}
+	/* libpcap on Linux: ps_recv is what passed the (kernel) filter, with
+	 * what the ring had no room for; ps_drop the latter; ps_ifdrop the
+	 * interface's rx drops since open. Packets our user-space filter
+	 * rejected are left out of ps_recv, as a kernel filter would; those
+	 * still in hand count (they were received). */
+	uint64_t recv = st.received + st.drop_ring_full;
+	recv = recv > h->rejected ? recv - h->rejected : 0;
+	ps->ps_recv = (u_int)recv;
+	ps->ps_drop = (u_int)st.drop_ring_full;
+	ps->ps_ifdrop = (u_int)st.drop_if;
+	return 0;
+}
+
+EXPORT int pcap_datalink(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_datalink()(p);
+	if (!h->activated)
+		return PCAP_ERROR_NOT_ACTIVATED;
+	return DLT_EN10MB;
+}
+
+EXPORT int pcap_snapshot(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_snapshot()(p);
+	if (!h->activated)
+		return PCAP_ERROR_NOT_ACTIVATED;
+	return h->snaplen;
+}
+
+EXPORT FILE *pcap_file(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_file()(p);
+	return NULL;
+}
+
+EXPORT int pcap_is_swapped(pcap_t *p)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_is_swapped()(p);
+	if (!h->activated)
+		return PCAP_ERROR_NOT_ACTIVATED;
+	return 0;
+}
+
+/* ---- dumpers: the dead handle with the final values ---- */
+
+#define DUMPER(name, argt)						\
+	EXPORT pcap_dumper_t *name(pcap_t *p, argt a)			\
+	{								\
+		struct zh *h = find(p);					\
+		if (!h)							\
+			return get_##name()(p, a);			\
+		if (!h->activated) {					\
+			seterr(h, "%s: not-yet-activated pcap_t passed to " #name, #name); \
+			return NULL;					\
+		}							\
+		pcap_dumper_t *d = get_##name()(h->fin, a);		\
+		if (!d)							\
+			seterr(h, "%s", get_pcap_geterr()(h->fin));	\
+		return d;						\
+	}
+DUMPER(pcap_dump_open, const char *)
+DUMPER(pcap_dump_open_append, const char *)
+DUMPER(pcap_dump_fopen, FILE *)
+
+/* ---- sending ---- */
+
+static int send_frame(struct zh *h, const void *buf, size_t len)
+{
+	if (!h->activated)
+		return not_activated(h);
+	if (!h->tx) {
+		char eb[ZCAP_ERRBUF_SIZE] = "";
+		const char *backend = getenv("ZCAP_RUN_BACKEND");
+		if (backend && (!*backend || zcap_backend_check(backend, ZCAP_TX, NULL) < 0))
+			backend = NULL;	/* a capture-only backend: auto for sending */
+		ZCAP_DECLARE(zcap_tx_opts, to, .backend = backend, .frames = 64);
+		h->tx = zcap_tx_open(h->dev, &to, eb);
+		if (!h->tx) {
+			seterr(h, "send: %s", eb);
+			return PCAP_ERROR;
+		}
+	}
+	zcap_tx_complete(h->tx);
+	if (len > zcap_tx_max_len(h->tx) || len < 14) {
+		seterr(h, "send: frame of %zu bytes: %s", len, strerror(EMSGSIZE));
+		return PCAP_ERROR;
+	}
+	unsigned int n = zcap_tx_reserve(h->tx, 1);
+	if (n == 0) {
+		if (zcap_tx_flush(h->tx, 1000) < 0 || zcap_tx_reserve(h->tx, 1) == 0) {
+			seterr(h, "send: %s", strerror(ENOBUFS));
+			return PCAP_ERROR;
+		}
+	}
+	uint32_t room;
+	uint8_t *f = zcap_tx_frame(h->tx, 0, &room);
+	if (!f || room < len) {
+		seterr(h, "send: frame of %zu bytes: %s", len, strerror(EMSGSIZE));
+		return PCAP_ERROR;
+	}
+	memcpy(f, buf, len);
+	zcap_tx_setlen(h->tx, 0, (uint32_t)len);
+	if (zcap_tx_submit(h->tx, 1) < 0) {
+		seterr(h, "send: %s", zcap_tx_geterr(h->tx));
+		return PCAP_ERROR;
+	}
+	return (int)len;
+}
+
+EXPORT int pcap_inject(pcap_t *p, const void *buf, size_t len)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_inject()(p, buf, len);
+	return send_frame(h, buf, len);
+}
+
+EXPORT int pcap_sendpacket(pcap_t *p, const u_char *buf, int len)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_sendpacket()(p, buf, len);
+	if (len < 0) {
+		seterr(h, "send: negative length");
+		return PCAP_ERROR;
+	}
+	return send_frame(h, buf, (size_t)len) < 0 ? PCAP_ERROR : 0;
+}
