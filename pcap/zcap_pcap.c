@@ -715,10 +715,11 @@ EXPORT int pcap_stats(pcap_t *p, struct pcap_stat *ps)
 	}
 	/* libpcap on Linux: ps_recv is what passed the (kernel) filter, with
 	 * what the ring had no room for; ps_drop the latter; ps_ifdrop the
-	 * interface's rx drops since open. Packets our user-space filter
-	 * rejected are left out of ps_recv, as a kernel filter would; those
-	 * still in hand count (they were received). */
-	uint64_t recv = st.received + st.drop_ring_full;
+	 * interface's rx drops since open. Packets waiting in the ring count
+	 * in ps_recv, as the kernel's tp_packets counts them. Packets our
+	 * user-space filter rejected are left out of ps_recv, as a kernel
+	 * filter would. */
+	uint64_t recv = st.received + st.pending + st.drop_ring_full;
 	recv = recv > h->rejected ? recv - h->rejected : 0;
 	ps->ps_recv = (u_int)recv;
 	ps->ps_drop = (u_int)st.drop_ring_full;
@@ -797,7 +798,11 @@ static int send_frame(struct zh *h, const void *buf, size_t len)
 		if (backend && (!*backend || zcap_backend_check(backend, ZCAP_TX, NULL) < 0))
 			backend = NULL;	/* a capture-only backend: auto for sending */
 		ZCAP_DECLARE(zcap_tx_opts, to, .backend = backend, .frames = 64);
+		int v = verbose();
+		zcap_print_fn_t old = v ? zcap_set_print(print_fn) : NULL;
 		h->tx = zcap_tx_open(h->dev, &to, eb);
+		if (v)
+			zcap_set_print(old);
 		if (!h->tx) {
 			seterr(h, "send: %s", eb);
 			return PCAP_ERROR;

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A plain libpcap program (it knows nothing of zcap) for the API edges
+ * test_zcap_run.sh runs under zcap-run: pcap_api MODE IFNAME [N]
+ *   nonblock N   pcap_setnonblock, then pcap_next_ex until N packets:
+ *                prints got=N and timeouts=T (returns of 0 before the first)
+ *   select N     select() on pcap_get_selectable_fd: first with nothing sent
+ *                (prints idle=0 when it timed out), then dispatch until N
+ *   breakloop    pcap_loop(-1) ended by pcap_breakloop from SIGALRM: loop=-2
+ *   stats N      reads nothing for 2 s, then pcap_stats: recv=, drop=
+ *   inject N     pcap_inject N copies of a 60-byte frame: injected=N
+ *   dump FILE N  pcap_dump_open on the live handle, pcap_loop N: dumped=N
+ *   errors       calls that must fail as libpcap fails: prints each result
+ * Exit 0, or 1 with the failing call's pcap_geterr on stderr.
+ */
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+static pcap_t *p;
+static void on_alarm(int sig) { (void)sig; pcap_breakloop(p); }
+static int count;
+static void cb(u_char *u, const struct pcap_pkthdr *h, const u_char *d)
+{
+	(void)h; (void)d;
+	if (u)
+		pcap_dump(u, h, d);
+	count++;
+}
+static int fail(const char *what)
+{
+	fprintf(stderr, "%s: %s\n", what, pcap_geterr(p));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	if (argc < 3)
+		return 2;
+	const char *mode = argv[1];
+	int n = argc > 3 ? atoi(argv[argc - 1]) : 0;
+	if (strcmp(mode, "errors") == 0) {
+		p = pcap_create(argv[2], eb);
+		if (!p)
+			return 1;
+		struct pcap_stat st;
+		printf("stats_before_activate=%d\n", pcap_stats(p, &st));
+		printf("datalink_before_activate=%d\n", pcap_datalink(p));
+		printf("precision_bad=%d\n", pcap_set_tstamp_precision(p, 7));
+		if (pcap_activate(p) != 0)
+			return fail("activate");
+		printf("activate_again=%d\n", pcap_activate(p));
+		printf("set_snaplen_after=%d\n", pcap_set_snaplen(p, 100));
+		struct bpf_program bp;
+		printf("compile_bad=%d\n", pcap_compile(p, &bp, "no such syntax (", 1, 0));
+		printf("geterr_nonempty=%d\n", pcap_geterr(p)[0] != 0);
+		printf("file=%s swapped=%d datalink=%d\n", pcap_file(p) ? "set" : "NULL",
+		       pcap_is_swapped(p), pcap_datalink(p));
+		pcap_close(p);
+		return 0;
+	}
+	p = pcap_open_live(argv[2], 262144, 1, 100, eb);
+	if (!p) {
+		fprintf(stderr, "open: %s\n", eb);
+		return 1;
+	}
+	if (strcmp(mode, "nonblock") == 0) {
+		if (pcap_setnonblock(p, 1, eb) < 0 || pcap_getnonblock(p, eb) != 1)
+			return fail("nonblock");
+		int got = 0, timeouts = 0, r;
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		/* 10 s at most */
+		for (int i = 0; got < n && i < 100000; i++) {
+			r = pcap_next_ex(p, &h, &d);
+			if (r < 0)
+				return fail("next_ex");
+			if (r == 0) {
+				if (!got)
+					timeouts++;
+				usleep(100);
+				continue;
+			}
+			got++;
+		}
+		printf("got=%d timeouts=%d\n", got, timeouts);
+	} else if (strcmp(mode, "select") == 0) {
+		int fd = pcap_get_selectable_fd(p);
+		if (fd < 0 || fd != pcap_fileno(p))
+			return fail("fd");
+		fd_set rs;
+		FD_ZERO(&rs);
+		FD_SET(fd, &rs);
+		struct timeval tv = { 0, 300000 };
+		printf("idle=%d\n", select(fd + 1, &rs, NULL, NULL, &tv));
+		fflush(stdout);
+		while (count < n) {
+			FD_ZERO(&rs);
+			FD_SET(fd, &rs);
+			struct timeval t2 = { 10, 0 };
+			if (select(fd + 1, &rs, NULL, NULL, &t2) <= 0)
+				break;
+			if (pcap_dispatch(p, -1, cb, NULL) < 0)
+				return fail("dispatch");
+		}
+		printf("selected=%d\n", count);
+	} else if (strcmp(mode, "breakloop") == 0) {
+		signal(SIGALRM, on_alarm);
+		alarm(1);
+		printf("loop=%d\n", pcap_loop(p, -1, cb, NULL));
+	} else if (strcmp(mode, "stats") == 0) {
+		printf("ready\n");
+		fflush(stdout);
+		sleep(3);
+		struct pcap_stat st;
+		if (pcap_stats(p, &st) < 0)
+			return fail("stats");
+		printf("recv=%u drop=%u ifdrop=%u\n", st.ps_recv, st.ps_drop, st.ps_ifdrop);
+	} else if (strcmp(mode, "inject") == 0) {
+		u_char f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x88, 0xb5 };
+		int ok = 0;
+		for (int i = 0; i < n; i++) {
+			f[20] = (u_char)i;
+			if (pcap_inject(p, f, sizeof(f)) != (int)sizeof(f))
+				return fail("inject");
+			if (pcap_sendpacket(p, f, sizeof(f)) != 0)
+				return fail("sendpacket");
+			ok += 2;
+		}
+		sleep(1);
+		printf("injected=%d\n", ok);
+	} else if (strcmp(mode, "dump") == 0) {
+		pcap_dumper_t *d = pcap_dump_open(p, argv[3]);
+		if (!d)
+			return fail("dump_open");
+		printf("ready\n");
+		fflush(stdout);
+		if (pcap_loop(p, n, cb, (u_char *)d) < 0)
+			return fail("loop");
+		pcap_dump_close(d);
+		printf("dumped=%d\n", count);
+	} else {
+		return 2;
+	}
+	pcap_close(p);
+	return 0;
+}
