@@ -46,6 +46,16 @@ stop_both() {
 	sed 's/^/# plain: /' "$TMP/p.err"
 	[ $_zrc -eq 0 ] && [ $_prc -eq 0 ]
 }
+# vs_plain NAME CMD...: a check against the plain tcpdump's file, which
+# sees nothing when libzcap captures with XDP (XDP takes the frames before
+# AF_PACKET would see them), so skipped on xdp
+vs_plain() {
+	if [ "${ZCAP_BACKEND:-}" = xdp ]; then
+		skip "$1" "XDP takes the frames before the plain tcpdump's AF_PACKET socket"
+	else
+		check "$@"
+	fi
+}
 # frames FILE: every frame's bytes, no time stamps
 frames() { tcpdump -r "$1" -nn -t -xx 2>/dev/null; }
 # stat_line FILE WHAT: the number before "packets WHAT" in tcpdump's summary
@@ -62,13 +72,13 @@ check "ZCAP_RUN_VERBOSE names the backend libzcap took" \
 	grep -q "capturing with libzcap, backend ${ZCAP_BACKEND:-[a-z]*}," "$TMP/z.err"
 check "under zcap-run: the $N frames each once, in order, intact (libpcap)" \
 	verified "$TMP/z.pcap" $N
-check "plain tcpdump: the $N frames too" verified "$TMP/p.pcap" $N
+vs_plain "plain tcpdump: the $N frames too" verified "$TMP/p.pcap" $N
 check "tshark reads the zcap-run file without a warning" tshark_clean "$TMP/z.pcap"
 check "tshark counts $N packets in it" \
 	[ "$(tshark -r "$TMP/z.pcap" -T fields -e frame.number 2>/dev/null | wc -l)" -eq $N ]
 frames "$TMP/z.pcap" >"$TMP/z.txt"
 frames "$TMP/p.pcap" >"$TMP/p.txt"
-check "both files hold the same frames, byte for byte" \
+vs_plain "both files hold the same frames, byte for byte" \
 	sh -c '[ -s "$1" ] && cmp -s "$1" "$2"' sh "$TMP/z.txt" "$TMP/p.txt"
 check "pcap_stats: $N packets received by filter" \
 	[ "$(stat_line "$TMP/z.err" "received by filter")" = $N ]
@@ -85,7 +95,7 @@ check "filter 'udp port 9': both exit 0" stop_both
 check "filter 'udp port 9': all 1000 frames under zcap-run" verified "$TMP/z.pcap" 1000
 frames "$TMP/z.pcap" >"$TMP/z.txt"
 frames "$TMP/p.pcap" >"$TMP/p.txt"
-check "filter 'udp port 9': the same frames as plain tcpdump" \
+vs_plain "filter 'udp port 9': the same frames as plain tcpdump" \
 	sh -c '[ -s "$1" ] && cmp -s "$1" "$2"' sh "$TMP/z.txt" "$TMP/p.txt"
 tcpdump_both "udp port 10" || not_ok "tcpdump starts with a filter"
 gen -c 1000 -s 64
@@ -110,12 +120,12 @@ check "--nano: nanosecond time stamps in the file" \
 	sh -c 'capinfos -t "$1" 2>/dev/null | grep -q "nanosecond"' sh "$TMP/z.pcap"
 frames "$TMP/z.pcap" >"$TMP/z.txt"
 frames "$TMP/p.pcap" >"$TMP/p.txt"
-check "-s 96: the same cut frames as plain tcpdump" \
+vs_plain "-s 96: the same cut frames as plain tcpdump" \
 	sh -c '[ -s "$1" ] && cmp -s "$1" "$2"' sh "$TMP/z.txt" "$TMP/p.txt"
 zts=$(tshark -r "$TMP/z.pcap" -T fields -e frame.time_epoch 2>/dev/null | head -1)
 pts=$(tshark -r "$TMP/p.pcap" -T fields -e frame.time_epoch 2>/dev/null | head -1)
 diag "first time stamps: zcap-run $zts plain $pts"
-check "--nano: the first time stamp within 1 s of plain tcpdump's" \
+vs_plain "--nano: the first time stamp within 1 s of plain tcpdump's" \
 	awk -v a="$zts" -v b="$pts" 'BEGIN { d = a - b; exit !(a > 0 && d < 1 && d > -1) }'
 
 # Failure the way libpcap fails: an exit status and pcap_geterr's message.
