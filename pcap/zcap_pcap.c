@@ -74,6 +74,7 @@ struct zh {
 	int n, idx;
 	uint64_t rejected;	/* by the user-space filter or direction */
 	atomic_int brk;		/* pcap_breakloop, from any thread or a signal handler */
+	int stale;		/* zcap's break flag may still be set (take_break) */
 	struct pcap_pkthdr next_hdr;
 };
 
@@ -435,29 +436,50 @@ EXPORT void pcap_close(pcap_t *p)
 
 /* ---- reading ---- */
 
+/*
+ * pcap_breakloop sets h->brk, then zcap's own flag (which wakes a blocked
+ * zcap_recv). A break is consumed once: when we take it from h->brk
+ * without zcap_recv having returned ZCAP_BREAK, zcap's flag is still set
+ * (stale), and the ZCAP_BREAK it gives next is swallowed, unless another
+ * pcap_breakloop came since.
+ */
+static int take_break(struct zh *h)
+{
+	h->brk = 0;
+	h->stale = 0;
+	return PCAP_ERROR_BREAK;
+}
+
 /* Packets in hand, or a new batch. Returns the count in hand, 0 on timeout,
  * or PCAP_ERROR / PCAP_ERROR_BREAK. */
 static int fill(struct zh *h, int timeout_ms)
 {
+	if (h->brk)
+		return take_break(h);
 	if (h->idx < h->n)
 		return h->n - h->idx;
 	if (h->n) {
 		zcap_release(h->z);
 		h->n = h->idx = 0;
 	}
-	if (h->brk) {
+	int r;
+	for (;;) {
+		r = zcap_recv(h->z, h->pkts, BATCH, timeout_ms);
+		if (r != ZCAP_BREAK)
+			break;
+		if (h->stale && !h->brk) {
+			h->stale = 0;
+			continue;
+		}
 		h->brk = 0;
-		return PCAP_ERROR_BREAK;
-	}
-	int r = zcap_recv(h->z, h->pkts, BATCH, timeout_ms);
-	if (r == ZCAP_BREAK) {
-		h->brk = 0;
+		h->stale = 0;
 		return PCAP_ERROR_BREAK;
 	}
 	if (r == ZCAP_ERROR) {
 		seterr(h, "%s", zcap_geterr(h->z));
 		return PCAP_ERROR;
 	}
+	h->stale = 0;	/* zcap_recv got past its flag: none was left */
 	h->n = r;
 	h->idx = 0;
 	return r;
@@ -517,10 +539,10 @@ static int read_once(struct zh *h, int cnt, pcap_handler cb, u_char *user)
 		zcap_release(h->z);
 		h->n = h->idx = 0;
 	}
-	if (done == 0 && h->brk) {
-		h->brk = 0;
-		return PCAP_ERROR_BREAK;
-	}
+	/* as libpcap's TPACKET_V3 reader: a break during the callbacks ends
+	 * the read with PCAP_ERROR_BREAK */
+	if (h->brk)
+		return take_break(h);
 	return done;
 }
 
@@ -543,10 +565,6 @@ EXPORT int pcap_loop(pcap_t *p, int cnt, pcap_handler cb, u_char *user)
 		return not_activated(h);
 	int total = 0;
 	for (;;) {
-		if (h->brk) {
-			h->brk = 0;
-			return PCAP_ERROR_BREAK;
-		}
 		int r = read_once(h, cnt > 0 ? cnt - total : 0, cb, user);
 		if (r < 0)
 			return r;

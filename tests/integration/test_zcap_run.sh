@@ -183,6 +183,8 @@ check "select(): through libzcap" grep -q "capturing with libzcap" "$TMP/sel.err
 timeout 10 ip netns exec "$CAP_NS" "$RUN" "$API" breakloop "$CAP_IF" >"$TMP/bl" 2>&1
 sed 's/^/# /' "$TMP/bl"
 check "pcap_breakloop from a signal handler: pcap_loop returns -2" grep -q "^loop=-2" "$TMP/bl"
+check "pcap_breakloop: consumed once (the next pcap_dispatch times out with 0)" \
+	grep -q "^after=0" "$TMP/bl"
 
 ip netns exec "$CAP_NS" env ZCAP_RUN_RING_BYTES=65536 ${ZCAP_BACKEND:+ZCAP_RUN_BACKEND=$ZCAP_BACKEND} \
 	"$RUN" "$API" stats "$CAP_IF" 1 >"$TMP/st" 2>"$TMP/st.err" &

@@ -6,7 +6,8 @@
  *                prints got=N and timeouts=T (returns of 0 before the first)
  *   select N     select() on pcap_get_selectable_fd: first with nothing sent
  *                (prints idle=0 when it timed out), then dispatch until N
- *   breakloop    pcap_loop(-1) ended by pcap_breakloop from SIGALRM: loop=-2
+ *   breakloop    pcap_loop(-1) ended by pcap_breakloop from SIGALRM: loop=-2;
+ *                then a pcap_dispatch that only times out: after=0
  *   stats N      reads nothing for 2 s, then pcap_stats: recv=, drop=
  *   inject N     pcap_inject N copies of a 60-byte frame: injected=N
  *   dump FILE N  pcap_dump_open on the live handle, pcap_loop N: dumped=N
@@ -113,6 +114,8 @@ int main(int argc, char **argv)
 		signal(SIGALRM, on_alarm);
 		alarm(1);
 		printf("loop=%d\n", pcap_loop(p, -1, cb, NULL));
+		/* the break is consumed: the next read times out (0), no -2 */
+		printf("after=%d\n", pcap_dispatch(p, -1, cb, NULL));
 	} else if (strcmp(mode, "stats") == 0) {
 		printf("ready\n");
 		fflush(stdout);
