@@ -446,7 +446,7 @@ EXPORT void pcap_close(pcap_t *p)
 static int take_break(struct zh *h)
 {
 	h->brk = 0;
-	h->stale = 0;
+	h->stale = 1;
 	return PCAP_ERROR_BREAK;
 }
 
