@@ -62,19 +62,21 @@ diag "$(cat "$TMP/gen.log")"
 finish_bg rx
 
 # the socket filter's value caps the copy
-run_bg rxsnap "$SMOKE" rx zp1 200 100
-"$GEN" -q -i zp0 -c 200 -s 1518 --dst-mac "$MAC1" 2>/dev/null
+run_bg rxsnap taskset -c 1 "$SMOKE" rx zp1 200 100
+taskset -c 0 "$GEN" -q -i zp0 -c 200 -s 1518 --dst-mac "$MAC1" 2>/dev/null
 finish_bg rxsnap
 
-# tx ring on zp0, received with recvmsg on zp1
-run_bg recv "$SMOKE" recv zp1 1000
-"$SMOKE" tx zp0 1000 "$MAC1"
+# tx ring on zp0, received with recvmsg on zp1. The sender is pinned: veth
+# receives on the sending CPU, so a sender that migrates mid-stream leaves
+# frames in two CPUs' backlogs, which drain in parallel and reorder them.
+run_bg recv taskset -c 1 "$SMOKE" recv zp1 1000
+taskset -c 0 "$SMOKE" tx zp0 1000 "$MAC1"
 check "tx exits 0" [ $? -eq 0 ]
 finish_bg recv
 
 # sendmsg on zp1, received through the ring on zp0
-run_bg rx2 "$SMOKE" rx zp0 300
-"$SMOKE" send zp1 300 "$MAC0"
+run_bg rx2 taskset -c 1 "$SMOKE" rx zp0 300
+taskset -c 0 "$SMOKE" send zp1 300 "$MAC0"
 check "send exits 0" [ $? -eq 0 ]
 finish_bg rx2
 
