@@ -78,14 +78,29 @@ struct zh {
 	struct pcap_pkthdr next_hdr;
 };
 
+/*
+ * The live handles. find() runs on every call, once per packet with
+ * pcap_next_ex, on file handles too (tshark reading a file under
+ * zcap-run): with no live handle it returns at once, and a live one sits
+ * near the slot its pointer hashes to.
+ */
 static _Atomic(struct zh *) table[MAX_HANDLES];
+static atomic_int nlive;
+
+static unsigned int slot_of(const pcap_t *p)
+{
+	return (unsigned int)(((uintptr_t)p >> 4) * 0x9e3779b1u) % MAX_HANDLES;
+}
 
 static struct zh *find(pcap_t *p)
 {
-	if (!p)
+	unsigned int s;
+
+	if (!p || !atomic_load(&nlive))
 		return NULL;
+	s = slot_of(p);
 	for (int i = 0; i < MAX_HANDLES; i++) {
-		struct zh *h = atomic_load(&table[i]);
+		struct zh *h = atomic_load(&table[(s + i) % MAX_HANDLES]);
 		if (h && h->p == p)
 			return h;
 	}
@@ -94,10 +109,14 @@ static struct zh *find(pcap_t *p)
 
 static int table_add(struct zh *h)
 {
+	unsigned int s = slot_of(h->p);
+
 	for (int i = 0; i < MAX_HANDLES; i++) {
 		struct zh *exp = NULL;
-		if (atomic_compare_exchange_strong(&table[i], &exp, h))
+		if (atomic_compare_exchange_strong(&table[(s + i) % MAX_HANDLES], &exp, h)) {
+			atomic_fetch_add(&nlive, 1);
 			return 0;
+		}
 	}
 	return -1;
 }
@@ -106,8 +125,10 @@ static void table_del(struct zh *h)
 {
 	for (int i = 0; i < MAX_HANDLES; i++) {
 		struct zh *exp = h;
-		if (atomic_compare_exchange_strong(&table[i], &exp, NULL))
+		if (atomic_compare_exchange_strong(&table[i], &exp, NULL)) {
+			atomic_fetch_sub(&nlive, 1);
 			return;
+		}
 	}
 }
 
