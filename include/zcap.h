@@ -28,6 +28,7 @@
 #ifndef ZCAP_H
 #define ZCAP_H
 
+#include <linux/filter.h>	/* struct sock_filter */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -237,6 +238,34 @@ int zcap_fd(zcap_t *h);
 /* Makes the current or next zcap_recv() return ZCAP_BREAK.
  * Async-signal-safe, and safe from another thread. */
 void zcap_breakloop(zcap_t *h);
+
+/*
+ * Filters on an open capture (since 1.1). The new filter applies to every
+ * packet not yet handed out: what the ring took under the old filter is
+ * checked again in user space before zcap_recv() returns it, as libpcap
+ * does for its memory-mapped capture. The snap length and the direction
+ * still apply; a program's non-zero return accepts the packet whole up to
+ * the snap length (libpcap on Linux does the same). It runs in the kernel
+ * where the backend allows (tpacket, pfzc), in user space on xdp.
+ *
+ * zcap_setfilter(): tcpdump syntax, compiled by libpcap (NULL or "" =
+ * everything).
+ * zcap_setfilter_bpf(): a classic BPF program of len instructions, as
+ * pcap_compile() makes it (struct bpf_insn has struct sock_filter's
+ * layout); it is copied.
+ * zcap_setdirection(): which packets, by the way they went.
+ *
+ * Each returns 0, or -1 with zcap_geterr() and errno, the handle keeping
+ * its old filter and direction: EINVAL for a bad expression, an invalid
+ * program (libpcap's bpf_validate), a bad direction or a frozen handle
+ * (zcap_freeze()); EOPNOTSUPP for ZCAP_DIR_OUT on xdp (it sees received
+ * packets only);
+ * E2BIG for a program too long for the kernel; ENOMEM; else the kernel's
+ * error attaching it.
+ */
+int zcap_setfilter(zcap_t *h, const char *expr);
+int zcap_setfilter_bpf(zcap_t *h, const struct sock_filter *insns, unsigned int len);
+int zcap_setdirection(zcap_t *h, enum zcap_direction dir);
 
 /* Counters since zcap_open(). Never reset, never wrap. */
 struct zcap_stats {

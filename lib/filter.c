@@ -1,18 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcpdump filter syntax, compiled by libpcap's pcap_compile() into classic
- * BPF that the kernel runs before a packet is copied into the ring.
+ * Capture filters: tcpdump syntax, compiled by libpcap's pcap_compile(), or
+ * a classic BPF program the application compiled itself (pcap_setfilter()
+ * under zcap-run), made into the program the kernel runs before a packet
+ * is copied into the ring.
  *
- * The program is always attached, even without an expression: its return
- * value is the snap length, which is how AF_PACKET truncates packets.
+ * A program is always attached, even without an expression: its return
+ * value is the snap length, which is how AF_PACKET truncates packets. So
+ * every non-zero return becomes the snap length (as libpcap does for its
+ * memory-mapped capture), and "ret a" jumps to a tail that does the same.
+ * The direction is a prefix on the kernel's packet type, as libpcap's
+ * "inbound"/"outbound" compile; user space has no packet type, so the
+ * program run there (zcap_filter_run) has no prefix and the caller checks
+ * ZCAP_PKT_OUTGOING itself.
  */
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rx.h"
+
+#define PREFIX_LEN 3	/* ld pkttype; jeq OUTGOING; ret 0 */
+#define TAIL_LEN 3	/* jeq 0; ret 0; ret snaplen */
 
 int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 			struct sock_fprog *out, char *err, size_t errlen)
@@ -33,32 +45,101 @@ int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 		errno = EINVAL;
 		goto out;
 	}
-	if (bp.bf_len > BPF_MAXINSNS) {
-		snprintf(err, errlen, "filter '%s' is too long for the kernel "
-			 "(%u instructions, max %d)", expr, bp.bf_len, BPF_MAXINSNS);
-		errno = E2BIG;
-		goto out_free;
-	}
+	out->len = 0;
+	out->filter = NULL;
 	/* struct bpf_insn and struct sock_filter share one layout. */
-	out->len = (unsigned short)bp.bf_len;
-	out->filter = calloc(bp.bf_len, sizeof(struct sock_filter));
-	if (!out->filter) {
-		snprintf(err, errlen, "cannot compile filter: out of memory");
-		errno = ENOMEM;
-		goto out_free;
-	}
-	for (unsigned int i = 0; i < bp.bf_len; i++) {
-		out->filter[i].code = bp.bf_insns[i].code;
-		out->filter[i].jt = bp.bf_insns[i].jt;
-		out->filter[i].jf = bp.bf_insns[i].jf;
-		out->filter[i].k = bp.bf_insns[i].k;
-	}
-	rc = 0;
-out_free:
+	rc = zcap_filter_copy((const struct sock_filter *)bp.bf_insns, bp.bf_len,
+			      out, err, errlen);
 	pcap_freecode(&bp);
 out:
 	pcap_close(p);
 	return rc;
+}
+
+int zcap_filter_copy(const struct sock_filter *insns, unsigned int len,
+		     struct sock_fprog *out, char *err, size_t errlen)
+{
+	struct sock_filter *f;
+
+	if (!insns || !len) {
+		snprintf(err, errlen, "empty filter program");
+		errno = EINVAL;
+		return -1;
+	}
+	if (len > BPF_MAXINSNS - PREFIX_LEN - TAIL_LEN) {
+		snprintf(err, errlen, "filter is too long for the kernel "
+			 "(%u instructions, max %d)", len,
+			 BPF_MAXINSNS - PREFIX_LEN - TAIL_LEN);
+		errno = E2BIG;
+		return -1;
+	}
+	/* libpcap's check: known opcodes, jumps forward and inside, a
+	 * return at the end. bpf_filter() in user space relies on it. */
+	if (!bpf_validate((const struct bpf_insn *)insns, (int)len)) {
+		snprintf(err, errlen, "invalid filter program (%u instructions)", len);
+		errno = EINVAL;
+		return -1;
+	}
+	f = malloc(len * sizeof(*f));
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(f, insns, len * sizeof(*f));
+	out->filter = f;
+	out->len = (unsigned short)len;
+	return 0;
+}
+
+int zcap_filter_build(const struct sock_fprog *user, uint32_t snaplen,
+		      enum zcap_direction dir, struct sock_fprog *out)
+{
+	unsigned int pre = dir == ZCAP_DIR_INOUT ? 0 : PREFIX_LEN;
+	unsigned int tail = pre + user->len, n = tail;
+	struct sock_filter *f;
+	int ret_a = 0;
+
+	for (unsigned int i = 0; i < user->len; i++)
+		if (BPF_CLASS(user->filter[i].code) == BPF_RET &&
+		    BPF_RVAL(user->filter[i].code) == BPF_A)
+			ret_a = 1;
+	if (ret_a)
+		n += TAIL_LEN;
+	f = calloc(n, sizeof(*f));
+	if (!f) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (pre) {
+		/* outgoing: ret 0 for "in"; "out" keeps only outgoing */
+		f[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+						    SKF_AD_OFF + SKF_AD_PKTTYPE);
+		f[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						    PACKET_OUTGOING,
+						    dir == ZCAP_DIR_IN ? 0 : 1,
+						    dir == ZCAP_DIR_IN ? 1 : 0);
+		f[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	}
+	/* Jumps are relative: the user's program moves as a whole. */
+	for (unsigned int i = 0; i < user->len; i++) {
+		struct sock_filter in = user->filter[i];
+
+		if (BPF_CLASS(in.code) == BPF_RET && BPF_RVAL(in.code) == BPF_K && in.k)
+			in.k = snaplen;
+		else if (BPF_CLASS(in.code) == BPF_RET && BPF_RVAL(in.code) == BPF_A)
+			in = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA,
+							  tail - (pre + i) - 1, 0, 0);
+		f[pre + i] = in;
+	}
+	if (ret_a) {
+		f[tail] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+		f[tail + 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+		f[tail + 2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, snaplen);
+	}
+	out->filter = f;
+	out->len = (unsigned short)n;
+	return 0;
 }
 
 void zcap_filter_free(struct sock_fprog *prog)
@@ -68,10 +149,10 @@ void zcap_filter_free(struct sock_fprog *prog)
 	prog->len = 0;
 }
 
-/* In user space, for backends whose kernel path runs no socket filter. */
+/* In user space: for backends whose kernel path runs no socket filter, and
+ * for what sat in a ring when the filter changed. */
 unsigned int zcap_filter_run(const struct sock_fprog *prog, const uint8_t *data,
-			     uint32_t len)
+			     uint32_t caplen, uint32_t len)
 {
-	/* struct sock_filter and struct bpf_insn share one layout */
-	return bpf_filter((const struct bpf_insn *)prog->filter, data, len, len);
+	return bpf_filter((const struct bpf_insn *)prog->filter, data, len, caplen);
 }

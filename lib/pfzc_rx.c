@@ -29,7 +29,15 @@
 
 struct pfzc {
 	struct pfzc_sock s;	/* s.ring is the rx ring */
+	/* After a filter change, slots before this index may hold packets
+	 * the old filter took: see pz_setfilter(). */
+	uint32_t recheck_end;
+	int recheck;
 };
+
+/* Packets the module filtered under the old program but had not published
+ * when the new one was attached: one per CPU in its receive path, at most. */
+#define PFZC_RECHECK_SLACK 256
 
 /* The frame must hold a whole packet of this MTU, or packets get cut. */
 static uint32_t pick_frame_size(struct zcap *h)
@@ -89,14 +97,14 @@ static int pz_open(struct zcap *h)
 static int pz_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 {
 	struct pfzc *z = h->priv;
-	uint32_t idx, n;
+	uint32_t idx, n, got = 0;
 
 	n = pfzc_cons_peek(&z->s.ring, max, &idx);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pfzc_desc *d = pfzc_cons_desc(&z->s.ring, idx + i);
 		uint64_t addr = d->addr;
 		uint32_t len = d->len;
-		struct zcap_pkt *p = &pkts[i];
+		struct zcap_pkt *p = &pkts[got];
 
 		/* The kernel validated it; a bad one here means a bug, and
 		 * must not turn into a read outside the buffer. */
@@ -117,8 +125,33 @@ static int pz_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 		}
 		if (d->flags & PFZC_DESC_OUTGOING)
 			p->flags |= ZCAP_PKT_OUTGOING;
+		if (z->recheck) {
+			if ((int32_t)(idx + i - z->recheck_end) >= 0)
+				z->recheck = 0;
+			else if (!zcap_rx_refilter(h, p))
+				continue;	/* released with the others */
+		}
+		got++;
 	}
-	return (int)n;
+	return (int)got;
+}
+
+/* The module runs the new filter from the next packet on; what the old one
+ * took is in the slots it has published, and in those it is writing. */
+static int pz_setfilter(struct zcap *h)
+{
+	struct pfzc *z = h->priv;
+
+	if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
+		       sizeof(h->filter))) {
+		zcap_seterr(h, "%s: cannot attach the filter: %s", h->ifname,
+			    strerror(errno));
+		return -1;
+	}
+	z->recheck_end = __atomic_load_n(z->s.ring.producer, __ATOMIC_ACQUIRE) +
+			 PFZC_RECHECK_SLACK;
+	z->recheck = 1;
+	return 0;
 }
 
 static void pz_release(struct zcap *h)
@@ -171,5 +204,6 @@ const struct zcap_rx_ops zcap_pfzc_rx_ops = {
 	.release = pz_release,
 	.holding = pz_holding,
 	.stats = pz_stats,
+	.setfilter = pz_setfilter,
 	.close = pz_close,
 };

@@ -4,7 +4,6 @@
  * what is the same for every backend (interface, filter, blocking,
  * breakloop, counters). The backends are <mechanism>_rx.c (lib/rx.h).
  */
-#define _GNU_SOURCE	/* asprintf */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -130,30 +129,25 @@ static int open_backend(struct zcap *h, const struct zcap_backend *asked,
 	return -1;
 }
 
-/*
- * A direction is a filter term: libpcap compiles "inbound" and "outbound"
- * to a check of the kernel's packet type, so packets going the other way
- * never reach the ring, whatever the backend.
- */
-static int compile_filter(struct zcap *h, char *errbuf)
+/* Builds both programs from h->user, for h->cfg.direction. */
+static int build_filters(struct zcap *h, struct sock_fprog *kern,
+			 struct sock_fprog *usr, char *errbuf)
 {
-	const char *expr = h->filter_expr;
-	const char *dir = h->cfg.direction == ZCAP_DIR_IN ? "inbound" : "outbound";
-	char *owned = NULL;
-	int rc;
-
-	if (h->cfg.direction != ZCAP_DIR_INOUT) {
-		if ((h->has_filter_expr ? asprintf(&owned, "%s and (%s)", dir, expr) :
-		     asprintf(&owned, "%s", dir)) < 0) {
-			snprintf(errbuf, ZCAP_ERRBUF_SIZE, "out of memory");
-			return -1;
-		}
-		expr = owned;
+	if (zcap_filter_build(&h->user, h->snaplen, h->cfg.direction, kern) ||
+	    zcap_filter_build(&h->user, h->snaplen, ZCAP_DIR_INOUT, usr)) {
+		zcap_filter_free(kern);
+		zcap_errf(errbuf, "out of memory");
+		errno = ENOMEM;
+		return -1;
 	}
-	rc = zcap_filter_compile(expr, h->linktype, h->snaplen, &h->filter,
-				 errbuf, ZCAP_ERRBUF_SIZE);
-	free(owned);
-	return rc;
+	return 0;
+}
+
+static void free_filters(struct zcap *h)
+{
+	zcap_filter_free(&h->user);
+	zcap_filter_free(&h->filter);
+	zcap_filter_free(&h->ufilter);
 }
 
 zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf)
@@ -193,12 +187,10 @@ zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf
 		goto fail;
 	if (zcap_netdev_linktype(ifname, &h->linktype, errbuf))
 		goto fail;
-	h->has_filter_expr = o.filter && *o.filter;
-	if (h->has_filter_expr && !(h->filter_expr = strdup(o.filter))) {
-		zcap_errf(errbuf, "out of memory");
-		goto fail;
-	}
-	if (compile_filter(h, errbuf))
+	h->has_filter = o.filter && *o.filter;
+	if (zcap_filter_compile(o.filter, h->linktype, h->snaplen, &h->user,
+				errbuf, ZCAP_ERRBUF_SIZE) ||
+	    build_filters(h, &h->filter, &h->ufilter, errbuf))
 		goto fail;
 	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->wake_fd < 0) {
@@ -225,8 +217,7 @@ fail:
 	saved = errno;
 	if (h->wake_fd >= 0)
 		close(h->wake_fd);
-	zcap_filter_free(&h->filter);
-	free(h->filter_expr);
+	free_filters(h);
 	free(h);
 	errno = saved;
 	return NULL;
@@ -241,8 +232,7 @@ void zcap_close(zcap_t *h)
 	if (h->promisc_fd >= 0)
 		close(h->promisc_fd);
 	close(h->wake_fd);
-	zcap_filter_free(&h->filter);
-	free(h->filter_expr);
+	free_filters(h);
 	free(h);
 }
 
@@ -394,6 +384,10 @@ static int stats(struct zcap *h, struct zcap_stats *st)
 	*st = h->st;
 	if (h->ops->stats(h, st))
 		return -1;
+	/* Rechecked in user space: out of the ring, not received. */
+	st->pending = st->pending > h->refiltered ? st->pending - h->refiltered : 0;
+	if (h->counts_filtered)
+		st->filtered += h->refiltered;
 	if (h->frozen) {
 		st->filtered = h->filtered_at_freeze;
 		return 0;
@@ -407,7 +401,7 @@ static int stats(struct zcap *h, struct zcap_stats *st)
 		 * estimate it as what the interface saw minus what the
 		 * filter accepted. Only while a filter is set. */
 		if (!h->counts_filtered &&
-		    (h->has_filter_expr || h->cfg.direction != ZCAP_DIR_INOUT)) {
+		    (h->has_filter || h->cfg.direction != ZCAP_DIR_INOUT)) {
 			seen = 0;
 			if (h->cfg.direction != ZCAP_DIR_OUT)
 				seen += now.rx_packets - h->if_base.rx_packets;
@@ -418,6 +412,120 @@ static int stats(struct zcap *h, struct zcap_stats *st)
 		}
 	}
 	return 0;
+}
+
+/* Puts a new h->user, or a new direction, in force on an open handle. On
+ * failure the handle keeps the filter and direction it had. */
+static int replace_filter(struct zcap *h, struct sock_fprog *user,
+			  enum zcap_direction dir, int has_filter)
+{
+	struct sock_fprog old_user = h->user, old_k = h->filter, old_u = h->ufilter;
+	enum zcap_direction old_dir = h->cfg.direction;
+	int old_has = h->has_filter, rc;
+
+	if (h->frozen) {
+		zcap_seterr(h, "%s: the capture is stopped (zcap_freeze)", h->ifname);
+		errno = EINVAL;
+		return -1;
+	}
+	h->user = *user;
+	h->cfg.direction = dir;
+	if (build_filters(h, &h->filter, &h->ufilter, h->err))
+		goto undo;
+	if (h->ops->setfilter)
+		rc = h->ops->setfilter(h);
+	else if ((rc = setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
+				  sizeof(h->filter))))
+		zcap_seterr(h, "%s: cannot attach the filter: %s", h->ifname,
+			    strerror(errno));
+	if (rc) {
+		int saved = errno;
+
+		zcap_filter_free(&h->filter);
+		zcap_filter_free(&h->ufilter);
+		errno = saved;
+		goto undo;
+	}
+	h->has_filter = has_filter;
+	zcap_filter_free(&old_user);
+	zcap_filter_free(&old_k);
+	zcap_filter_free(&old_u);
+	return 0;
+undo:
+	*user = h->user;	/* the caller frees it */
+	h->user = old_user;
+	h->filter = old_k;
+	h->ufilter = old_u;
+	h->cfg.direction = old_dir;
+	h->has_filter = old_has;
+	return -1;
+}
+
+int zcap_setfilter(zcap_t *h, const char *expr)
+{
+	struct sock_fprog user = { 0 };
+	int rc;
+
+	if (zcap_filter_compile(expr, h->linktype, h->snaplen, &user, h->err,
+				sizeof(h->err)))
+		return -1;
+	rc = replace_filter(h, &user, h->cfg.direction, expr && *expr);
+	if (rc)
+		zcap_filter_free(&user);
+	return rc;
+}
+
+int zcap_setfilter_bpf(zcap_t *h, const struct sock_filter *insns, unsigned int len)
+{
+	struct sock_fprog user = { 0 };
+	int rc;
+
+	if (zcap_filter_copy(insns, len, &user, h->err, sizeof(h->err)))
+		return -1;
+	rc = replace_filter(h, &user, h->cfg.direction, 1);
+	if (rc)
+		zcap_filter_free(&user);
+	return rc;
+}
+
+int zcap_setdirection(zcap_t *h, enum zcap_direction dir)
+{
+	struct sock_fprog user = { 0 };
+	int rc;
+
+	if ((unsigned int)dir > ZCAP_DIR_OUT) {
+		zcap_seterr(h, "bad direction %u", (unsigned int)dir);
+		errno = EINVAL;
+		return -1;
+	}
+	if (dir == h->cfg.direction)
+		return 0;
+	if (zcap_filter_copy(h->user.filter, h->user.len, &user, h->err,
+			     sizeof(h->err)))
+		return -1;
+	rc = replace_filter(h, &user, dir, h->has_filter);
+	if (rc)
+		zcap_filter_free(&user);
+	return rc;
+}
+
+int zcap_rx_refilter(struct zcap *h, struct zcap_pkt *p)
+{
+	int out = (p->flags & ZCAP_PKT_OUTGOING) != 0;
+	unsigned int keep;
+
+	if ((h->cfg.direction == ZCAP_DIR_IN && out) ||
+	    (h->cfg.direction == ZCAP_DIR_OUT && !out))
+		keep = 0;
+	else
+		keep = zcap_filter_run(&h->ufilter, p->data, p->caplen, p->len);
+	if (!keep) {
+		h->refiltered++;
+		return 0;
+	}
+	if (keep < p->caplen)
+		p->caplen = keep;
+	return 1;
 }
 
 int zcap_stats(zcap_t *h, struct zcap_stats *st)

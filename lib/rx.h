@@ -50,9 +50,14 @@ struct zcap {
 					 * auto policy applies */
 	uint32_t snaplen;
 	struct zcap_rx_cfg cfg;
-	struct sock_fprog filter;	/* compiled cBPF; always set (snaplen) */
-	int has_filter_expr;
-	char *filter_expr;		/* the user's, without the direction; or NULL */
+	/* The user's program as given ("" compiled when none), and what is
+	 * built from it (filter.c): for the kernel, with the direction and
+	 * the snap length; for user space, with the snap length only. */
+	struct sock_fprog user;
+	struct sock_fprog filter;
+	struct sock_fprog ufilter;
+	int has_filter;			/* the user set one (stats: "filtered") */
+	uint64_t refiltered;		/* rejected in user space, see zcap_rx_refilter() */
 
 	struct zcap_netdev_counters if_base;	/* at open */
 	struct zcap_stats st;			/* what the front end counts */
@@ -75,6 +80,12 @@ struct zcap_rx_ops {
 	/* Optional: stops new packets (zcap_freeze()); without it, a
 	 * reject-all socket filter is attached to h->fd. */
 	int (*freeze)(struct zcap *h);
+	/* Optional: h->filter and h->ufilter were replaced on an open
+	 * handle. Puts them in force, and runs h->ufilter in user space
+	 * (zcap_rx_refilter) over every packet that may have passed the
+	 * old filter and is still to come out of the ring. Without it,
+	 * h->filter is attached to h->fd and nothing is rechecked. */
+	int (*setfilter)(struct zcap *h);
 	/* Frees what open() left, after success or failure; h->fd and
 	 * h->priv may be -1 and NULL. */
 	void (*close)(struct zcap *h);
@@ -82,11 +93,22 @@ struct zcap_rx_ops {
 
 #define zcap_seterr(h, ...) zcap_errf((h)->err, __VA_ARGS__)
 
-/* filter.c: tcpdump syntax -> cBPF that also applies the snap length. */
+/* filter.c: tcpdump syntax or the application's cBPF -> the program the
+ * kernel runs (direction, snap length) and the one user space runs. */
 int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 			struct sock_fprog *out, char *err, size_t errlen);
+int zcap_filter_copy(const struct sock_filter *insns, unsigned int len,
+		     struct sock_fprog *out, char *err, size_t errlen);
+int zcap_filter_build(const struct sock_fprog *user, uint32_t snaplen,
+		      enum zcap_direction dir, struct sock_fprog *out);
 void zcap_filter_free(struct sock_fprog *prog);
 unsigned int zcap_filter_run(const struct sock_fprog *prog, const uint8_t *data,
-			     uint32_t len);
+			     uint32_t caplen, uint32_t len);
+
+/* rx.c: for a packet that may have passed the filter in force before the
+ * last zcap_setfilter*(): runs the new one (and the direction) on it in
+ * user space. 0: drop it (counted as filtered); 1: keep it, caplen cut
+ * to what the filter returned. */
+int zcap_rx_refilter(struct zcap *h, struct zcap_pkt *p);
 
 #endif

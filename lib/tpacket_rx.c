@@ -47,6 +47,11 @@ struct tpacket {
 	uint32_t left;		/* packets still to hand out in block next-1 */
 	struct tpacket3_hdr *pkt; /* next packet to hand out */
 
+	/* After a filter change, blocks opened before this one (in ring
+	 * order) may hold packets the old filter took: see tp_setfilter(). */
+	uint32_t recheck_end;
+	int recheck;
+
 	uint64_t tp_packets;	/* accepted by the filter (incl. ring full) */
 	uint64_t tp_drops;
 };
@@ -211,10 +216,17 @@ static int tp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 				 b->hdr.bh1.offset_to_first_pkt);
 			continue;
 		}
-		fill_pkt(&pkts[n++], t->pkt);
+		fill_pkt(&pkts[n], t->pkt);
 		t->pkt = (struct tpacket3_hdr *)((uint8_t *)t->pkt +
 						 t->pkt->tp_next_offset);
 		t->left--;
+		if (t->recheck) {
+			if ((int32_t)(t->next - 1 - t->recheck_end) >= 0)
+				t->recheck = 0;
+			else if (!zcap_rx_refilter(h, &pkts[n]))
+				continue;
+		}
+		n++;
 	}
 	return (int)n;
 }
@@ -230,6 +242,25 @@ static void tp_release(struct zcap *h)
 		__atomic_store_n(&block(t, (first + i) % t->block_nr)->hdr.bh1.block_status,
 				 TP_STATUS_KERNEL, __ATOMIC_RELEASE); /* B */
 	t->held -= done;
+}
+
+/*
+ * The kernel runs the new filter from the next packet on; what the old one
+ * took sits in the blocks we have not walked yet, and in the block being
+ * filled, which the kernel may have opened before the change and retires
+ * later. At most every block of the ring, plus the one a packet in flight
+ * might open, so those are checked again in user space.
+ */
+static int tp_setfilter(struct zcap *h)
+{
+	struct tpacket *t = h->priv;
+
+	if (sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
+		    sizeof(h->filter), "cannot attach the filter"))
+		return -1;
+	t->recheck_end = t->next + t->block_nr + 1;
+	t->recheck = 1;
+	return 0;
 }
 
 /* The kernel reports the socket readable while any block is ours. */
@@ -282,5 +313,6 @@ const struct zcap_rx_ops zcap_tpacket_rx_ops = {
 	.release = tp_release,
 	.holding = tp_holding,
 	.stats = tp_stats,
+	.setfilter = tp_setfilter,
 	.close = tp_close,
 };

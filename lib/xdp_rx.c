@@ -15,8 +15,9 @@
  *   detaches it when the link's last fd closes, so close, SIGINT and a
  *   SIGKILL all leave the interface clean, and a second capture on the
  *   same interface gets EBUSY instead of taking the first one's packets.
- * - The filter runs in user space on each frame (zcap_filter_run())
- *   before it is handed out; what it rejects is counted as filtered.
+ * - The filter (h->ufilter) runs in user space on each frame
+ *   (zcap_filter_run()) before it is handed out; what it rejects is
+ *   counted as filtered. A new one applies from the next frame on.
  * - AF_XDP gives no receive timestamp: packets are stamped when a batch is
  *   taken from the ring.
  */
@@ -64,7 +65,6 @@ struct xdp {
 	unsigned int next;		/* queue to read first, round robin */
 	int map_fd, prog_fd, link_fd, epfd;
 	int zerocopy;
-	struct sock_fprog fprog;	/* the filter without the direction */
 	uint64_t filtered;
 };
 
@@ -349,14 +349,6 @@ static int xdp_open(struct zcap *h)
 	for (nframes = 1u << 20; nframes > 64 && nframes > per_queue; nframes >>= 1)
 		;
 
-	/* "inbound" and "outbound" need the kernel's packet type, which
-	 * user-space BPF does not have: every packet here is inbound. */
-	if (zcap_filter_compile(h->filter_expr, h->linktype, h->snaplen, &x->fprog,
-				h->err, sizeof(h->err))) {
-		errno = EINVAL;
-		goto fail;
-	}
-
 	if (load_prog(h, x) || open_queues(h, x, nframes) || attach_prog(h, x, &mode) ||
 	    setup_poll(h, x))
 		goto fail;
@@ -417,7 +409,8 @@ static int xdp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 			unsigned int keep;
 
 			q->addrs[q->held++] = xsk_umem__extract_addr(d->addr);
-			keep = zcap_filter_run(&x->fprog, data, d->len);
+			/* every packet here is inbound: no direction check */
+			keep = zcap_filter_run(&h->ufilter, data, d->len, d->len);
 			if (!keep) {
 				x->filtered++;
 				continue;
@@ -501,6 +494,17 @@ static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 	return 0;
 }
 
+/* Nothing to attach: xdp_recv() reads h->ufilter for every frame. */
+static int xdp_setfilter(struct zcap *h)
+{
+	if (h->cfg.direction == ZCAP_DIR_OUT) {
+		zcap_seterr(h, "%s: XDP sees only received packets", h->ifname);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return 0;
+}
+
 /* Out of the XSKMAP: new frames go to the stack, the rings drain. */
 static int xdp_freeze(struct zcap *h)
 {
@@ -536,7 +540,6 @@ static void xdp_close(struct zcap *h)
 		close(x->prog_fd);
 	if (x->map_fd >= 0)
 		close(x->map_fd);
-	zcap_filter_free(&x->fprog);
 	free(x);
 	h->priv = NULL;
 	h->fd = -1;
@@ -549,5 +552,6 @@ const struct zcap_rx_ops zcap_xdp_rx_ops = {
 	.holding = xdp_holding,
 	.stats = xdp_stats,
 	.freeze = xdp_freeze,
+	.setfilter = xdp_setfilter,
 	.close = xdp_close,
 };

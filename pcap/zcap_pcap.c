@@ -23,13 +23,11 @@
  * second one: pcap_snapshot, pcap_datalink, pcap_get_tstamp_precision,
  * pcap_compile, pcap_dump_open, pcap_dump_open_append, pcap_dump_fopen.
  *
- * Filters. zcap_open() takes an expression, pcap_setfilter() a compiled
- * bpf_program. The filter is run in user space, with the real
- * pcap_offline_filter(), on each packet before it is handed out (as
- * libpcap itself does when the kernel cannot take a filter); rejected
- * packets are released with the batch and not counted in ps_recv, so
- * pcap_stats reads as with libpcap's kernel filter. Direction
- * (pcap_setdirection) is applied the same way, from ZCAP_PKT_OUTGOING.
+ * Filters. pcap_setfilter()'s compiled program goes to
+ * zcap_setfilter_bpf(), and pcap_setdirection() to zcap_setdirection():
+ * libzcap runs them in the kernel where the backend allows (tpacket, pfzc;
+ * in user space on xdp), and checks in user space what the ring took under
+ * the old filter, as libpcap does.
  *
  * Zero copy: callbacks get pointers into the ring; the batch goes back to
  * the kernel (zcap_release) when every packet of it has been handed out and
@@ -64,15 +62,11 @@ struct zh {
 	/* options */
 	int snaplen, promisc, to_ms, immediate, nonblock, precision, rfmon;
 	uint64_t ring_bytes;
-	pcap_direction_t dir;
 	/* state */
 	zcap_t *z;
 	zcap_tx_t *tx;
-	struct bpf_program prog;
-	int have_prog;
 	struct zcap_pkt pkts[BATCH];
 	int n, idx;
-	uint64_t rejected;	/* by the user-space filter or direction */
 	atomic_int brk;		/* pcap_breakloop, from any thread or a signal handler */
 	int stale;		/* zcap's break flag may still be set (take_break) */
 	struct pcap_pkthdr next_hdr;
@@ -177,8 +171,6 @@ REAL(pcap_dump_open, pcap_dumper_t *, (pcap_t *, const char *))
 REAL(pcap_dump_open_append, pcap_dumper_t *, (pcap_t *, const char *))
 REAL(pcap_dump_fopen, pcap_dumper_t *, (pcap_t *, FILE *))
 REAL(pcap_geterr, char *, (pcap_t *))
-REAL(pcap_offline_filter, int, (const struct bpf_program *, const struct pcap_pkthdr *, const u_char *))
-REAL(pcap_freecode, void, (struct bpf_program *))
 
 /* A message in the handle's errbuf, where the real pcap_geterr finds it. */
 static void seterr(struct zh *h, const char *fmt, ...)
@@ -236,7 +228,6 @@ EXPORT pcap_t *pcap_create(const char *dev, char *errbuf)
 	h->dev = strdup(dev ? dev : "any");
 	h->to_ms = 0;
 	h->precision = PCAP_TSTAMP_PRECISION_MICRO;
-	h->dir = PCAP_D_INOUT;
 	if (!h->dev || table_add(h) < 0) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "zcap-run: too many handles");
 		get_pcap_close()(h->p);
@@ -446,8 +437,6 @@ EXPORT void pcap_close(pcap_t *p)
 	table_del(h);
 	zcap_tx_close(h->tx);
 	zcap_close(h->z);
-	if (h->have_prog)
-		get_pcap_freecode()(&h->prog);
 	if (h->fin)
 		get_pcap_close()(h->fin);
 	get_pcap_close()(h->p);
@@ -513,8 +502,8 @@ static int read_timeout(struct zh *h)
 	return h->to_ms > 0 ? h->to_ms : -1;
 }
 
-/* The next packet of the batch that passes direction and filter, with its
- * header; NULL when the batch is used up. */
+/* The next packet of the batch, with its header; NULL when the batch is
+ * used up. */
 static const struct zcap_pkt *take(struct zh *h, struct pcap_pkthdr *hdr)
 {
 	while (h->idx < h->n) {
@@ -525,15 +514,6 @@ static const struct zcap_pkt *take(struct zh *h, struct pcap_pkthdr *hdr)
 						frac : frac / 1000);
 		hdr->caplen = k->caplen;
 		hdr->len = k->len;
-		int out = (k->flags & ZCAP_PKT_OUTGOING) != 0;
-		if ((h->dir == PCAP_D_IN && out) || (h->dir == PCAP_D_OUT && !out)) {
-			h->rejected++;
-			continue;
-		}
-		if (h->have_prog && !get_pcap_offline_filter()(&h->prog, hdr, k->data)) {
-			h->rejected++;
-			continue;
-		}
 		return k;
 	}
 	return NULL;
@@ -672,17 +652,12 @@ EXPORT int pcap_setfilter(pcap_t *p, struct bpf_program *fp)
 		seterr(h, "setfilter: No filter specified");
 		return PCAP_ERROR;
 	}
-	struct bpf_insn *copy = malloc(fp->bf_len * sizeof(*copy));
-	if (!copy && fp->bf_len) {
-		seterr(h, "malloc: %s", strerror(errno));
+	/* struct bpf_insn has struct sock_filter's layout */
+	if (zcap_setfilter_bpf(h->z, (const struct sock_filter *)fp->bf_insns,
+			       fp->bf_len)) {
+		seterr(h, "%s", zcap_geterr(h->z));
 		return PCAP_ERROR;
 	}
-	memcpy(copy, fp->bf_insns, fp->bf_len * sizeof(*copy));
-	if (h->have_prog)
-		get_pcap_freecode()(&h->prog);
-	h->prog.bf_len = fp->bf_len;
-	h->prog.bf_insns = copy;
-	h->have_prog = 1;
 	return 0;
 }
 
@@ -697,11 +672,11 @@ EXPORT int pcap_setdirection(pcap_t *p, pcap_direction_t d)
 		seterr(h, "Invalid direction");
 		return PCAP_ERROR;
 	}
-	if (d == PCAP_D_OUT && strcmp(zcap_backend_name(h->z), "xdp") == 0) {
-		seterr(h, "zcap-run: backend xdp sees only received packets");
+	if (zcap_setdirection(h->z, d == PCAP_D_IN ? ZCAP_DIR_IN :
+				    d == PCAP_D_OUT ? ZCAP_DIR_OUT : ZCAP_DIR_INOUT)) {
+		seterr(h, "zcap-run: %s", zcap_geterr(h->z));
 		return PCAP_ERROR;
 	}
-	h->dir = d;
 	return 0;
 }
 
@@ -755,11 +730,8 @@ EXPORT int pcap_stats(pcap_t *p, struct pcap_stat *ps)
 	/* libpcap on Linux: ps_recv is what passed the (kernel) filter, with
 	 * what the ring had no room for; ps_drop the latter; ps_ifdrop the
 	 * interface's rx drops since open. Packets waiting in the ring count
-	 * in ps_recv, as the kernel's tp_packets counts them. Packets our
-	 * user-space filter rejected are left out of ps_recv, as a kernel
-	 * filter would. */
+	 * in ps_recv, as the kernel's tp_packets counts them. */
 	uint64_t recv = st.received + st.pending + st.drop_ring_full;
-	recv = recv > h->rejected ? recv - h->rejected : 0;
 	ps->ps_recv = (u_int)recv;
 	ps->ps_drop = (u_int)st.drop_ring_full;
 	ps->ps_ifdrop = (u_int)st.drop_if;

@@ -220,19 +220,27 @@ static void test_tx_opts(void)
 	      "tx: a 1.0 struct's backend name is checked: %s", err);
 }
 
-/* What the shared library exports: the API, in version node LIBZCAP_1.0
- * (lib/libzcap.map), and nothing of its insides. */
+/* What the shared library exports: the API, in version nodes LIBZCAP_1.0
+ * and LIBZCAP_1.1 (lib/libzcap.map), and nothing of its insides. */
 static void test_symbols(void)
 {
 	static const char *const api[] = {
 		"zcap_open", "zcap_recv", "zcap_stats", "zcap_set_print",
 		"zcap_backend_at", "zcap_tx_open", "zcap_tx_stats", "zcap_dump_open",
 	};
+	static const char *const api_1_1[] = {
+		"zcap_setfilter", "zcap_setfilter_bpf", "zcap_setdirection",
+	};
 	unsigned int bad = 0;
 
 	for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++)
 		bad += !dlvsym(RTLD_DEFAULT, api[i], "LIBZCAP_1.0");
 	CHECK(bad == 0, "the API is exported as version LIBZCAP_1.0 (%u missing)", bad);
+	bad = 0;
+	for (size_t i = 0; i < sizeof(api_1_1) / sizeof(api_1_1[0]); i++)
+		bad += !dlvsym(RTLD_DEFAULT, api_1_1[i], "LIBZCAP_1.1") +
+		       !!dlvsym(RTLD_DEFAULT, api_1_1[i], "LIBZCAP_1.0");
+	CHECK(bad == 0, "1.1's functions are in LIBZCAP_1.1 only (%u wrong)", bad);
 	CHECK(!dlsym(RTLD_DEFAULT, "zcap_opts_copy") &&
 	      !dlsym(RTLD_DEFAULT, "zcap_backend_get") &&
 	      !dlsym(RTLD_DEFAULT, "zcap_netdev_counters"),

@@ -885,6 +885,86 @@ static void test_filter(void)
 	zcap_close(h);
 }
 
+/* Filters changed on an open handle (1.1): what the ring took under the
+ * old filter is held to the new one too. */
+static void test_setfilter(void)
+{
+	static struct seen s;
+	static const struct sock_filter bad_jump[] = {
+		BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	/* every packet, cut to 60 bytes by the returned length... */
+	static const struct sock_filter ret_a[] = {
+		BPF_STMT(BPF_LD | BPF_IMM, 60),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct test_cfg cfg;
+	ZCAP_DECLARE(zcap_stats, st);
+	zcap_t *h;
+	int l1, l2, rc;
+
+	small_config(&cfg);
+	h = open_lo(&cfg, "setfilter");
+	CHECK(h, "open for zcap_setfilter");
+	if (!h)
+		return;
+	l1 = udp_listen(PORT_FILTER_YES);
+	l2 = udp_listen(PORT_FILTER_NO);
+	/* Into the ring with no filter, nobody reading; then the filter. */
+	for (uint32_t i = 0; i < 20; i++) {
+		send_seq(PORT_FILTER_YES, i, PAYLOAD_LEN);
+		send_seq(PORT_FILTER_NO, i, PAYLOAD_LEN);
+	}
+	sleep_ms(50);
+	rc = zcap_setfilter(h, "udp port 5555");
+	CHECK(rc == 0, "zcap_setfilter on an open handle: %s", rc ? zcap_geterr(h) : "ok");
+	for (uint32_t i = 20; i < 40; i++) {
+		send_seq(PORT_FILTER_YES, i, PAYLOAD_LEN);
+		send_seq(PORT_FILTER_NO, i, PAYLOAD_LEN);
+	}
+	seen_init(&s, PORT_FILTER_YES, 0, 40);
+	collect(h, &s, 80, 64, now_real_ns() - 1000000000ull);
+	CHECK(s.matched == 80 && s.other_port == 0 && seq_mismatches(&s, 0, 1) == 0,
+	      "zcap_setfilter: the packets already in the ring are held to the new "
+	      "filter too (%u of 80 wanted, %u others)", s.matched, s.other_port);
+	CHECK(zcap_stats(h, &st) == 0 && st.received == 80 && st.pending == 0,
+	      "zcap_setfilter: received %llu (want 80), pending %llu (want 0)",
+	      (unsigned long long)st.received, (unsigned long long)st.pending);
+
+	/* Failures leave the filter as it was. */
+	errno = 0;
+	rc = zcap_setfilter(h, "udp port (");
+	CHECK(rc == -1 && errno == EINVAL && strstr(zcap_geterr(h), "bad filter"),
+	      "zcap_setfilter: a bad expression fails with EINVAL: %s", zcap_geterr(h));
+	errno = 0;
+	rc = zcap_setfilter_bpf(h, bad_jump, 2);
+	CHECK(rc == -1 && errno == EINVAL,
+	      "zcap_setfilter_bpf: a jump out of the program fails with EINVAL: %s",
+	      zcap_geterr(h));
+	errno = 0;
+	rc = zcap_setdirection(h, (enum zcap_direction)7);
+	CHECK(rc == -1 && errno == EINVAL, "zcap_setdirection: a bad direction fails");
+
+	/* "ret a" (here 60): accepted, and whole up to the snap length, as
+	 * libpcap takes any non-zero return; inbound only. */
+	rc = zcap_setfilter_bpf(h, ret_a, 2) || zcap_setdirection(h, ZCAP_DIR_IN);
+	CHECK(rc == 0, "zcap_setfilter_bpf(ret a) and zcap_setdirection(in): %s",
+	      rc ? zcap_geterr(h) : "ok");
+	send_range(PORT_FILTER_YES, 100, 10, PAYLOAD_LEN);
+	send_range(PORT_FILTER_NO, 100, 10, PAYLOAD_LEN);
+	seen_init(&s, PORT_FILTER_YES, 100, 10);
+	collect(h, &s, 10, 64, now_real_ns() - 1000000000ull);
+	close(l1);
+	close(l2);
+	CHECK(s.matched == 10 && s.total == 20 && s.caplen_ne_len == 0 &&
+	      s.bad_payload == 0 && seq_mismatches(&s, 0, 1) == 0 &&
+	      seq_mismatches(&s, 1, 0) == 0,
+	      "zcap_setfilter_bpf: both ports, whole, incoming only (%u of 10 on "
+	      "5555, %u in all, %u cut)", s.matched, s.total, s.caplen_ne_len);
+	zcap_close(h);
+}
+
 static void test_epoll(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, out;
@@ -1214,6 +1294,7 @@ int main(void)
 	test_snaplen();
 	test_snaplen_caplen();
 	test_filter();
+	test_setfilter();
 	test_epoll();
 	test_ring_full();
 	test_break_race();

@@ -11,6 +11,12 @@
  *   stats N      reads nothing for 2 s, then pcap_stats: recv=, drop=
  *   inject N     pcap_inject N copies of a 60-byte frame: injected=N
  *   dump FILE N  pcap_dump_open on the live handle, pcap_loop N: dumped=N
+ *   refilter     reads nothing for 3 s (the ring fills, no filter), then
+ *                pcap_setfilter "dst host 198.18.0.3" and reads, non-blocking,
+ *                until 1 s passes with nothing:
+ *                got=N wrong=W (W: handed out with another destination)
+ *   rejectall    a 64 KiB buffer and a filter nothing matches, reads
+ *                nothing for 3 s, then pcap_stats: recv=, drop=
  *   errors       calls that must fail as libpcap fails: prints each result
  * Exit 0, or 1 with the failing call's pcap_geterr on stderr.
  */
@@ -31,6 +37,25 @@ static void cb(u_char *u, const struct pcap_pkthdr *h, const u_char *d)
 	if (u)
 		pcap_dump(u, h, d);
 	count++;
+}
+static int wrong;
+static void cb_dst3(u_char *u, const struct pcap_pkthdr *h, const u_char *d)
+{
+	static const u_char want[4] = { 198, 18, 0, 3 };
+	(void)u;
+	/* Ethernet + IPv4: the destination address is at 30 */
+	if (h->caplen < 34 || memcmp(d + 30, want, 4) != 0)
+		wrong++;
+	count++;
+}
+static int set_filter(const char *expr)
+{
+	struct bpf_program bp;
+	if (pcap_compile(p, &bp, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
+		return -1;
+	int r = pcap_setfilter(p, &bp);
+	pcap_freecode(&bp);
+	return r;
 }
 static int fail(const char *what)
 {
@@ -62,6 +87,24 @@ int main(int argc, char **argv)
 		printf("geterr_nonempty=%d\n", pcap_geterr(p)[0] != 0);
 		printf("file=%s swapped=%d datalink=%d\n", pcap_file(p) ? "set" : "NULL",
 		       pcap_is_swapped(p), pcap_datalink(p));
+		pcap_close(p);
+		return 0;
+	}
+	if (strcmp(mode, "rejectall") == 0) {
+		p = pcap_create(argv[2], eb);
+		if (!p || pcap_set_buffer_size(p, 65536) || pcap_set_timeout(p, 100))
+			return 1;
+		if (pcap_activate(p) < 0)
+			return fail("activate");
+		if (set_filter("dst host 203.0.113.9") < 0)
+			return fail("setfilter");
+		printf("ready\n");
+		fflush(stdout);
+		sleep(3);
+		struct pcap_stat st;
+		if (pcap_stats(p, &st) < 0)
+			return fail("stats");
+		printf("recv=%u drop=%u\n", st.ps_recv, st.ps_drop);
 		pcap_close(p);
 		return 0;
 	}
@@ -124,6 +167,25 @@ int main(int argc, char **argv)
 		if (pcap_stats(p, &st) < 0)
 			return fail("stats");
 		printf("recv=%u drop=%u ifdrop=%u\n", st.ps_recv, st.ps_drop, st.ps_ifdrop);
+	} else if (strcmp(mode, "refilter") == 0) {
+		printf("ready\n");
+		fflush(stdout);
+		sleep(3);
+		if (set_filter("dst host 198.18.0.3") < 0)
+			return fail("setfilter");
+		/* Non-blocking, until 1 s without a packet: libpcap's own
+		 * TPACKET_V3 read never times out while nothing comes. */
+		if (pcap_setnonblock(p, 1, eb) < 0)
+			return fail("nonblock");
+		for (int idle = 0; idle < 10;) {
+			int r = pcap_dispatch(p, -1, cb_dst3, NULL);
+			if (r < 0)
+				return fail("dispatch");
+			idle = r ? 0 : idle + 1;
+			if (!r)
+				usleep(100000);
+		}
+		printf("got=%d wrong=%d\n", count, wrong);
 	} else if (strcmp(mode, "inject") == 0) {
 		u_char f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x88, 0xb5 };
 		int ok = 0;
