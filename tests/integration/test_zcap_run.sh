@@ -186,6 +186,15 @@ check "pcap_breakloop from a signal handler: pcap_loop returns -2" grep -q "^loo
 check "pcap_breakloop: consumed once (the next pcap_dispatch times out with 0)" \
 	grep -q "^after=0" "$TMP/bl"
 
+# pcap_breakloop before the read: libpcap 1.10 returns -2 at once (its
+# eventfd); no traffic here, so a lost break would hang until timeout.
+timeout 10 ip netns exec "$CAP_NS" "$API" breakfirst "$CAP_IF" >"$TMP/bf.plain" 2>&1
+timeout 10 ip netns exec "$CAP_NS" "$RUN" "$API" breakfirst "$CAP_IF" >"$TMP/bf" 2>&1
+diag "$(tr '\n' ' ' <"$TMP/bf")"
+check "pcap_breakloop before pcap_loop, pcap_dispatch, pcap_next_ex: -2 at once, as libpcap" \
+	sh -c 'grep -q "^loop=-2" "$1" && grep -q "^dispatch=-2" "$1" &&
+	       grep -q "^next_ex=-2" "$1" && cmp -s "$1" "$2"' sh "$TMP/bf" "$TMP/bf.plain"
+
 ip netns exec "$CAP_NS" env ZCAP_RUN_RING_BYTES=65536 ${ZCAP_BACKEND:+ZCAP_RUN_BACKEND=$ZCAP_BACKEND} \
 	"$RUN" "$API" stats "$CAP_IF" 1 >"$TMP/st" 2>"$TMP/st.err" &
 API_PID=$!

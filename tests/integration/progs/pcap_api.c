@@ -8,6 +8,8 @@
  *                (prints idle=0 when it timed out), then dispatch until N
  *   breakloop    pcap_loop(-1) ended by pcap_breakloop from SIGALRM: loop=-2;
  *                then a pcap_dispatch that only times out: after=0
+ *   breakfirst   pcap_breakloop before each of pcap_loop, pcap_dispatch and
+ *                pcap_next_ex, with no traffic: each returns -2 at once
  *   stats N      reads nothing for 2 s, then pcap_stats: recv=, drop=
  *   inject N     pcap_inject N copies of a 60-byte frame: injected=N
  *   dump FILE N  pcap_dump_open on the live handle, pcap_loop N: dumped=N
@@ -159,6 +161,15 @@ int main(int argc, char **argv)
 		printf("loop=%d\n", pcap_loop(p, -1, cb, NULL));
 		/* the break is consumed: the next read times out (0), no -2 */
 		printf("after=%d\n", pcap_dispatch(p, -1, cb, NULL));
+	} else if (strcmp(mode, "breakfirst") == 0) {
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		pcap_breakloop(p);
+		printf("loop=%d\n", pcap_loop(p, -1, cb, NULL));
+		pcap_breakloop(p);
+		printf("dispatch=%d\n", pcap_dispatch(p, -1, cb, NULL));
+		pcap_breakloop(p);
+		printf("next_ex=%d\n", pcap_next_ex(p, &h, &d));
 	} else if (strcmp(mode, "stats") == 0) {
 		printf("ready\n");
 		fflush(stdout);
