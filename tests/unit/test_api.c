@@ -845,6 +845,16 @@ static void test_snaplen_caplen(void)
 	zcap_close(h);
 }
 
+/* seqs first.. to both filter ports, interleaved: a leak of the unwanted
+ * port lands among the wanted ones. */
+static void send_both(uint32_t first, uint32_t n)
+{
+	for (uint32_t i = first; i < first + n; i++) {
+		send_seq(PORT_FILTER_YES, i, PAYLOAD_LEN);
+		send_seq(PORT_FILTER_NO, i, PAYLOAD_LEN);
+	}
+}
+
 static void test_filter(void)
 {
 	static struct seen s;
@@ -863,10 +873,7 @@ static void test_filter(void)
 	l2 = udp_listen(PORT_FILTER_NO);
 	/* Interleaved: a leak of 5556 would land among the 5555 packets, so
 	 * it is in the ring before the last wanted packet. */
-	for (uint32_t i = 0; i < 20; i++) {
-		send_seq(PORT_FILTER_YES, i, PAYLOAD_LEN);
-		send_seq(PORT_FILTER_NO, i, PAYLOAD_LEN);
-	}
+	send_both(0, 20);
 	seen_init(&s, PORT_FILTER_YES, 0, 20);
 	collect(h, &s, 40, 3, now_real_ns() - 1000000000ull);
 	close(l1);
@@ -912,17 +919,11 @@ static void test_setfilter(void)
 	l1 = udp_listen(PORT_FILTER_YES);
 	l2 = udp_listen(PORT_FILTER_NO);
 	/* Into the ring with no filter, nobody reading; then the filter. */
-	for (uint32_t i = 0; i < 20; i++) {
-		send_seq(PORT_FILTER_YES, i, PAYLOAD_LEN);
-		send_seq(PORT_FILTER_NO, i, PAYLOAD_LEN);
-	}
+	send_both(0, 20);
 	sleep_ms(50);
 	rc = zcap_setfilter(h, "udp port 5555");
 	CHECK(rc == 0, "zcap_setfilter on an open handle: %s", rc ? zcap_geterr(h) : "ok");
-	for (uint32_t i = 20; i < 40; i++) {
-		send_seq(PORT_FILTER_YES, i, PAYLOAD_LEN);
-		send_seq(PORT_FILTER_NO, i, PAYLOAD_LEN);
-	}
+	send_both(20, 20);
 	seen_init(&s, PORT_FILTER_YES, 0, 40);
 	collect(h, &s, 80, 64, now_real_ns() - 1000000000ull);
 	CHECK(s.matched == 80 && s.other_port == 0 && seq_mismatches(&s, 0, 1) == 0,

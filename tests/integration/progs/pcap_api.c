@@ -18,7 +18,7 @@
  *                until 1 s passes with nothing:
  *                got=N wrong=W (W: handed out with another destination)
  *   rejectall    a 64 KiB buffer and a filter nothing matches, reads
- *                nothing for 3 s, then pcap_stats: recv=, drop=
+ *                nothing for 3 s, then pcap_stats: recv=, drop=, ifdrop=
  *   errors       calls that must fail as libpcap fails: prints each result
  * Exit 0, or 1 with the failing call's pcap_geterr on stderr.
  */
@@ -65,6 +65,20 @@ static int fail(const char *what)
 	return 1;
 }
 
+/* Reads nothing for 3 s while the test sends, then the counters. */
+static int stalled_stats(void)
+{
+	struct pcap_stat st;
+	printf("ready\n");
+	fflush(stdout);
+	sleep(3);
+	if (pcap_stats(p, &st) < 0)
+		return fail("stats");
+	printf("recv=%u drop=%u ifdrop=%u\n", st.ps_recv, st.ps_drop, st.ps_ifdrop);
+	pcap_close(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char eb[PCAP_ERRBUF_SIZE];
@@ -100,15 +114,7 @@ int main(int argc, char **argv)
 			return fail("activate");
 		if (set_filter("dst host 203.0.113.9") < 0)
 			return fail("setfilter");
-		printf("ready\n");
-		fflush(stdout);
-		sleep(3);
-		struct pcap_stat st;
-		if (pcap_stats(p, &st) < 0)
-			return fail("stats");
-		printf("recv=%u drop=%u\n", st.ps_recv, st.ps_drop);
-		pcap_close(p);
-		return 0;
+		return stalled_stats();
 	}
 	p = pcap_open_live(argv[2], 262144, 1, 100, eb);
 	if (!p) {
@@ -171,13 +177,7 @@ int main(int argc, char **argv)
 		pcap_breakloop(p);
 		printf("next_ex=%d\n", pcap_next_ex(p, &h, &d));
 	} else if (strcmp(mode, "stats") == 0) {
-		printf("ready\n");
-		fflush(stdout);
-		sleep(3);
-		struct pcap_stat st;
-		if (pcap_stats(p, &st) < 0)
-			return fail("stats");
-		printf("recv=%u drop=%u ifdrop=%u\n", st.ps_recv, st.ps_drop, st.ps_ifdrop);
+		return stalled_stats();
 	} else if (strcmp(mode, "refilter") == 0) {
 		printf("ready\n");
 		fflush(stdout);
