@@ -120,9 +120,12 @@ static int open_backend(struct zcap *h, const struct zcap_backend *asked,
 			return 0;
 		}
 		zcap_log(ZCAP_LOG_INFO, "backend %s not used: %s", b->name, h->err);
-		/* Errors that no other backend would avoid end the search. */
-		if (errno == EPERM || errno == EACCES || errno == ENODEV ||
-		    errno == ENOMEM)
+		/* Errors that no other backend would avoid end the search.
+		 * Not EPERM: AF_XDP also needs CAP_BPF (or CAP_SYS_ADMIN) for
+		 * its map and program, which a capturer that keeps only
+		 * CAP_NET_RAW and CAP_NET_ADMIN (dumpcap) lacks, and AF_PACKET
+		 * does not. */
+		if (errno == ENODEV || errno == ENOMEM)
 			break;
 	}
 	memcpy(errbuf, h->err, ZCAP_ERRBUF_SIZE);
