@@ -182,19 +182,40 @@ static void seterr(struct zh *h, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int verbose(void)
+/*
+ * Where ZCAP_RUN_VERBOSE's lines go: stderr for "1", else the file it
+ * names (with a '/'), appended to. A file matters for Wireshark's capture
+ * child: tshark runs dumpcap with its stderr as the message pipe, and any
+ * other byte there breaks the capture. NULL: not verbose.
+ */
+static FILE *verbose(void)
 {
+	static FILE *f;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	const char *v = getenv("ZCAP_RUN_VERBOSE");
-	return v && *v && strcmp(v, "0") != 0;
+	FILE *r;
+
+	if (!v || !*v || strcmp(v, "0") == 0)
+		return NULL;
+	if (!strchr(v, '/'))
+		return stderr;
+	pthread_mutex_lock(&lock);
+	if (!f && (f = fopen(v, "ae")))
+		setvbuf(f, NULL, _IOLBF, 0);
+	r = f ? f : stderr;
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 static void print_fn(enum zcap_log_level level, const char *fmt, va_list ap)
 {
-	if (level > ZCAP_LOG_INFO)
+	FILE *f = verbose();
+
+	if (level > ZCAP_LOG_INFO || !f)
 		return;
-	fputs("zcap-run: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fputs("zcap-run: ", f);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
 }
 
 static int not_activated(struct zh *h)
@@ -370,7 +391,7 @@ EXPORT int pcap_activate(pcap_t *p)
 		     .snaplen = (uint32_t)h->snaplen,
 		     .flags = h->promisc ? 0 : ZCAP_OPT_NO_PROMISC, .tpacket = &tp);
 	char eb[ZCAP_ERRBUF_SIZE] = "";
-	int v = verbose();
+	FILE *v = verbose();
 	zcap_print_fn_t old = v ? zcap_set_print(print_fn) : NULL;
 	h->z = zcap_open(h->dev, &o, eb);
 	int e = errno;
@@ -379,7 +400,7 @@ EXPORT int pcap_activate(pcap_t *p)
 	if (!h->z) {
 		seterr(h, "zcap-run: %s", eb);
 		if (v)
-			fprintf(stderr, "zcap-run: %s: no capture: %s\n", h->dev, eb);
+			fprintf(v, "zcap-run: %s: no capture: %s\n", h->dev, eb);
 		return errno_to_pcap(e);
 	}
 	if (zcap_linktype(h->z) != DLT_EN10MB) {
@@ -400,7 +421,7 @@ EXPORT int pcap_activate(pcap_t *p)
 		return PCAP_ERROR;
 	}
 	if (v)
-		fprintf(stderr, "zcap-run: %s: capturing with libzcap, backend %s, "
+		fprintf(v, "zcap-run: %s: capturing with libzcap, backend %s, "
 			"ring %llu bytes, snaplen %d%s\n", h->dev, zcap_backend_name(h->z),
 			(unsigned long long)zcap_ring_bytes(h->z), h->snaplen,
 			backend ? " (ZCAP_RUN_BACKEND)" : "");
@@ -809,7 +830,7 @@ static int send_frame(struct zh *h, const void *buf, size_t len)
 		if (backend && (!*backend || zcap_backend_check(backend, ZCAP_TX, NULL) < 0))
 			backend = NULL;	/* a capture-only backend: auto for sending */
 		ZCAP_DECLARE(zcap_tx_opts, to, .backend = backend, .frames = 64);
-		int v = verbose();
+		FILE *v = verbose();
 		zcap_print_fn_t old = v ? zcap_set_print(print_fn) : NULL;
 		h->tx = zcap_tx_open(h->dev, &to, eb);
 		if (v)

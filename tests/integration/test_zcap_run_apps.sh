@@ -165,6 +165,30 @@ elif [ -z "${ZCAP_BACKEND:-}" ]; then
 	fi
 fi
 
+# --- tshark ---------------------------------------------------------------------------
+# tshark captures through a dumpcap child whose stderr is tshark's message
+# pipe: zcap-run's verbose lines go to a file (ZCAP_RUN_VERBOSE=PATH), or
+# tshark would take them for a broken message and capture nothing.
+if [ -n "$XDP" ]; then
+	skip "tshark under zcap-run" "its dumpcap drops CAP_BPF and CAP_SYS_ADMIN, which AF_XDP needs"
+else
+	ip netns exec "$CAP_NS" env ZCAP_RUN_VERBOSE="$TMP/tshark.zlog" "$RUN" \
+		tshark -i "$CAP_IF" -B 64 -c 300 -w "$TMP/ts.pcapng" >"$TMP/ts.out" 2>"$TMP/ts.err" &
+	TS_PID=$!
+	# dumpcap names its file once the capture is open
+	wait_for "$TMP/ts.err" "File:" 100 "$TS_PID"
+	gen -c 300 -s 128
+	wait_gone "$TS_PID" 100 || { diag "tshark did not stop; killing it"; kill -9 "$TS_PID"; }
+	wait "$TS_PID"
+	ts_rc=$?
+	sed 's/^/# tshark: /' "$TMP/ts.err" "$TMP/tshark.zlog" 2>/dev/null | grep -v "^# tshark: $"
+	check "tshark under zcap-run (ZCAP_RUN_VERBOSE=PATH): exits 0, and its dumpcap told it of 300 packets" \
+		sh -c '[ "$1" -eq 0 ] && grep -q "^300 packets captured" "$2"' sh $ts_rc "$TMP/ts.err"
+	check "tshark under zcap-run: its file, verified" verified "$TMP/ts.pcapng" 300
+	check "tshark under zcap-run: its dumpcap captured through libzcap (the log file names the backend)" \
+		grep -q "capturing with libzcap, backend ${ZCAP_BACKEND:-[a-z]*}," "$TMP/tshark.zlog"
+fi
+
 # --- numbered frames --------------------------------------------------------------
 # 1000 frames of random sizes, about 0.9 MB: a plain program's 2 MiB ring
 # holds them all even if it reads nothing until the end. dumpcap always
