@@ -61,6 +61,7 @@ struct zh {
 	int activated;
 	/* options */
 	int snaplen, promisc, to_ms, immediate, nonblock, precision, rfmon;
+	int dlt;		/* pcap_set_datalink: EN10MB or DOCSIS, as libpcap */
 	uint64_t ring_bytes;
 	/* state */
 	zcap_t *z;
@@ -161,6 +162,8 @@ REAL(pcap_get_selectable_fd, int, (pcap_t *))
 REAL(pcap_fileno, int, (pcap_t *))
 REAL(pcap_stats, int, (pcap_t *, struct pcap_stat *))
 REAL(pcap_datalink, int, (pcap_t *))
+REAL(pcap_list_datalinks, int, (pcap_t *, int **))
+REAL(pcap_set_datalink, int, (pcap_t *, int))
 REAL(pcap_snapshot, int, (pcap_t *))
 REAL(pcap_file, FILE *, (pcap_t *))
 REAL(pcap_is_swapped, int, (pcap_t *))
@@ -412,6 +415,7 @@ EXPORT int pcap_activate(pcap_t *p)
 		return PCAP_ERROR;
 	}
 	h->snaplen = (int)zcap_snaplen(h->z);
+	h->dlt = DLT_EN10MB;
 	h->fin = get_pcap_open_dead_with_tstamp_precision()(DLT_EN10MB, h->snaplen,
 							   (u_int)h->precision);
 	if (!h->fin) {
@@ -766,7 +770,58 @@ EXPORT int pcap_datalink(pcap_t *p)
 		return get_pcap_datalink()(p);
 	if (!h->activated)
 		return PCAP_ERROR_NOT_ACTIVATED;
-	return DLT_EN10MB;
+	return h->dlt;
+}
+
+/* libpcap on Linux offers DOCSIS beside Ethernet on an Ethernet device
+ * (the same frames, labelled for a cable modem's mirror port). */
+static const int dlts[] = { DLT_EN10MB, DLT_DOCSIS };
+
+EXPORT int pcap_list_datalinks(pcap_t *p, int **list)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_list_datalinks()(p, list);
+	if (!h->activated)
+		return not_activated(h);
+	*list = malloc(sizeof(dlts));	/* pcap_free_datalinks() frees it */
+	if (!*list) {
+		seterr(h, "malloc: %s", strerror(errno));
+		return PCAP_ERROR;
+	}
+	memcpy(*list, dlts, sizeof(dlts));
+	return (int)(sizeof(dlts) / sizeof(dlts[0]));
+}
+
+/* The link type in the file headers and for pcap_compile is the final
+ * dead handle's: a new one replaces it (a dumper keeps nothing of it). */
+EXPORT int pcap_set_datalink(pcap_t *p, int dlt)
+{
+	struct zh *h = find(p);
+	if (!h)
+		return get_pcap_set_datalink()(p, dlt);
+	if (!h->activated)
+		return not_activated(h);
+	if (dlt != DLT_EN10MB && dlt != DLT_DOCSIS) {
+		const char *name = pcap_datalink_val_to_name(dlt);
+		if (name)
+			seterr(h, "%s is not one of the DLTs supported by this device", name);
+		else
+			seterr(h, "DLT %d is not one of the DLTs supported by this device", dlt);
+		return PCAP_ERROR;
+	}
+	if (dlt == h->dlt)
+		return 0;
+	pcap_t *fin = get_pcap_open_dead_with_tstamp_precision()(dlt, h->snaplen,
+								 (u_int)h->precision);
+	if (!fin) {
+		seterr(h, "zcap-run: pcap_open_dead failed");
+		return PCAP_ERROR;
+	}
+	get_pcap_close()(h->fin);
+	h->fin = fin;
+	h->dlt = dlt;
+	return 0;
 }
 
 EXPORT int pcap_snapshot(pcap_t *p)

@@ -103,6 +103,19 @@ int main(int argc, char **argv)
 		printf("geterr_nonempty=%d\n", pcap_geterr(p)[0] != 0);
 		printf("file=%s swapped=%d datalink=%d\n", pcap_file(p) ? "set" : "NULL",
 		       pcap_is_swapped(p), pcap_datalink(p));
+		int *dl, ndl = pcap_list_datalinks(p, &dl);
+		printf("datalinks=%d:", ndl);
+		for (int i = 0; i < ndl; i++)
+			printf(" %d", dl[i]);
+		printf("\n");
+		if (ndl > 0)
+			pcap_free_datalinks(dl);
+		int r = pcap_set_datalink(p, DLT_DOCSIS);
+		printf("set_datalink_docsis=%d datalink=%d\n", r, pcap_datalink(p));
+		r = pcap_set_datalink(p, DLT_RAW);
+		printf("set_datalink_raw=%d err=%s\n", r, pcap_geterr(p));
+		r = pcap_set_datalink(p, DLT_EN10MB);
+		printf("set_datalink_ether=%d datalink=%d\n", r, pcap_datalink(p));
 		pcap_close(p);
 		return 0;
 	}
