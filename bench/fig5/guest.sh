@@ -10,6 +10,10 @@
 #   pfzc     zcap --backend pfzc: the driver writes into its ring (no skb)
 #   pcap     bench/pcap_count.c, a pcap_dispatch counting loop (the stack)
 #   tcpdump  tcpdump -w /dev/null (the stack)
+#   tcpdump-zr  the same tcpdump under zcap-run, ZCAP_RUN_BACKEND=pfzc: its
+#            live capture through libzcap's pfzc backend (the driver writes
+#            into its ring, no skb); prints "# fig5-zr backend NAME" from
+#            ZCAP_RUN_VERBOSE at each start
 #   tpacket  zcap --backend tpacket (the stack)
 #
 # A run of a cell: FULL s at full speed; the rate is what reached zc1 (its
@@ -29,7 +33,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SIZES=${FIG5_SIZES:-64 128 256 512 1024 1518 rand}
-CAPS=${FIG5_CAPS:-none pfzc pcap tcpdump tpacket}
+CAPS=${FIG5_CAPS:-none pfzc pcap tcpdump tcpdump-zr tpacket}
 RUNS=${FIG5_RUNS:-3}
 STEPS=${FIG5_STEPS:-5}
 SECS=${FIG5_SECS:-0.5}
@@ -38,6 +42,7 @@ WAIT=${FIG5_WAIT:-1.5}
 DST=02:00:00:00:00:01	# owned by no host, as on a mirror port
 PCAP=$BUILD/vm/pcap_count
 TCPDUMP=$BUILD/vm/tcpdump
+ZRUN=$BUILD/zcap-run
 
 [ -e /sys/class/net/zc1 ] || { not_ok "fig5: zc0/zc1 exist (insmod pairs=1)"; exit 1; }
 for i in zc0 zc1; do
@@ -64,9 +69,23 @@ start() {
 		taskset -c 1 "$PCAP" zc1 2>"$TMP/cap.log" & ;;
 	tcpdump)
 		taskset -c 1 "$TCPDUMP" -Z root -n -i zc1 -w /dev/null 2>"$TMP/cap.log" & ;;
+	tcpdump-zr)	# taskset, env and zcap-run exec: $! is tcpdump
+		taskset -c 1 env ZCAP_RUN_BACKEND=pfzc ZCAP_RUN_VERBOSE=1 "$ZRUN" \
+			"$TCPDUMP" -Z root -n -i zc1 -w /dev/null 2>"$TMP/cap.log" & ;;
 	esac
 	CAP_PID=$!
-	wait_for "$TMP/cap.log" "listening on" 600
+	wait_for "$TMP/cap.log" "listening on" 600 "$CAP_PID" || return 1
+	if [ "$1" = tcpdump-zr ]; then
+		# a run that did not take pfzc measures something else: not counted
+		_b=$(sed -n 's/.*zc1: capturing with libzcap, backend \([a-z]*\),.*/\1/p' "$TMP/cap.log")
+		echo "# fig5-zr backend ${_b:-none}" >&2
+		if [ "$_b" != pfzc ]; then
+			kill -INT "$CAP_PID"
+			wait "$CAP_PID"
+			sed 's/^/# zcap-run: /' "$TMP/cap.log" >&2
+			return 1
+		fi
+	fi
 }
 # stop CAP: stops it; CAPTURED is what it says it captured. Not in a
 # subshell: only the shell that started it can wait for it.

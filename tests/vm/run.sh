@@ -9,8 +9,10 @@
 #   sh tests/vm/run.sh A.sh [B.sh...]     only these guest scripts (any path;
 #                                         they land beside lib.sh in the VM)
 #
-# In the VM: /zcap/build/{zcap,zcap-gen,zcap-verify}, every ELF executable of
-# build/vm/ at /zcap/build/vm/ (with the shared libraries they need),
+# In the VM: /zcap/build/{zcap,zcap-gen,zcap-verify}, zcap-run with
+# libzcap-pcap.so beside it, libzcap.so.1, every ELF executable of build/vm/
+# and the host's tcpdump (if installed) at /zcap/build/vm/ (with the shared
+# libraries they need),
 # /zcap/kmod/pf_zerocopy.ko (already loaded), the shared helpers
 # scripts/lib.sh at /zcap/scripts/lib.sh, the guest scripts in
 # /zcap/tests/vm/guest/.
@@ -185,6 +187,15 @@ is_elf_exe() {
 for t in zcap zcap-gen zcap-verify; do
 	copy_elf "build/$t" "/zcap/build/$t"
 done
+# zcap-run finds libzcap-pcap.so beside it; tcpdump, when installed here,
+# for the scripts that run an unchanged pcap program under it
+cp build/zcap-run "$S/zcap/build/zcap-run"
+for t in libzcap-pcap.so libzcap.so.1; do
+	copy_elf "build/$t" "/zcap/build/$t"
+done
+if TCPDUMP=$(command -v tcpdump); then
+	copy_elf "$TCPDUMP" /zcap/build/vm/tcpdump
+fi
 for t in build/vm/*; do
 	is_elf_exe "$t" && copy_elf "$t" "/zcap/$t"
 done
