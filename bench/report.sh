@@ -347,29 +347,31 @@ g12() {
 	function ratio(a, b) { return (a > 0 && b > 0) ? sprintf(" = %.2f×", a / b) : "" }
 	END {
 		p = "tcpdump"; z = "tcpdump-zr"
+		s = (s == "rand") ? "random sizes" : s " B"
 		pl = v[p, "lossy_runs"]; zl = v[z, "lossy_runs"]
 		if (zl > 0) { m = "not"; w = "**not met**" }
 		else if (pl > 0) { m = "met"; w = "**met**" }
 		else { m = "met"; w = "**met** (plain tcpdump lost in no run either: nothing to beat in this cell)" }
 		printf "#L %s\n", m
-		printf "- loss, %s, %s B: plain tcpdump lost in %d of %d runs (median %.2f %%, max %.2f %%); under zcap-run in %d of %d (median %.2f %%, max %.2f %%) — %s\n",
+		printf "- loss, %s, %s: plain tcpdump lost in %d of %d runs (median %.2f %%, max %.2f %%); under zcap-run in %d of %d (median %.2f %%, max %.2f %%) — %s\n",
 			cond, s, pl, v[p, "n"], v[p, "loss"], v[p, "loss_max"], zl, v[z, "n"], v[z, "loss"], v[z, "loss_max"], w
 		a = v[z, "capcpu"]; b = v[p, "capcpu"]
 		m = (a <= b) ? "met" : "not"
 		printf "#C %s\n", m
-		printf "- own CPU per captured packet, %s, %s B: under zcap-run %.0f%s, plain %.0f%s ns/pkt%s — %s%s\n",
+		printf "- own CPU per captured packet, %s, %s: under zcap-run %.0f%s, plain %.0f%s ns/pkt%s — %s%s\n",
 			cond, s, a, rng(z, "capcpu", "%.0f"), b, rng(p, "capcpu", "%.0f"), ratio(a, b),
 			(m == "met") ? "**met**" : "**not met**", overlap("capcpu") ? " (the two rows'"'"' ranges overlap)" : ""
 		a = v[z, "cpu"]; b = v[p, "cpu"]
 		m = (a <= b) ? "met" : "not"
 		printf "#M %s\n", m
-		printf "- whole-machine CPU per frame offered, %s, %s B: under zcap-run %.0f%s, plain %.0f%s ns/pkt (overhead %.0f vs %.0f)%s — %s%s\n",
+		printf "- whole-machine CPU per frame offered, %s, %s: under zcap-run %.0f%s, plain %.0f%s ns/pkt (overhead %.0f vs %.0f)%s — %s%s\n",
 			cond, s, a, rng(z, "cpu", "%.0f"), b, rng(p, "cpu", "%.0f"), v[z, "overhead"], v[p, "overhead"], ratio(a, b),
 			(m == "met") ? "**met**" : "**not met**", overlap("cpu") ? " (the two rows'"'"' ranges overlap)" : ""
 	}' "$f"
 }
 if { [ $have_raw = 1 ] && grep -q '^tcpdump-zr	' summary.tsv; } ||
 	{ [ $have_busy = 1 ] && grep -q '^tcpdump-zr	' busy_summary.tsv; }; then
+	echo
 	echo "## Issue 12: tcpdump plainly and under zcap-run, quiet and with a busy loop"
 	echo
 	echo "The same tcpdump command plainly (\`tcpdump\`: libpcap's 2 MiB ring; \`tcpdump-128m\`: \`-B 131072\`, zcap-run's ring size) and under \`zcap-run\` (\`tcpdump-zr\`: libzcap, backend ${ZR_BACKEND:-?}, 128 MiB), interleaved in the same runs; \"quiet\" is the full-speed table above, \"busy\" the busy-loop table (the spin's CPU taken out of the whole-machine figure). Goal (issue 12): no loss under zcap-run wherever plain tcpdump loses, and no more CPU per packet than plain tcpdump. Cells: median (min–max)."
