@@ -1,7 +1,8 @@
 #!/bin/bash
-# The capture benchmark (issues 4 and 11): zcap against tcpdump, a libpcap
-# loop, netsniff-ng and the ceilings (XDP_DROP, no capturer), side by side in
-# one run, and zcap-gen's transmit rate per backend.
+# The capture benchmark (issues 4, 11 and 12): zcap against tcpdump (plainly
+# and under zcap-run), a libpcap loop, netsniff-ng and the ceilings (XDP_DROP,
+# no capturer), side by side in one run, the same rows again with a busy loop
+# on the capture core, and zcap-gen's transmit rate per backend.
 #
 #   bench/run.sh                      the full run; results in bench/results/
 #   bench/run.sh --smoke              tiny counts, 1 run, results in a temp dir;
@@ -10,13 +11,20 @@
 #   bench/run.sh --only zcap,tcpdump --size 64,1518 --runs 5 --out /tmp/b
 #   bench/run.sh --only zcap,tcpdump --disk-only --runs 3 --out /tmp/d
 #   bench/run.sh --tx-only --out /tmp/t         zcap-gen per backend only (tx.md)
+#   bench/run.sh --busy-only --busy-caps tcpdump,tcpdump-zr --out /tmp/b
+#                                     the busy-loop section only (busy.tsv)
 #
 # Options: --only LIST (zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m
-# pcap pcap-128m netsniff xdp none; "none" is always added as the overhead
-# baseline), --size LIST (64 512 1518 rand), --runs N, --count N (frames per
-# run), --trials N (runs per step of the loss-free search), --steps N,
-# --no-search, --search-all (search below full speed even without loss),
-# --no-disk, --disk-only, --no-tx, --tx-only, --out DIR.
+# tcpdump-zr pcap pcap-128m netsniff xdp none; "none" is always added as the
+# overhead baseline), --size LIST (64 512 1518 rand), --runs N, --count N
+# (frames per run), --trials N (runs per step of the loss-free search),
+# --steps N, --no-search, --search-all (search below full speed even without
+# loss), --no-disk, --disk-only, --no-tx, --tx-only, --busy, --no-busy,
+# --busy-only, --busy-caps LIST (the busy section's rows; default: the --only
+# list, else tcpdump tcpdump-128m tcpdump-zr zcap zcap-count pcap pcap-128m),
+# --out DIR. The busy section (a spin loop pinned to the capture core during
+# each run; sizes: --size, else 64 1518 rand) runs by default, and with
+# --only only when --busy is given.
 # The transmit section runs by default, and not with --only or --disk-only.
 # Needs root (network namespaces, XDP), and the build, test and bench packages
 # (make deps or make bench; it installs nothing itself). See bench/README.md.
@@ -34,8 +42,13 @@ TESTBED="$ROOT/scripts/testbed.sh"
 DST_MAC=02:00:00:00:00:01	# owned by no host, as on a mirror port
 
 SMOKE=0
-CAPS="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m pcap pcap-128m netsniff xdp none"
+CAPS="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr pcap pcap-128m netsniff xdp none"
 SIZES="64 512 1518 rand"
+SIZES_SET=0
+ONLY=0
+BUSY=auto
+BUSY_CAPS=
+BUSY_SIZES="64 1518 rand"
 RUNS=3
 COUNT=1000000
 SEARCH=1
@@ -65,8 +78,8 @@ ARGS="$*"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) SMOKE=1 ;;
-	--only) CAPS=$(echo "$2" | tr ',' ' '); TX=0; shift ;;
-	--size) SIZES=$(echo "$2" | tr ',' ' '); shift ;;
+	--only) CAPS=$(echo "$2" | tr ',' ' '); TX=0 ONLY=1; shift ;;
+	--size) SIZES=$(echo "$2" | tr ',' ' ') SIZES_SET=1; shift ;;
 	--runs) RUNS=$2; shift ;;
 	--count) COUNT=$2; DISK_COUNT=$2; shift ;;
 	--trials) TRIALS=$2; shift ;;
@@ -74,11 +87,15 @@ while [ $# -gt 0 ]; do
 	--no-search) SEARCH=0 ;;
 	--search-all) SEARCH_ALL=1 ;;
 	--no-disk) DISK=0 ;;
-	--disk-only) MAIN=0 SEARCH=0 DISK=1 TX=0 ;;
+	--disk-only) MAIN=0 SEARCH=0 DISK=1 TX=0 BUSY=${BUSY/auto/0} ;;
 	--no-tx) TX=0 ;;
-	--tx-only) MAIN=0 SEARCH=0 DISK=0 TX=1 ;;
+	--tx-only) MAIN=0 SEARCH=0 DISK=0 TX=1 BUSY=${BUSY/auto/0} ;;
+	--busy) BUSY=1 ;;
+	--no-busy) BUSY=0 ;;
+	--busy-only) MAIN=0 SEARCH=0 DISK=0 TX=0 BUSY=1 ;;
+	--busy-caps) BUSY_CAPS=$(echo "$2" | tr ',' ' '); shift ;;
 	--out) OUT=$2; shift ;;
-	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -87,8 +104,16 @@ if [ $SMOKE = 1 ]; then
 	RUNS=1 COUNT=2000 DISK_COUNT=2000 SEARCH_STEPS=1 SEARCH_SECS=0.05 TRIALS=1 DD_MB=16
 	TX_RUNS=1 TX_COUNT=2000 STOP_AFTER=$CPU_WIN SEARCH_ALL=1 SEARCH_SIZES=64
 	[ "$SIZES" = "64 512 1518 rand" ] && SIZES="64 rand"
+	[ "$BUSY" = auto ] && BUSY=1 BUSY_CAPS=${BUSY_CAPS:-"tcpdump tcpdump-zr"} BUSY_SIZES=64
 fi
 case " $CAPS " in *" none "*) ;; *) CAPS="$CAPS none" ;; esac
+if [ "$BUSY" = auto ]; then BUSY=1; [ $ONLY = 1 ] && BUSY=0; fi
+if [ -z "$BUSY_CAPS" ]; then
+	BUSY_CAPS="tcpdump tcpdump-128m tcpdump-zr zcap zcap-count pcap pcap-128m"
+	[ $ONLY = 1 ] && BUSY_CAPS=$CAPS
+fi
+case " $BUSY_CAPS " in *" none "*) ;; *) BUSY_CAPS="$BUSY_CAPS none" ;; esac
+[ $SIZES_SET = 1 ] && BUSY_SIZES=$SIZES
 
 if ! is_root; then
 	echo "bench: needs root (network namespaces, XDP)" >&2
@@ -108,12 +133,17 @@ SHM=$(mktemp -d /dev/shm/zcap-bench.XXXXXX)	# netsniff-ng's sink (see README)
 TB="zb$$"
 GEN_NS="$TB-gen" CAP_NS="$TB-cap" GEN_IF="$TB-g" CAP_IF="$TB-c"
 CAP_PID=
+BUSY_PID=
+BUSY_RUN=0	# 1 in the busy section: one_run starts a spin on the capture core
 
 TAP_PREFIX="bench "; [ $SMOKE = 1 ] && TAP_PREFIX="bench smoke: "
 log() { echo "# $*" >&2; }
 
 cleanup() {
 	if [ -n "$CAP_PID" ]; then kill -9 "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null; fi
+	# one_run runs in a subshell: the spin's PID is in a file until it stops
+	# (started in the background, it ignores the SIGINT that ends the run)
+	[ -s "$TMPD/busy.pid" ] && kill -9 "$(cat "$TMPD/busy.pid")" 2>/dev/null
 	ip -n "$CAP_NS" link set dev "$CAP_IF" xdp off 2>/dev/null
 	"$TESTBED" down "$TB" 2>/dev/null
 	rm -rf "$TMPD" "$SHM" "$DISKDIR"
@@ -153,6 +183,11 @@ busy_jiffies() {	# user+nice+system+irq+softirq of the whole machine
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
 }
 steal_jiffies() { awk '$1 == "cpu" { print $9; exit }' /proc/stat; }
+# proc_jiffies PID: utime+stime of a process, all its threads (0 if none):
+# the fields after "(comm)", which may hold spaces
+proc_jiffies() {
+	{ [ -n "$1" ] && sed 's/.*) //' "/proc/$1/stat" 2>/dev/null; } | awk '{ print $12 + $13; exit } END { if (!NR) print 0 }'
+}
 # if_counters: "rx_packets rx_bytes rx_drop" of the capture veth, from
 # /proc/net/dev in its namespace: what reached the capturer's interface
 if_counters() {
@@ -188,6 +223,10 @@ start_cap() {
 	zcapxdp) set -- "$ZCAP" --backend xdp -i "$CAP_IF" -w "$sink" ;;	# AF_XDP, copy mode on veth
 	tcpdump) set -- tcpdump -Z root -n -i "$CAP_IF" -w "$sink" ;;
 	tcpdump-128m) set -- tcpdump -Z root -n -B 131072 -i "$CAP_IF" -w "$sink" ;;
+	# the tcpdump row's command, unchanged, through libzcap (env and
+	# zcap-run exec: CAP_PID is tcpdump)
+	tcpdump-zr) set -- env ZCAP_RUN_VERBOSE=1 "$BUILD/zcap-run" \
+		tcpdump -Z root -n -i "$CAP_IF" -w "$sink" ;;
 	pcap) set -- "$TMPD/pcap_count" "$CAP_IF" ;;
 	pcap-128m) set -- "$TMPD/pcap_count" "$CAP_IF" 131072 ;;
 	netsniff)
@@ -212,6 +251,59 @@ start_cap() {
 		cap_started "$TMPD/cap.err" "listening on" || return 1
 	fi
 	START_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+	[ "$cap" = tcpdump-zr ] && { through_libzcap || return 1; }
+	return 0
+}
+
+# through_libzcap: the capturer (tcpdump under zcap-run) has libzcap-pcap.so
+# mapped and libzcap opened the handle (ZCAP_RUN_VERBOSE's line); else it
+# is stopped and the run fails: a row that fell back to the system's
+# libpcap would measure plain tcpdump under another name. Appends
+# "CAP SIZE BACKEND" to $TMPD/zr.log.
+through_libzcap() {
+	zr_line=$(grep -m1 'capturing with libzcap, backend' "$TMPD/cap.err")
+	zr_backend=$(echo "$zr_line" | sed -n 's/.*capturing with libzcap, backend \([a-z]*\),.*/\1/p')
+	if grep -q libzcap-pcap.so "/proc/$CAP_PID/maps" 2>/dev/null && [ -n "$zr_backend" ]; then
+		echo "$cap $size $zr_backend" >>"$TMPD/zr.log"
+		return 0
+	fi
+	log "$cap: not through libzcap (maps: $(grep -c libzcap-pcap.so "/proc/$CAP_PID/maps" 2>/dev/null), stderr: $(head -3 "$TMPD/cap.err" | tr '\n' ' '))"
+	kill -9 "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null
+	CAP_PID=
+	return 1
+}
+
+# The busy loop: a shell spin at the script's nice value (0 under make
+# bench), pinned to the capture core, started before the capturer and
+# stopped after it, in every run of the busy section. The guide: loss comes
+# from scheduling; tcpdump lost over half the frames at 1518 B with a busy
+# loop on its core. Its own CPU time is read over the same window as the
+# machine's, and taken out of cpu_ns_pkt (busy_cpu_ns_pkt: what it spent).
+# Appends "PID CPUS NICE" to $TMPD/busy.log.
+start_busy() {
+	taskset -c "$CAP_CPU" sh -c 'while :; do :; done' &
+	BUSY_PID=$!
+	echo "$BUSY_PID" >"$TMPD/busy.pid"
+	# read once taskset has set the pin and exec'd sh: then they are the
+	# spin's own
+	b_i=0
+	while [ "$(cat "/proc/$BUSY_PID/comm" 2>/dev/null)" != sh ] && [ $b_i -lt 50 ]; do
+		sleep 0.02; b_i=$((b_i + 1))
+	done
+	b_cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$BUSY_PID/status" 2>/dev/null)
+	b_nice=$(sed 's/.*) //' "/proc/$BUSY_PID/stat" 2>/dev/null | awk '{ print $17 }')
+	echo "$BUSY_PID ${b_cpus:-?} ${b_nice:-?}" >>"$TMPD/busy.log"
+	if [ "$b_cpus" != "$CAP_CPU" ]; then
+		log "busy loop not pinned to CPU $CAP_CPU: ${b_cpus:-gone}"
+		stop_busy
+		return 1
+	fi
+}
+stop_busy() {
+	[ -n "$BUSY_PID" ] || return 0
+	kill -9 "$BUSY_PID" 2>/dev/null; wait "$BUSY_PID" 2>/dev/null
+	rm -f "$TMPD/busy.pid"
+	BUSY_PID=
 }
 
 # stop_cap CAP: stop it and print what it says it captured
@@ -238,7 +330,7 @@ stop_cap() {
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=
 	case "$cap" in
-	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m) summary "$TMPD/cap.err" captured ;;
+	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr) summary "$TMPD/cap.err" captured ;;
 	pcap|pcap-128m|zcap-count) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
@@ -266,28 +358,40 @@ wait_quiet() {
 # own first columns): rx = frames that reached the capture veth (its
 # rx_packets, plus its rx drop counter: if_rx_dropped, 0 on veth so far);
 # offered = rx / the generator's seconds; loss = (rx - captured) / rx; CPU
-# per frame offered, over the window above; if_tx_dropped: zcap-gen's count
-# of frames the sending veth dropped.
-RUN_COLS='sent\tseconds\tgen_pps\trx\toffered_pps\tcaptured\tcaptured_pps\tloss_pct\tcpu_ns_pkt\toffered_mbs\tif_tx_dropped\tstart_s\tif_rx_dropped'
+# per frame offered, over the window above (the machine's, less the busy
+# loop's own in the busy section); if_tx_dropped: zcap-gen's count of frames
+# the sending veth dropped; cap_cpu_ns_pkt: the capturer's own utime+stime
+# (/proc/PID/stat, every thread) from the generator's start to the moment
+# it is stopped, per frame it captured (0: no process, as xdp and none);
+# busy_cpu_ns_pkt: the busy loop's own CPU over the window, per frame
+# offered (0 outside the busy section).
+RUN_COLS='sent\tseconds\tgen_pps\trx\toffered_pps\tcaptured\tcaptured_pps\tloss_pct\tcpu_ns_pkt\toffered_mbs\tif_tx_dropped\tstart_s\tif_rx_dropped\tcap_cpu_ns_pkt\tbusy_cpu_ns_pkt'
 
 # one_run CAP SIZE SEED COUNT RATE SINK: one measurement; prints the
 # RUN_COLS, space-separated, or FAIL
 one_run() {
 	cap=$1 size=$2 seed=$3 count=$4 rate=$5 sink=$6
-	start_cap "$cap" "$sink" || { echo FAIL; return 1; }
+	if [ $BUSY_RUN = 1 ]; then start_busy || { echo FAIL; return 1; }; fi
+	start_cap "$cap" "$sink" || { stop_busy; echo FAIL; return 1; }
 	set -- $(if_counters); RX0=$1 RB0=$2 RD0=$3
-	XDP0=$(xdp_drops); J0=$(busy_jiffies)
+	XDP0=$(xdp_drops); J0=$(busy_jiffies); P0=$(proc_jiffies "$CAP_PID"); B0=$(proc_jiffies "$BUSY_PID")
 	ratearg=
 	[ "$rate" != 0 ] && ratearg="-r $rate"
 	# shellcheck disable=SC2046,SC2086
 	ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" "$GEN" -q -i "$GEN_IF" --dst-mac "$DST_MAC" \
 		-c "$count" $(gen_args "$size" "$seed") $ratearg 2>"$TMPD/gen.log"
 	sleep "$CPU_WIN"
-	J1=$(busy_jiffies); XDP1=$(xdp_drops)
+	J1=$(busy_jiffies); B1=$(proc_jiffies "$BUSY_PID"); XDP1=$(xdp_drops)
 	set -- $(if_counters); RX1=$(($1 + $3 - RD0)) RB1=$2 RD1=$3
 	sleep "$(awk -v a="$STOP_AFTER" -v b="$CPU_WIN" 'BEGIN { print (a > b) ? a - b : 0 }')"
 	[ "$sink" != /dev/null ] && wait_quiet "$sink"
+	P1=$(proc_jiffies "$CAP_PID")
 	captured=$(stop_cap "$cap")
+	stop_busy
+	if [ $BUSY_RUN = 1 ] && [ "$B1" -le "$B0" ]; then
+		log "$cap $size: the busy loop did not run in the window"
+		echo FAIL; return 1
+	fi
 	sent=$(kv "$TMPD/gen.log" sent) secs=$(kv "$TMPD/gen.log" seconds)
 	ifdrop=$(kv "$TMPD/gen.log" if_tx_dropped)
 	if [ -z "$sent" ] || [ -z "$captured" ] || [ -z "$secs" ] || [ "$RX1" -le "$RX0" ]; then
@@ -295,9 +399,11 @@ one_run() {
 		echo FAIL; return 1
 	fi
 	awk -v s="$sent" -v t="$secs" -v rx=$((RX1 - RX0)) -v rb=$((RB1 - RB0)) -v c="$captured" \
-		-v j=$((J1 - J0)) -v hz="$HZ" -v d="${ifdrop:-0}" -v st="$START_S" -v rd=$((RD1 - RD0)) 'BEGIN {
-		printf "%d %.6f %.0f %d %.0f %d %.0f %.4f %.1f %.1f %d %s %d\n", s, t, s / t, rx, rx / t,
-			c, c / t, (rx - c) * 100 / rx, j * 1e9 / hz / rx, rb / t / 1e6, d, st, rd }'
+		-v j=$((J1 - J0)) -v hz="$HZ" -v d="${ifdrop:-0}" -v st="$START_S" -v rd=$((RD1 - RD0)) \
+		-v p=$((P1 - P0)) -v b=$((B1 - B0)) 'BEGIN {
+		printf "%d %.6f %.0f %d %.0f %d %.0f %.4f %.1f %.1f %d %s %d %.1f %.1f\n", s, t, s / t, rx, rx / t,
+			c, c / t, (rx - c) * 100 / rx, (j - b) * 1e9 / hz / rx, rb / t / 1e6, d, st, rd,
+			(c > 0) ? p * 1e9 / hz / c : 0, b * 1e9 / hz / rx }'
 }
 
 available() {	# CAP -> 0 if it can run here
@@ -461,7 +567,50 @@ if [ $SEARCH = 1 ]; then
 	else not_ok "loss-free search: no cell"; fi
 fi
 
-# --- 3. to disk ---------------------------------------------------------------
+# --- 3. a busy loop on the capture core ----------------------------------------
+# The rows of BUSY_CAPS at BUSY_SIZES, interleaved as in section 1, each run
+# with a spin pinned to the capture core (start_busy). busy.tsv has the
+# columns of raw.tsv.
+BZ="$RES/busy.tsv"
+BUSY_NICE=
+# a run that rewrites raw.tsv without this section leaves no busy.tsv of
+# another run beside it
+[ $MAIN = 1 ] && [ "$BUSY" != 1 ] && rm -f "$BZ" "$RES/busy_summary.tsv" "$RES/busy_loss.png" "$RES/plot_busy_loss.dat"
+if [ "$BUSY" = 1 ]; then
+	printf "cap\tsize\trun\t$RUN_COLS\n" >"$BZ"
+	log "busy loop on CPU $CAP_CPU: capturers [$BUSY_CAPS] sizes [$BUSY_SIZES] runs $RUNS count $COUNT"
+	BUSY_RUN=1
+	for size in $BUSY_SIZES; do
+		for run in $(seq 1 "$RUNS"); do
+			for cap in $BUSY_CAPS; do
+				available "$cap" || continue
+				r=$(one_run "$cap" "$size" "$run" "$COUNT" 0 /dev/null)
+				if [ "$r" = FAIL ] || [ -z "$r" ]; then
+					not_ok "busy: $cap size $size run $run"
+					continue
+				fi
+				printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" "$(echo "$r" | tr ' ' '\t')" >>"$BZ"
+				log "busy $cap $size #$run: $r"
+			done
+		done
+	done
+	BUSY_RUN=0
+	for cap in $BUSY_CAPS; do
+		available "$cap" || continue
+		n=$(awk -F'\t' -v c="$cap" '$1 == c' "$BZ" | wc -l)
+		want=$(( $(echo "$BUSY_SIZES" | wc -w) * RUNS ))
+		if [ "$n" -eq "$want" ]; then ok "busy loop, capturer $cap: $n runs"; else not_ok "busy loop, capturer $cap: $n of $want runs"; fi
+	done
+	# every spin was pinned to the capture core (start_busy fails the run
+	# otherwise) and ran in its window (one_run fails it otherwise); its nice
+	# values, for the report
+	BUSY_NICE=$(awk '{ print $3 }' "$TMPD/busy.log" 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
+	n=$(($(wc -l <"$BZ") - 1)) m=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next } $h["busy_cpu_ns_pkt"] > 0' "$BZ" | wc -l)
+	if [ "$n" -gt 0 ] && [ "$m" -eq "$n" ]; then ok "busy loop pinned to CPU $CAP_CPU (nice $BUSY_NICE) and spinning in all $n runs"
+	else not_ok "busy loop spinning in $m of $n runs"; fi
+fi
+
+# --- 4. to disk ---------------------------------------------------------------
 DK="$RES/disk.tsv"
 DD_MBS='' DD_PC_MBS=''
 if [ $DISK = 1 ]; then
@@ -494,8 +643,19 @@ if [ $DISK = 1 ]; then
 	else not_ok "dd bandwidth"; fi
 fi
 T_END=$(date +%s)
+# every tcpdump-zr run went through libzcap (through_libzcap fails it
+# otherwise): the backends libzcap took, for the report
+ZR_BACKEND=$(awk '{ print $3 }' "$TMPD/zr.log" 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
+zr_ran=0
+[ $MAIN = 1 ] && case " $CAPS " in *" tcpdump-zr "*) zr_ran=1 ;; esac
+[ "$BUSY" = 1 ] && case " $BUSY_CAPS " in *" tcpdump-zr "*) zr_ran=1 ;; esac
+if [ $zr_ran = 1 ]; then
+	n=$(wc -l <"$TMPD/zr.log" 2>/dev/null || echo 0)
+	if [ "$n" -gt 0 ]; then ok "tcpdump-zr: tcpdump ran through libzcap (libzcap-pcap.so mapped, backend $ZR_BACKEND) in $n runs (one that did not is failed above)"
+	else not_ok "tcpdump-zr: no run through libzcap"; fi
+fi
 
-# --- 4. report ----------------------------------------------------------------
+# --- 5. report ----------------------------------------------------------------
 # The run's settings and conditions, beside its raw tables: report.sh reads
 # them, so "bench/report.sh DIR" remakes the same reports from DIR alone.
 STEAL_MS=$(( ($(steal_jiffies) - STEAL0) * 1000 / HZ ))
@@ -506,11 +666,12 @@ KERNEL=$(uname -r) NPROC=$(nproc)
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 for v in DATE CMD SECS LOADS STEAL_MS KERNEL NPROC CPU_MODEL MEM DD_MBS DD_PC_MBS DD_MB CPU_WIN \
-	STOP_AFTER RUNS COUNT TRIALS SEARCH_STEPS SEARCH_SECS TX_RUNS TX_COUNT GEN_CPU CAP_CPU XDP_NOTE; do
+	STOP_AFTER RUNS COUNT TRIALS SEARCH_STEPS SEARCH_SECS TX_RUNS TX_COUNT GEN_CPU CAP_CPU XDP_NOTE \
+	ZR_BACKEND BUSY_NICE; do
 	eval "printf '%s=%q\n' $v \"\$$v\""
 done >"$RES/run.env"
 "$BENCH/report.sh" "$RES" || not_ok "report.sh"
-if [ $MAIN = 1 ] || [ $DISK = 1 ]; then
+if [ $MAIN = 1 ] || [ $DISK = 1 ] || [ "$BUSY" = 1 ]; then
 	if [ -s "$RES/results.md" ]; then ok "results.md written"; else not_ok "results.md"; fi
 fi
 if [ $TX = 1 ]; then
