@@ -402,6 +402,10 @@ static int xdp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 		struct xq *q = &x->q[(x->next + k) % x->nq];
 		uint32_t idx, n;
 
+		/* Again while the filter rejected what was peeked: a caller
+		 * asking for one packet must not be told "none" while the
+		 * ring still holds some. */
+again:
 		n = xsk_ring_cons__peek(&q->p.rx, max - got, &idx);
 		for (uint32_t i = 0; i < n; i++) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->p.rx, idx + i);
@@ -422,6 +426,8 @@ static int xdp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 				.ts_ns = ts_ns,
 			};
 		}
+		if (n && got < max)
+			goto again;
 	}
 	x->next = (x->next + 1) % x->nq;
 	if (!got && queue_error(h, x))

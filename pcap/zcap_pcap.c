@@ -485,13 +485,35 @@ static int take_break(struct zh *h)
 	return PCAP_ERROR_BREAK;
 }
 
+/*
+ * One packet more into the batch in hand, if one is ready: 1, else 0 (none
+ * ready, the batch full, or a break or an error, which fill() reports).
+ *
+ * Packets are taken one at a time, each just before its callback, as
+ * libpcap's reader does: a packet's header is then next to the end of the
+ * one the callback just read, which the CPU has streamed into its cache.
+ * Taking a whole batch first chases every header through memory alone:
+ * a cache miss each, one after the other (bench/README.md, issue 12).
+ * The batch still goes back to the kernel in one zcap_release().
+ */
+static int extend(struct zh *h)
+{
+	if (h->n >= BATCH || h->brk)
+		return 0;
+	if (zcap_recv(h->z, &h->pkts[h->n], 1, 0) != 1)
+		return 0;
+	h->stale = 0;	/* zcap_recv got past its flag: none was left */
+	h->n++;
+	return 1;
+}
+
 /* Packets in hand, or a new batch. Returns the count in hand, 0 on timeout,
  * or PCAP_ERROR / PCAP_ERROR_BREAK. */
 static int fill(struct zh *h, int timeout_ms)
 {
 	if (h->brk)
 		return take_break(h);
-	if (h->idx < h->n)
+	if (h->idx < h->n || extend(h))
 		return h->n - h->idx;
 	if (h->n) {
 		zcap_release(h->z);
@@ -499,7 +521,7 @@ static int fill(struct zh *h, int timeout_ms)
 	}
 	int r;
 	for (;;) {
-		r = zcap_recv(h->z, h->pkts, BATCH, timeout_ms);
+		r = zcap_recv(h->z, h->pkts, 1, timeout_ms);
 		if (r != ZCAP_BREAK)
 			break;
 		if (h->stale && !h->brk) {
@@ -554,8 +576,11 @@ static int read_once(struct zh *h, int cnt, pcap_handler cb, u_char *user)
 	struct pcap_pkthdr hdr;
 	while (cnt <= 0 || done < cnt) {
 		const struct zcap_pkt *k = take(h, &hdr);
-		if (!k)
-			break;
+		if (!k) {
+			if (!extend(h))
+				break;
+			continue;
+		}
 		cb(user, &hdr, k->data);
 		done++;
 		if (h->brk)
