@@ -244,8 +244,9 @@ void zcap_breakloop(zcap_t *h);
  * packet not yet handed out: what the ring took under the old filter is
  * checked again in user space before zcap_recv() returns it, as libpcap
  * does for its memory-mapped capture. The snap length and the direction
- * still apply; a program's non-zero return accepts the packet whole up to
- * the snap length (libpcap on Linux does the same). It runs in the kernel
+ * still apply; a program's non-zero "ret #k" accepts the packet whole up
+ * to the snap length, and "ret a" cuts it to A (libpcap on Linux does the
+ * same with both). It runs in the kernel
  * where the backend allows (tpacket, pfzc), in user space on xdp.
  *
  * zcap_setfilter(): tcpdump syntax, compiled by libpcap (NULL or "" =

@@ -7,11 +7,13 @@
  *
  * A program is always attached, even without an expression: its return
  * value is the snap length, which is how AF_PACKET truncates packets. So
- * every non-zero return becomes the snap length (as libpcap does for its
- * memory-mapped capture), and "ret a" jumps to a tail that does the same.
+ * every non-zero "ret #k" becomes the snap length (libpcap does the same
+ * for its memory-mapped capture), and "ret a" jumps to a tail that keeps
+ * A but no more than the snap length (libpcap leaves "ret a" alone, and
+ * cuts to its snap length when it reads the packet).
  * The direction is a prefix on the kernel's packet type, as libpcap's
  * "inbound"/"outbound" compile; user space has no packet type, so the
- * program run there (zcap_filter_run) has no prefix and the caller checks
+ * programs run there (zcap_filter_run) have no prefix and the caller checks
  * ZCAP_PKT_OUTGOING itself.
  */
 #include <errno.h>
@@ -24,7 +26,7 @@
 #include "rx.h"
 
 #define PREFIX_LEN 3	/* ld pkttype; jeq OUTGOING; ret 0 */
-#define TAIL_LEN 3	/* jeq 0; ret 0; ret snaplen */
+#define TAIL_LEN 3	/* jgt snaplen; ret snaplen; ret a */
 
 int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 			struct sock_fprog *out, char *err, size_t errlen)
@@ -92,10 +94,19 @@ int zcap_filter_copy(const struct sock_filter *insns, unsigned int len,
 	return 0;
 }
 
-int zcap_filter_build(const struct sock_fprog *user, uint32_t snaplen,
-		      enum zcap_direction dir, struct sock_fprog *out)
+enum build_mode { FOR_KERNEL, FOR_USER_IN, FOR_USER_OUT };
+
+/*
+ * User space has no packet type for the kernel's ancillary load, and
+ * libpcap's bpf_filter() rejects the packet on it: "inbound" would match
+ * nothing. So there are two user-space programs, one for each way a packet
+ * went, with that load made a constant (PACKET_HOST stands for any
+ * incoming type: "inbound"/"outbound" only ask whether it is OUTGOING).
+ */
+static int build(const struct sock_fprog *user, uint32_t snaplen,
+		 enum zcap_direction dir, enum build_mode mode, struct sock_fprog *out)
 {
-	unsigned int pre = dir == ZCAP_DIR_INOUT ? 0 : PREFIX_LEN;
+	unsigned int pre = mode == FOR_KERNEL && dir != ZCAP_DIR_INOUT ? PREFIX_LEN : 0;
 	unsigned int tail = pre + user->len, n = tail;
 	struct sock_filter *f;
 	int ret_a = 0;
@@ -130,16 +141,44 @@ int zcap_filter_build(const struct sock_fprog *user, uint32_t snaplen,
 		else if (BPF_CLASS(in.code) == BPF_RET && BPF_RVAL(in.code) == BPF_A)
 			in = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA,
 							  tail - (pre + i) - 1, 0, 0);
+		else if (mode != FOR_KERNEL && BPF_CLASS(in.code) == BPF_LD &&
+			 BPF_MODE(in.code) == BPF_ABS &&
+			 in.k == (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE))
+			in = (struct sock_filter)BPF_STMT(BPF_LD | BPF_IMM,
+							  mode == FOR_USER_OUT ?
+							  PACKET_OUTGOING : PACKET_HOST);
 		f[pre + i] = in;
 	}
 	if (ret_a) {
-		f[tail] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
-		f[tail + 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
-		f[tail + 2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, snaplen);
+		f[tail] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, snaplen, 0, 1);
+		f[tail + 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, snaplen);
+		f[tail + 2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
 	}
 	out->filter = f;
 	out->len = (unsigned short)n;
 	return 0;
+}
+
+int zcap_filter_build(const struct sock_fprog *user, uint32_t snaplen,
+		      enum zcap_direction dir, struct zcap_filters *out)
+{
+	struct zcap_filters f = { 0 };
+
+	if (build(user, snaplen, dir, FOR_KERNEL, &f.kern) ||
+	    build(user, snaplen, dir, FOR_USER_IN, &f.in) ||
+	    build(user, snaplen, dir, FOR_USER_OUT, &f.out)) {
+		zcap_filters_free(&f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
+void zcap_filters_free(struct zcap_filters *f)
+{
+	zcap_filter_free(&f->kern);
+	zcap_filter_free(&f->in);
+	zcap_filter_free(&f->out);
 }
 
 void zcap_filter_free(struct sock_fprog *prog)

@@ -81,8 +81,8 @@ static int pz_open(struct zcap *h)
 	entries = pick_entries(h->cfg.ring_bytes, frame_size);
 	if (pfzc_sock_umem(&z->s, h->ifname, entries, frame_size, h->err))
 		return -1;
-	if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
-		       sizeof(h->filter))) {
+	if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filters.kern,
+		       sizeof(h->filters.kern))) {
 		zcap_seterr(h, "%s: cannot attach the filter: %s", h->ifname,
 			    strerror(errno));
 		return -1;
@@ -142,8 +142,8 @@ static int pz_setfilter(struct zcap *h)
 {
 	struct pfzc *z = h->priv;
 
-	if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
-		       sizeof(h->filter))) {
+	if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filters.kern,
+		       sizeof(h->filters.kern))) {
 		zcap_seterr(h, "%s: cannot attach the filter: %s", h->ifname,
 			    strerror(errno));
 		return -1;

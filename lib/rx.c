@@ -132,13 +132,10 @@ static int open_backend(struct zcap *h, const struct zcap_backend *asked,
 	return -1;
 }
 
-/* Builds both programs from h->user, for h->cfg.direction. */
-static int build_filters(struct zcap *h, struct sock_fprog *kern,
-			 struct sock_fprog *usr, char *errbuf)
+static int build_filters(const struct sock_fprog *user, uint32_t snaplen,
+			 enum zcap_direction dir, struct zcap_filters *out, char *errbuf)
 {
-	if (zcap_filter_build(&h->user, h->snaplen, h->cfg.direction, kern) ||
-	    zcap_filter_build(&h->user, h->snaplen, ZCAP_DIR_INOUT, usr)) {
-		zcap_filter_free(kern);
+	if (zcap_filter_build(user, snaplen, dir, out)) {
 		zcap_errf(errbuf, "out of memory");
 		errno = ENOMEM;
 		return -1;
@@ -149,8 +146,7 @@ static int build_filters(struct zcap *h, struct sock_fprog *kern,
 static void free_filters(struct zcap *h)
 {
 	zcap_filter_free(&h->user);
-	zcap_filter_free(&h->filter);
-	zcap_filter_free(&h->ufilter);
+	zcap_filters_free(&h->filters);
 }
 
 zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf)
@@ -193,7 +189,7 @@ zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf
 	h->has_filter = o.filter && *o.filter;
 	if (zcap_filter_compile(o.filter, h->linktype, h->snaplen, &h->user,
 				errbuf, ZCAP_ERRBUF_SIZE) ||
-	    build_filters(h, &h->filter, &h->ufilter, errbuf))
+	    build_filters(&h->user, h->snaplen, h->cfg.direction, &h->filters, errbuf))
 		goto fail;
 	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->wake_fd < 0) {
@@ -276,6 +272,11 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 		n = h->ops->recv(h, pkts, max);
 		if (n != 0)
 			break;
+		/* Packets a filter rejected in user space hold ring room
+		 * until a release; with nothing of the application's out,
+		 * give it back now, or a ring full of them stalls for good. */
+		if (!h->handed)
+			h->ops->release(h);
 		if (timeout_ms == 0)
 			return ZCAP_TIMEOUT;
 		wait = -1;
@@ -322,6 +323,7 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 	}
 	if (n < 0)
 		return ZCAP_ERROR;
+	h->handed += (unsigned int)n;
 	h->st.received += (unsigned int)n;
 	for (int i = 0; i < n; i++) {
 		h->st.bytes += pkts[i].len;
@@ -333,6 +335,7 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 
 void zcap_release(zcap_t *h)
 {
+	h->handed = 0;
 	h->ops->release(h);
 }
 
@@ -417,51 +420,47 @@ static int stats(struct zcap *h, struct zcap_stats *st)
 	return 0;
 }
 
-/* Puts a new h->user, or a new direction, in force on an open handle. On
- * failure the handle keeps the filter and direction it had. */
+/* Puts a new program (the handle takes *user on success), or a new
+ * direction, in force on an open handle. On failure the handle keeps the
+ * filter and direction it had, and *user is the caller's to free. */
 static int replace_filter(struct zcap *h, struct sock_fprog *user,
 			  enum zcap_direction dir, int has_filter)
 {
-	struct sock_fprog old_user = h->user, old_k = h->filter, old_u = h->ufilter;
+	struct sock_fprog old_user = h->user;
+	struct zcap_filters old = h->filters, nf;
 	enum zcap_direction old_dir = h->cfg.direction;
-	int old_has = h->has_filter, rc;
+	int rc;
 
 	if (h->frozen) {
 		zcap_seterr(h, "%s: the capture is stopped (zcap_freeze)", h->ifname);
 		errno = EINVAL;
 		return -1;
 	}
+	if (build_filters(user, h->snaplen, dir, &nf, h->err))
+		return -1;
 	h->user = *user;
+	h->filters = nf;
 	h->cfg.direction = dir;
-	if (build_filters(h, &h->filter, &h->ufilter, h->err))
-		goto undo;
 	if (h->ops->setfilter)
 		rc = h->ops->setfilter(h);
-	else if ((rc = setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
-				  sizeof(h->filter))))
+	else if ((rc = setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &h->filters.kern,
+				  sizeof(h->filters.kern))))
 		zcap_seterr(h, "%s: cannot attach the filter: %s", h->ifname,
 			    strerror(errno));
 	if (rc) {
 		int saved = errno;
 
-		zcap_filter_free(&h->filter);
-		zcap_filter_free(&h->ufilter);
+		zcap_filters_free(&nf);
+		h->user = old_user;
+		h->filters = old;
+		h->cfg.direction = old_dir;
 		errno = saved;
-		goto undo;
+		return -1;
 	}
 	h->has_filter = has_filter;
 	zcap_filter_free(&old_user);
-	zcap_filter_free(&old_k);
-	zcap_filter_free(&old_u);
+	zcap_filters_free(&old);
 	return 0;
-undo:
-	*user = h->user;	/* the caller frees it */
-	h->user = old_user;
-	h->filter = old_k;
-	h->ufilter = old_u;
-	h->cfg.direction = old_dir;
-	h->has_filter = old_has;
-	return -1;
 }
 
 int zcap_setfilter(zcap_t *h, const char *expr)
@@ -521,7 +520,8 @@ int zcap_rx_refilter(struct zcap *h, struct zcap_pkt *p)
 	    (h->cfg.direction == ZCAP_DIR_OUT && !out))
 		keep = 0;
 	else
-		keep = zcap_filter_run(&h->ufilter, p->data, p->caplen, p->len);
+		keep = zcap_filter_run(out ? &h->filters.out : &h->filters.in, p->data,
+				       p->caplen, p->len);
 	if (!keep) {
 		h->refiltered++;
 		return 0;

@@ -29,6 +29,15 @@ struct zcap_rx_cfg {
 	int queue;			/* xdp: this rx queue only; -1 = all */
 };
 
+/* What filter.c builds from the user's program: for the kernel, with the
+ * direction and the snap length; for user space, with the snap length
+ * only, one for packets that came in and one for those that went out. */
+struct zcap_filters {
+	struct sock_fprog kern;
+	struct sock_fprog in;
+	struct sock_fprog out;
+};
+
 struct zcap {
 	const struct zcap_backend *backend;
 	const struct zcap_rx_ops *ops;
@@ -51,13 +60,12 @@ struct zcap {
 	uint32_t snaplen;
 	struct zcap_rx_cfg cfg;
 	/* The user's program as given ("" compiled when none), and what is
-	 * built from it (filter.c): for the kernel, with the direction and
-	 * the snap length; for user space, with the snap length only. */
+	 * built from it (filter.c). */
 	struct sock_fprog user;
-	struct sock_fprog filter;
-	struct sock_fprog ufilter;
+	struct zcap_filters filters;
 	int has_filter;			/* the user set one (stats: "filtered") */
 	uint64_t refiltered;		/* rejected in user space, see zcap_rx_refilter() */
+	unsigned int handed;		/* packets handed out since zcap_release() */
 
 	struct zcap_netdev_counters if_base;	/* at open */
 	struct zcap_stats st;			/* what the front end counts */
@@ -80,11 +88,11 @@ struct zcap_rx_ops {
 	/* Optional: stops new packets (zcap_freeze()); without it, a
 	 * reject-all socket filter is attached to h->fd. */
 	int (*freeze)(struct zcap *h);
-	/* Optional: h->filter and h->ufilter were replaced on an open
-	 * handle. Puts them in force, and runs h->ufilter in user space
-	 * (zcap_rx_refilter) over every packet that may have passed the
-	 * old filter and is still to come out of the ring. Without it,
-	 * h->filter is attached to h->fd and nothing is rechecked. */
+	/* Optional: h->filters were replaced on an open handle. Puts them
+	 * in force, and has every packet that may have passed the old
+	 * filter and is still to come out of the ring checked in user
+	 * space (zcap_rx_refilter). Without it, h->filters.kern is
+	 * attached to h->fd and nothing is rechecked. */
 	int (*setfilter)(struct zcap *h);
 	/* Frees what open() left, after success or failure; h->fd and
 	 * h->priv may be -1 and NULL. */
@@ -100,8 +108,9 @@ int zcap_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 int zcap_filter_copy(const struct sock_filter *insns, unsigned int len,
 		     struct sock_fprog *out, char *err, size_t errlen);
 int zcap_filter_build(const struct sock_fprog *user, uint32_t snaplen,
-		      enum zcap_direction dir, struct sock_fprog *out);
+		      enum zcap_direction dir, struct zcap_filters *out);
 void zcap_filter_free(struct sock_fprog *prog);
+void zcap_filters_free(struct zcap_filters *f);
 unsigned int zcap_filter_run(const struct sock_fprog *prog, const uint8_t *data,
 			     uint32_t caplen, uint32_t len);
 

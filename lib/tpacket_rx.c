@@ -146,8 +146,8 @@ static int tp_open(struct zcap *h)
 			zcap_seterr(h, "socket(AF_PACKET): %s", strerror(errno));
 		goto fail;
 	}
-	if (sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
-		    sizeof(h->filter), "cannot attach filter"))
+	if (sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filters.kern,
+		    sizeof(h->filters.kern), "cannot attach filter"))
 		goto fail;
 	/* The filter's "inbound" term already decides; this only spares the
 	 * kernel cloning outgoing packets for a socket that rejects them. */
@@ -254,9 +254,16 @@ static void tp_release(struct zcap *h)
 static int tp_setfilter(struct zcap *h)
 {
 	struct tpacket *t = h->priv;
+	int ignore = h->cfg.direction == ZCAP_DIR_IN;
 
-	if (sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filter,
-		    sizeof(h->filter), "cannot attach the filter"))
+	/* Only "in" may have set it at open; a kernel without the option
+	 * (before 4.20) just clones outgoing packets for nothing. */
+	if (setsockopt(h->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &ignore,
+		       sizeof(ignore)) && ignore)
+		zcap_log(ZCAP_LOG_DEBUG, "%s: PACKET_IGNORE_OUTGOING: %s", h->ifname,
+			 strerror(errno));
+	if (sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filters.kern,
+		    sizeof(h->filters.kern), "cannot attach the filter"))
 		return -1;
 	t->recheck_end = t->next + t->block_nr + 1;
 	t->recheck = 1;

@@ -15,7 +15,7 @@
  *   detaches it when the link's last fd closes, so close, SIGINT and a
  *   SIGKILL all leave the interface clean, and a second capture on the
  *   same interface gets EBUSY instead of taking the first one's packets.
- * - The filter (h->ufilter) runs in user space on each frame
+ * - The filter (h->filters.in) runs in user space on each frame
  *   (zcap_filter_run()) before it is handed out; what it rejects is
  *   counted as filtered. A new one applies from the next frame on.
  * - AF_XDP gives no receive timestamp: packets are stamped when a batch is
@@ -414,7 +414,7 @@ again:
 
 			q->addrs[q->held++] = xsk_umem__extract_addr(d->addr);
 			/* every packet here is inbound: no direction check */
-			keep = zcap_filter_run(&h->ufilter, data, d->len, d->len);
+			keep = zcap_filter_run(&h->filters.in, data, d->len, d->len);
 			if (!keep) {
 				x->filtered++;
 				continue;
@@ -500,7 +500,7 @@ static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 	return 0;
 }
 
-/* Nothing to attach: xdp_recv() reads h->ufilter for every frame. */
+/* Nothing to attach: xdp_recv() reads h->filters.in for every frame. */
 static int xdp_setfilter(struct zcap *h)
 {
 	if (h->cfg.direction == ZCAP_DIR_OUT) {

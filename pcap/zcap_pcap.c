@@ -51,6 +51,8 @@
 #include "zcap.h"
 
 #define EXPORT __attribute__((visibility("default")))
+#define VLAN_OFFSET 12		/* after the destination and source MAC */
+#define VLAN_TAG_LEN 4
 #define BATCH 256
 #define MAX_HANDLES 256
 
@@ -62,6 +64,7 @@ struct zh {
 	/* options */
 	int snaplen, promisc, to_ms, immediate, nonblock, precision, rfmon;
 	int dlt;		/* pcap_set_datalink: EN10MB or DOCSIS, as libpcap */
+	uint64_t ifdrop_base;	/* if_drops() at activation */
 	uint64_t ring_bytes;
 	/* state */
 	zcap_t *z;
@@ -69,8 +72,8 @@ struct zh {
 	struct zcap_pkt pkts[BATCH];
 	int n, idx;
 	atomic_int brk;		/* pcap_breakloop, from any thread or a signal handler */
-	int stale;		/* zcap's break flag may still be set (take_break) */
 	struct pcap_pkthdr next_hdr;
+	u_char *vbuf;		/* retag(): snaplen bytes */
 };
 
 /*
@@ -80,6 +83,7 @@ struct zh {
  * near the slot its pointer hashes to.
  */
 static _Atomic(struct zh *) table[MAX_HANDLES];
+static _Atomic(pcap_t *) keys[MAX_HANDLES];	/* table[i]->p, or NULL */
 static atomic_int nlive;
 
 static unsigned int slot_of(const pcap_t *p)
@@ -95,9 +99,11 @@ static struct zh *find(pcap_t *p)
 		return NULL;
 	s = slot_of(p);
 	for (int i = 0; i < MAX_HANDLES; i++) {
-		struct zh *h = atomic_load(&table[(s + i) % MAX_HANDLES]);
-		if (h && h->p == p)
-			return h;
+		unsigned int j = (s + i) % MAX_HANDLES;
+		/* the key, not h->p: another thread's pcap_close may be
+		 * freeing the entry in this slot */
+		if (atomic_load(&keys[j]) == p)
+			return atomic_load(&table[j]);
 	}
 	return NULL;
 }
@@ -109,6 +115,7 @@ static int table_add(struct zh *h)
 	for (int i = 0; i < MAX_HANDLES; i++) {
 		struct zh *exp = NULL;
 		if (atomic_compare_exchange_strong(&table[(s + i) % MAX_HANDLES], &exp, h)) {
+			atomic_store(&keys[(s + i) % MAX_HANDLES], h->p);
 			atomic_fetch_add(&nlive, 1);
 			return 0;
 		}
@@ -119,11 +126,12 @@ static int table_add(struct zh *h)
 static void table_del(struct zh *h)
 {
 	for (int i = 0; i < MAX_HANDLES; i++) {
-		struct zh *exp = h;
-		if (atomic_compare_exchange_strong(&table[i], &exp, NULL)) {
-			atomic_fetch_sub(&nlive, 1);
-			return;
-		}
+		if (atomic_load(&table[i]) != h)
+			continue;
+		atomic_store(&keys[i], NULL);
+		atomic_store(&table[i], NULL);
+		atomic_fetch_sub(&nlive, 1);
+		return;
 	}
 }
 
@@ -223,7 +231,7 @@ static void print_fn(enum zcap_log_level level, const char *fmt, va_list ap)
 
 static int not_activated(struct zh *h)
 {
-	seterr(h, "This operation isn't properly handled by that device");
+	seterr(h, "This handle hasn't been activated yet");
 	return PCAP_ERROR_NOT_ACTIVATED;
 }
 
@@ -345,6 +353,30 @@ EXPORT int pcap_can_set_rfmon(pcap_t *p)
 
 /* ---- activation ---- */
 
+static uint64_t sysfs_stat(const char *dev, const char *name)
+{
+	char path[128], buf[32];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", dev, name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtoull(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* ps_ifdrop as libpcap counts it on Linux: the interface's missed and FIFO
+ * errors since activation, and only in promiscuous mode (zcap's own
+ * drop_if, which adds rx_dropped, is in zcap's summary). */
+static uint64_t if_drops(const char *dev)
+{
+	return sysfs_stat(dev, "rx_missed_errors") + sysfs_stat(dev, "rx_fifo_errors");
+}
+
 static int errno_to_pcap(int e)
 {
 	switch (e) {
@@ -385,6 +417,10 @@ EXPORT int pcap_activate(pcap_t *p)
 		}
 		ring = v;
 	}
+	/* libpcap takes any size (tcpdump -B 4), rounding up to what its
+	 * ring needs; libzcap's smallest ring is two 4 KiB blocks */
+	if (ring && ring < 8192)
+		ring = 8192;
 	const char *backend = getenv("ZCAP_RUN_BACKEND");
 	if (backend && !*backend)
 		backend = NULL;
@@ -416,10 +452,18 @@ EXPORT int pcap_activate(pcap_t *p)
 	}
 	h->snaplen = (int)zcap_snaplen(h->z);
 	h->dlt = DLT_EN10MB;
+	if (h->promisc)
+		h->ifdrop_base = if_drops(h->dev);
 	h->fin = get_pcap_open_dead_with_tstamp_precision()(DLT_EN10MB, h->snaplen,
 							   (u_int)h->precision);
-	if (!h->fin) {
-		seterr(h, "zcap-run: pcap_open_dead failed");
+	h->vbuf = malloc((size_t)h->snaplen);
+	if (!h->fin || !h->vbuf) {
+		seterr(h, "zcap-run: out of memory");
+		if (h->fin)
+			get_pcap_close()(h->fin);
+		h->fin = NULL;
+		free(h->vbuf);
+		h->vbuf = NULL;
 		zcap_close(h->z);
 		h->z = NULL;
 		return PCAP_ERROR;
@@ -465,6 +509,7 @@ EXPORT void pcap_close(pcap_t *p)
 	if (h->fin)
 		get_pcap_close()(h->fin);
 	get_pcap_close()(h->p);
+	free(h->vbuf);
 	free(h->dev);
 	free(h);
 }
@@ -473,16 +518,13 @@ EXPORT void pcap_close(pcap_t *p)
 
 /*
  * pcap_breakloop sets h->brk, then zcap's own flag (which wakes a blocked
- * zcap_recv). A break is consumed once: when we take it from h->brk
- * without zcap_recv having returned ZCAP_BREAK, zcap's flag is still set
- * (stale), and the ZCAP_BREAK it gives next is swallowed, unless another
- * pcap_breakloop came since.
+ * zcap_recv). h->brk is the break, taken once by an atomic exchange
+ * wherever it is seen; a ZCAP_BREAK from zcap_recv when h->brk was already
+ * taken is the flag of a break consumed before, and is ignored.
  */
 static int take_break(struct zh *h)
 {
-	h->brk = 0;
-	h->stale = 1;
-	return PCAP_ERROR_BREAK;
+	return atomic_exchange(&h->brk, 0);
 }
 
 /*
@@ -502,7 +544,6 @@ static int extend(struct zh *h)
 		return 0;
 	if (zcap_recv(h->z, &h->pkts[h->n], 1, 0) != 1)
 		return 0;
-	h->stale = 0;	/* zcap_recv got past its flag: none was left */
 	h->n++;
 	return 1;
 }
@@ -511,8 +552,8 @@ static int extend(struct zh *h)
  * or PCAP_ERROR / PCAP_ERROR_BREAK. */
 static int fill(struct zh *h, int timeout_ms)
 {
-	if (h->brk)
-		return take_break(h);
+	if (take_break(h))
+		return PCAP_ERROR_BREAK;
 	if (h->idx < h->n || extend(h))
 		return h->n - h->idx;
 	if (h->n) {
@@ -520,23 +561,17 @@ static int fill(struct zh *h, int timeout_ms)
 		h->n = h->idx = 0;
 	}
 	int r;
-	for (;;) {
+	do {
+		/* again here: extend() may have taken zcap's flag of a
+		 * break that came after the check above */
+		if (take_break(h))
+			return PCAP_ERROR_BREAK;
 		r = zcap_recv(h->z, h->pkts, 1, timeout_ms);
-		if (r != ZCAP_BREAK)
-			break;
-		if (h->stale && !h->brk) {
-			h->stale = 0;
-			continue;
-		}
-		h->brk = 0;
-		h->stale = 0;
-		return PCAP_ERROR_BREAK;
-	}
+	} while (r == ZCAP_BREAK);
 	if (r == ZCAP_ERROR) {
 		seterr(h, "%s", zcap_geterr(h->z));
 		return PCAP_ERROR;
 	}
-	h->stale = 0;	/* zcap_recv got past its flag: none was left */
 	h->n = r;
 	h->idx = 0;
 	return r;
@@ -549,21 +584,50 @@ static int read_timeout(struct zh *h)
 	return h->to_ms > 0 ? h->to_ms : -1;
 }
 
-/* The next packet of the batch, with its header; NULL when the batch is
- * used up. */
-static const struct zcap_pkt *take(struct zh *h, struct pcap_pkthdr *hdr)
+/*
+ * A VLAN tag the kernel took off (into the packet's metadata) goes back in,
+ * as libpcap does. libpcap moves the MAC addresses into room it reserved
+ * in the ring; here the packet is copied into the handle's buffer, which
+ * costs a copy for tagged packets only.
+ */
+static const u_char *retag(struct zh *h, const struct zcap_pkt *k,
+			   struct pcap_pkthdr *hdr)
 {
-	while (h->idx < h->n) {
-		const struct zcap_pkt *k = &h->pkts[h->idx++];
-		hdr->ts.tv_sec = (time_t)(k->ts_ns / 1000000000u);
-		uint64_t frac = k->ts_ns % 1000000000u;
-		hdr->ts.tv_usec = (suseconds_t)(h->precision == PCAP_TSTAMP_PRECISION_NANO ?
-						frac : frac / 1000);
-		hdr->caplen = k->caplen;
-		hdr->len = k->len;
-		return k;
-	}
-	return NULL;
+	uint16_t tpid = k->vlan_tpid ? k->vlan_tpid : 0x8100;
+	const u_char tag[VLAN_TAG_LEN] = { (u_char)(tpid >> 8), (u_char)tpid,
+					   (u_char)(k->vlan_tci >> 8), (u_char)k->vlan_tci };
+	/* k->caplen >= VLAN_OFFSET, and <= snaplen, so caplen is too */
+	uint32_t caplen = k->caplen + VLAN_TAG_LEN;
+	if (caplen > (uint32_t)h->snaplen)
+		caplen = (uint32_t)h->snaplen;
+	uint32_t ntag = caplen - VLAN_OFFSET < VLAN_TAG_LEN ? caplen - VLAN_OFFSET : VLAN_TAG_LEN;
+	u_char *b = h->vbuf;
+
+	memcpy(b, k->data, VLAN_OFFSET);
+	memcpy(b + VLAN_OFFSET, tag, ntag);
+	memcpy(b + VLAN_OFFSET + ntag, k->data + VLAN_OFFSET, caplen - VLAN_OFFSET - ntag);
+	hdr->caplen = caplen;
+	hdr->len = k->len + VLAN_TAG_LEN;
+	return b;
+}
+
+/* The next packet of the batch and its header; NULL when the batch is used
+ * up. The data stays valid until the batch is released, or for a packet
+ * retag() copied, until the next one is taken. */
+static const u_char *take(struct zh *h, struct pcap_pkthdr *hdr)
+{
+	if (h->idx >= h->n)
+		return NULL;
+	const struct zcap_pkt *k = &h->pkts[h->idx++];
+	hdr->ts.tv_sec = (time_t)(k->ts_ns / 1000000000u);
+	uint64_t frac = k->ts_ns % 1000000000u;
+	hdr->ts.tv_usec = (suseconds_t)(h->precision == PCAP_TSTAMP_PRECISION_NANO ?
+					frac : frac / 1000);
+	if ((k->flags & ZCAP_PKT_VLAN) && k->caplen >= VLAN_OFFSET)
+		return retag(h, k, hdr);
+	hdr->caplen = k->caplen;
+	hdr->len = k->len;
+	return k->data;
 }
 
 /* One read, as libpcap's read op: up to cnt packets (all in hand if cnt <= 0). */
@@ -575,13 +639,13 @@ static int read_once(struct zh *h, int cnt, pcap_handler cb, u_char *user)
 	int done = 0;
 	struct pcap_pkthdr hdr;
 	while (cnt <= 0 || done < cnt) {
-		const struct zcap_pkt *k = take(h, &hdr);
-		if (!k) {
+		const u_char *d = take(h, &hdr);
+		if (!d) {
 			if (!extend(h))
 				break;
 			continue;
 		}
-		cb(user, &hdr, k->data);
+		cb(user, &hdr, d);
 		done++;
 		if (h->brk)
 			break;
@@ -592,8 +656,8 @@ static int read_once(struct zh *h, int cnt, pcap_handler cb, u_char *user)
 	}
 	/* as libpcap's TPACKET_V3 reader: a break during the callbacks ends
 	 * the read with PCAP_ERROR_BREAK */
-	if (h->brk)
-		return take_break(h);
+	if (take_break(h))
+		return PCAP_ERROR_BREAK;
 	return done;
 }
 
@@ -632,20 +696,12 @@ EXPORT int pcap_next_ex(pcap_t *p, struct pcap_pkthdr **hdr, const u_char **data
 		return get_pcap_next_ex()(p, hdr, data);
 	if (!h->activated)
 		return not_activated(h);
-	for (;;) {
-		int r = fill(h, read_timeout(h));
-		if (r <= 0)
-			return r;
-		const struct zcap_pkt *k = take(h, &h->next_hdr);
-		if (k) {
-			*hdr = &h->next_hdr;
-			*data = k->data;
-			return 1;
-		}
-		/* all filtered out: the batch is released by the next fill */
-		if (h->nonblock)
-			return 0;
-	}
+	int r = fill(h, read_timeout(h));
+	if (r <= 0)
+		return r;
+	*data = take(h, &h->next_hdr);	/* fill() left one in hand */
+	*hdr = &h->next_hdr;
+	return 1;
 }
 
 EXPORT const u_char *pcap_next(pcap_t *p, struct pcap_pkthdr *hdr)
@@ -778,13 +834,13 @@ EXPORT int pcap_stats(pcap_t *p, struct pcap_stat *ps)
 		return PCAP_ERROR;
 	}
 	/* libpcap on Linux: ps_recv is what passed the (kernel) filter, with
-	 * what the ring had no room for; ps_drop the latter; ps_ifdrop the
-	 * interface's rx drops since open. Packets waiting in the ring count
-	 * in ps_recv, as the kernel's tp_packets counts them. */
+	 * what the ring had no room for; ps_drop the latter. Packets waiting
+	 * in the ring count in ps_recv, as the kernel's tp_packets counts
+	 * them. ps_ifdrop: see if_drops(). */
 	uint64_t recv = st.received + st.pending + st.drop_ring_full;
 	ps->ps_recv = (u_int)recv;
 	ps->ps_drop = (u_int)st.drop_ring_full;
-	ps->ps_ifdrop = (u_int)st.drop_if;
+	ps->ps_ifdrop = h->promisc ? (u_int)(if_drops(h->dev) - h->ifdrop_base) : 0;
 	return 0;
 }
 

@@ -249,6 +249,7 @@ struct seen {
 	unsigned int out_of_range;
 	unsigned int bad_payload;
 	unsigned int caplen_ne_len;
+	unsigned int caplen60;
 	unsigned int over_max;	/* zcap_recv() returned more than asked */
 	unsigned int ts_backwards;
 	unsigned int ts_far;	/* not within a few seconds of the send */
@@ -277,6 +278,8 @@ static void account(struct seen *s, const struct zcap_pkt *p, uint64_t t0,
 	s->bytes += p->len;
 	if (p->caplen != p->len)
 		s->caplen_ne_len++;
+	if (p->caplen == 60)
+		s->caplen60++;
 	if (p->ts_ns < s->last_ts)
 		s->ts_backwards++;
 	s->last_ts = p->ts_ns;
@@ -901,7 +904,8 @@ static void test_setfilter(void)
 		BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0),
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
-	/* every packet, cut to 60 bytes by the returned length... */
+	/* every packet, cut to 60 bytes by "ret a" (a "ret #60" would be
+	 * the snap length: libpcap's rule for either) */
 	static const struct sock_filter ret_a[] = {
 		BPF_STMT(BPF_LD | BPF_IMM, 60),
 		BPF_STMT(BPF_RET | BPF_A, 0),
@@ -947,8 +951,7 @@ static void test_setfilter(void)
 	rc = zcap_setdirection(h, (enum zcap_direction)7);
 	CHECK(rc == -1 && errno == EINVAL, "zcap_setdirection: a bad direction fails");
 
-	/* "ret a" (here 60): accepted, and whole up to the snap length, as
-	 * libpcap takes any non-zero return; inbound only. */
+	/* "ret a" (here 60): accepted and cut to 60; inbound only. */
 	rc = zcap_setfilter_bpf(h, ret_a, 2) || zcap_setdirection(h, ZCAP_DIR_IN);
 	CHECK(rc == 0, "zcap_setfilter_bpf(ret a) and zcap_setdirection(in): %s",
 	      rc ? zcap_geterr(h) : "ok");
@@ -958,11 +961,81 @@ static void test_setfilter(void)
 	collect(h, &s, 10, 64, now_real_ns() - 1000000000ull);
 	close(l1);
 	close(l2);
-	CHECK(s.matched == 10 && s.total == 20 && s.caplen_ne_len == 0 &&
-	      s.bad_payload == 0 && seq_mismatches(&s, 0, 1) == 0 &&
+	CHECK(s.matched == 10 && s.total == 20 && s.caplen_ne_len == 20 &&
+	      s.caplen60 == 20 && seq_mismatches(&s, 0, 1) == 0 &&
 	      seq_mismatches(&s, 1, 0) == 0,
-	      "zcap_setfilter_bpf: both ports, whole, incoming only (%u of 10 on "
-	      "5555, %u in all, %u cut)", s.matched, s.total, s.caplen_ne_len);
+	      "zcap_setfilter_bpf(ret a): both ports, cut to 60, incoming only (%u "
+	      "of 10 on 5555, %u in all, %u cut, %u to 60)", s.matched, s.total,
+	      s.caplen_ne_len, s.caplen60);
+	zcap_close(h);
+}
+
+/* Opened "in" (the kernel then skips outgoing packets for the socket), then
+ * set to "out": the outgoing packets must come back. */
+static void test_setdirection_from_in(void)
+{
+	static struct seen s;
+	struct test_cfg cfg;
+	zcap_t *h;
+	int l1, rc;
+
+	small_config(&cfg);
+	cfg.o.direction = ZCAP_DIR_IN;
+	cfg.o.filter = "udp port 5555";
+	h = open_lo(&cfg, "direction in, then out");
+	if (!h) {
+		CHECK(0, "open with direction in");
+		return;
+	}
+	l1 = udp_listen(PORT_FILTER_YES);
+	rc = zcap_setdirection(h, ZCAP_DIR_OUT);
+	send_range(PORT_FILTER_YES, 200, 10, PAYLOAD_LEN);
+	seen_init(&s, PORT_FILTER_YES, 200, 10);
+	collect(h, &s, 10, 64, now_real_ns() - 1000000000ull);
+	close(l1);
+	CHECK(rc == 0 && s.matched == 10 && s.total == 10 &&
+	      seq_mismatches(&s, 1, 1) == 0 && seq_mismatches(&s, 0, 0) == 0,
+	      "zcap_setdirection(out) on a handle opened in: each datagram once, "
+	      "outgoing (%u of 10, %u in all)", s.matched, s.total);
+	zcap_close(h);
+}
+
+/* A ring full of packets that the new filter rejects, checked in user
+ * space: they must give their room back with nothing handed out, or
+ * nothing comes again. */
+static void test_setfilter_full(void)
+{
+	static struct seen s;
+	struct zcap_pkt pkts[64];
+	struct test_cfg cfg;
+	zcap_t *h;
+	int l1, l2, rc;
+
+	small_config(&cfg);
+	cfg.o.ring_bytes = 64u << 10;
+	cfg.tp.block_bytes = 4096;
+	h = open_lo(&cfg, "setfilter, ring full");
+	if (!h) {
+		CHECK(0, "open with a 64 KiB ring");
+		return;
+	}
+	l1 = udp_listen(PORT_FILTER_YES);
+	l2 = udp_listen(PORT_FILTER_NO);
+	send_range(PORT_FILTER_NO, 0, 2000, PAYLOAD_LEN);
+	sleep_ms(50);
+	CHECK(zcap_setfilter(h, "udp port 5555") == 0, "setfilter on a full ring");
+	/* a reader that finds nothing it wants, as zcap or pcap_dispatch
+	 * would, and never calls zcap_release() since it got nothing */
+	rc = zcap_recv(h, pkts, 64, 0);
+	CHECK(rc == ZCAP_TIMEOUT, "recv on a ring of rejected packets: none (%d)", rc);
+	send_range(PORT_FILTER_YES, 0, 20, PAYLOAD_LEN);
+	seen_init(&s, PORT_FILTER_YES, 0, 20);
+	collect(h, &s, 40, 64, now_real_ns() - 1000000000ull);
+	close(l1);
+	close(l2);
+	CHECK(s.matched == 40 && s.other_port == 0,
+	      "a full ring of rejected packets gives its room back: 20 datagrams "
+	      "after it, in and out (%u of 40, %u others)", s.matched, s.other_port);
 	zcap_close(h);
 }
 
@@ -1296,6 +1369,8 @@ int main(void)
 	test_snaplen_caplen();
 	test_filter();
 	test_setfilter();
+	test_setfilter_full();
+	test_setdirection_from_in();
 	test_epoll();
 	test_ring_full();
 	test_break_race();

@@ -11,12 +11,17 @@
  *   breakfirst   pcap_breakloop before each of pcap_loop, pcap_dispatch and
  *                pcap_next_ex, with no traffic: each returns -2 at once
  *   stats N      reads nothing for 2 s, then pcap_stats: recv=, drop=
- *   inject N     pcap_inject N copies of a 60-byte frame: injected=N
+ *   inject N     pcap_inject and pcap_sendpacket N times each a 60-byte
+ *                frame: injected=2N
+ *   vinject N    the same with an 802.1Q tag (VLAN 100.., priority 5)
  *   dump FILE N  pcap_dump_open on the live handle, pcap_loop N: dumped=N
  *   refilter     reads nothing for 3 s (the ring fills, no filter), then
  *                pcap_setfilter "dst host 198.18.0.3" and reads, non-blocking,
  *                until 1 s passes with nothing:
  *                got=N wrong=W (W: handed out with another destination)
+ *   stall        a 1 MiB buffer and "dst host 198.18.0.3" from the start;
+ *                reads, non-blocking, until 1 s passes with nothing after
+ *                the first packet (10 s at most): got=N wrong=W
  *   rejectall    a 64 KiB buffer and a filter nothing matches, reads
  *                nothing for 3 s, then pcap_stats: recv=, drop=, ifdrop=
  *   errors       calls that must fail as libpcap fails: prints each result
@@ -63,6 +68,29 @@ static int fail(const char *what)
 {
 	fprintf(stderr, "%s: %s\n", what, pcap_geterr(p));
 	return 1;
+}
+
+/*
+ * Non-blocking reads (libpcap's own TPACKET_V3 read never times out while
+ * nothing comes) until 1 s passes with nothing, once `wait` rounds of
+ * 100 ms have passed or a packet came; then got= and wrong=.
+ */
+static int read_idle(int wait)
+{
+	for (int idle = 0, round = 0; idle < 10; round++) {
+		int r = pcap_dispatch(p, -1, cb_dst3, NULL);
+		if (r < 0)
+			return fail("dispatch");
+		if (r)
+			idle = 0;
+		else if (count || round >= wait)
+			idle++;
+		if (!r)
+			usleep(100000);
+	}
+	printf("got=%d wrong=%d\n", count, wrong);
+	pcap_close(p);
+	return 0;
 }
 
 /* Reads nothing for 3 s while the test sends, then the counters. */
@@ -118,6 +146,18 @@ int main(int argc, char **argv)
 		printf("set_datalink_ether=%d datalink=%d\n", r, pcap_datalink(p));
 		pcap_close(p);
 		return 0;
+	}
+	if (strcmp(mode, "stall") == 0) {
+		p = pcap_create(argv[2], eb);
+		if (!p || pcap_set_buffer_size(p, 1 << 20) || pcap_set_timeout(p, 100))
+			return 1;
+		if (pcap_activate(p) < 0)
+			return fail("activate");
+		if (set_filter("dst host 198.18.0.3") < 0 || pcap_setnonblock(p, 1, eb) < 0)
+			return fail("setfilter");
+		printf("ready\n");
+		fflush(stdout);
+		return read_idle(100);
 	}
 	if (strcmp(mode, "rejectall") == 0) {
 		p = pcap_create(argv[2], eb);
@@ -197,27 +237,27 @@ int main(int argc, char **argv)
 		sleep(3);
 		if (set_filter("dst host 198.18.0.3") < 0)
 			return fail("setfilter");
-		/* Non-blocking, until 1 s without a packet: libpcap's own
-		 * TPACKET_V3 read never times out while nothing comes. */
 		if (pcap_setnonblock(p, 1, eb) < 0)
 			return fail("nonblock");
-		for (int idle = 0; idle < 10;) {
-			int r = pcap_dispatch(p, -1, cb_dst3, NULL);
-			if (r < 0)
-				return fail("dispatch");
-			idle = r ? 0 : idle + 1;
-			if (!r)
-				usleep(100000);
+		return read_idle(0);
+	} else if (strcmp(mode, "inject") == 0 || strcmp(mode, "vinject") == 0) {
+		/* vinject: 802.1Q, VLAN 100 + i, priority 5, then the same */
+		u_char f[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x88, 0xb5 };
+		int vlan = mode[0] == 'v', len = vlan ? 64 : 60, ok = 0;
+		if (vlan) {
+			memmove(f + 16, f + 12, 2);
+			f[12] = 0x81;
+			f[13] = 0x00;
 		}
-		printf("got=%d wrong=%d\n", count, wrong);
-	} else if (strcmp(mode, "inject") == 0) {
-		u_char f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x88, 0xb5 };
-		int ok = 0;
 		for (int i = 0; i < n; i++) {
-			f[20] = (u_char)i;
-			if (pcap_inject(p, f, sizeof(f)) != (int)sizeof(f))
+			if (vlan) {
+				f[14] = (u_char)(0xa0 | ((100 + i) >> 8));
+				f[15] = (u_char)(100 + i);
+			}
+			f[20 + 4 * vlan] = (u_char)i;
+			if (pcap_inject(p, f, len) != len)
 				return fail("inject");
-			if (pcap_sendpacket(p, f, sizeof(f)) != 0)
+			if (pcap_sendpacket(p, f, len) != 0)
 				return fail("sendpacket");
 			ok += 2;
 		}
