@@ -538,7 +538,7 @@ static int take_break(struct zh *h)
  * a cache miss each, one after the other (bench/README.md, issue 12).
  * The batch still goes back to the kernel in one zcap_release().
  */
-static int extend(struct zh *h)
+static inline __attribute__((always_inline)) int extend(struct zh *h)
 {
 	if (h->n >= BATCH || h->brk)
 		return 0;
@@ -590,7 +590,7 @@ static int read_timeout(struct zh *h)
  * in the ring; here the packet is copied into the handle's buffer, which
  * costs a copy for tagged packets only.
  */
-static const u_char *retag(struct zh *h, const struct zcap_pkt *k,
+static __attribute__((noinline)) const u_char *retag(struct zh *h, const struct zcap_pkt *k,
 			   struct pcap_pkthdr *hdr)
 {
 	uint16_t tpid = k->vlan_tpid ? k->vlan_tpid : 0x8100;
@@ -614,7 +614,7 @@ static const u_char *retag(struct zh *h, const struct zcap_pkt *k,
 /* The next packet of the batch and its header; NULL when the batch is used
  * up. The data stays valid until the batch is released, or for a packet
  * retag() copied, until the next one is taken. */
-static const u_char *take(struct zh *h, struct pcap_pkthdr *hdr)
+static inline __attribute__((always_inline)) const u_char *take(struct zh *h, struct pcap_pkthdr *hdr)
 {
 	if (h->idx >= h->n)
 		return NULL;
