@@ -38,6 +38,7 @@
  * (see tools/zcap-run --help).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -731,6 +732,26 @@ EXPORT void pcap_breakloop(pcap_t *p)
 
 /* ---- filters, direction, blocking ---- */
 
+/* w in s as a word of the filter language (letters, digits, '_', '.') */
+static int has_word(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *q = s ? strstr(s, w) : NULL; q; q = strstr(q + 1, w)) {
+		int before = q > s && (isalnum((unsigned char)q[-1]) || q[-1] == '_' || q[-1] == '.');
+		int after = isalnum((unsigned char)q[n]) || q[n] == '_' || q[n] == '.';
+		if (!before && !after)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * libpcap compiles "vlan" for a live Linux handle to the kernel's VLAN
+ * metadata, since the kernel takes the tag off before the filter runs; on
+ * the dead handle we compile on it becomes a look at the packet's bytes,
+ * which would match nothing in the kernel: refused, not silently empty.
+ * On xdp the filter runs on the frame as it came, tag included.
+ */
 EXPORT int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int opt,
 			bpf_u_int32 mask)
 {
@@ -739,6 +760,12 @@ EXPORT int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int 
 		return get_pcap_compile()(p, fp, str, opt, mask);
 	if (!h->activated) {
 		seterr(h, "not-yet-activated pcap_t passed to pcap_compile");
+		return PCAP_ERROR;
+	}
+	if (has_word(str, "vlan") && strcmp(zcap_backend_name(h->z), "xdp") != 0) {
+		seterr(h, "zcap-run: 'vlan' filters are not supported on backend %s: "
+		       "the kernel takes the tag off before the filter runs",
+		       zcap_backend_name(h->z));
 		return PCAP_ERROR;
 	}
 	int r = get_pcap_compile()(h->fin, fp, str, opt, mask);
