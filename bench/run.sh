@@ -447,25 +447,33 @@ if [ $TX = 1 ]; then
 	if [ "$n" -eq "$want" ]; then ok "transmit: $n runs"; else not_ok "transmit: $n of $want runs"; fi
 fi
 
+# full_speed SIZES CAPS FILE LABEL: every capturer at full speed, RUNS runs
+# a size, interleaved so that drift hits every capturer alike; a line of
+# FILE per run, LABEL before each name in the log and the TAP lines
+full_speed() {
+	for size in $1; do
+		for run in $(seq 1 "$RUNS"); do
+			for cap in $2; do
+				available "$cap" || continue
+				r=$(one_run "$cap" "$size" "$run" "$COUNT" 0 /dev/null)
+				if [ "$r" = FAIL ] || [ -z "$r" ]; then
+					not_ok "$4$cap size $size run $run"
+					continue
+				fi
+				printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" \
+					"$(echo "$r" | tr ' ' '\t')" >>"$3"
+				log "$4$cap $size #$run: $r"
+			done
+		done
+	done
+}
+
 # --- 1. main cells ----------------------------------------------------------
 RAW="$RES/raw.tsv"
 [ $MAIN = 1 ] && printf "cap\tsize\trun\t$RUN_COLS\n" >"$RAW"
 [ $MAIN = 1 ] && log "main cells: capturers [$CAPS] sizes [$SIZES] runs $RUNS count $COUNT"
 [ $MAIN = 1 ] || SIZES=
-for size in $SIZES; do
-	for run in $(seq 1 "$RUNS"); do
-		for cap in $CAPS; do	# interleaved, so drift hits every capturer alike
-			available "$cap" || continue
-			r=$(one_run "$cap" "$size" "$run" "$COUNT" 0 /dev/null)
-			if [ "$r" = FAIL ] || [ -z "$r" ]; then
-				not_ok "$cap size $size run $run"
-				continue
-			fi
-			printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" "$(echo "$r" | tr ' ' '\t')" >>"$RAW"
-			log "$cap $size #$run: $r"
-		done
-	done
-done
+full_speed "$SIZES" "$CAPS" "$RAW" ""
 if [ $MAIN = 1 ]; then
 	for cap in $CAPS; do
 		available "$cap" || continue
@@ -580,20 +588,7 @@ if [ "$BUSY" = 1 ]; then
 	printf "cap\tsize\trun\t$RUN_COLS\n" >"$BZ"
 	log "busy loop on CPU $CAP_CPU: capturers [$BUSY_CAPS] sizes [$BUSY_SIZES] runs $RUNS count $COUNT"
 	BUSY_RUN=1
-	for size in $BUSY_SIZES; do
-		for run in $(seq 1 "$RUNS"); do
-			for cap in $BUSY_CAPS; do
-				available "$cap" || continue
-				r=$(one_run "$cap" "$size" "$run" "$COUNT" 0 /dev/null)
-				if [ "$r" = FAIL ] || [ -z "$r" ]; then
-					not_ok "busy: $cap size $size run $run"
-					continue
-				fi
-				printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" "$(echo "$r" | tr ' ' '\t')" >>"$BZ"
-				log "busy $cap $size #$run: $r"
-			done
-		done
-	done
+	full_speed "$BUSY_SIZES" "$BUSY_CAPS" "$BZ" "busy: "
 	BUSY_RUN=0
 	for cap in $BUSY_CAPS; do
 		available "$cap" || continue

@@ -279,3 +279,15 @@ tshark_clean() {
 	tshark -r "$1" -q 2>"$TMP/tshark.err" >/dev/null || return 1
 	! grep -v 'Running as user "root"' "$TMP/tshark.err" | grep -q .
 }
+
+# build_prog NAME: tests/integration/progs/NAME.c, a plain libpcap program,
+# built into $TMP/NAME against the system libpcap only; a failed build is
+# a failed test and ends the script
+build_prog() {
+	if ! cc -O2 -Wall -Werror -o "$TMP/$1" "$ROOT/tests/integration/progs/$1.c" -lpcap \
+		2>"$TMP/cc.err"; then
+		sed 's/^/# /' "$TMP/cc.err"
+		not_ok "progs/$1.c compiles"
+		exit 1
+	fi
+}

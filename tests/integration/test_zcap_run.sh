@@ -145,13 +145,8 @@ check "no such interface: tcpdump fails with zcap-run's message" \
 
 # The API edges, with a plain libpcap program of ours (progs/pcap_api.c,
 # built here against the system libpcap only), under zcap-run.
+build_prog pcap_api
 API="$TMP/pcap_api"
-if ! cc -O2 -Wall -Werror -o "$API" "$ROOT/tests/integration/progs/pcap_api.c" -lpcap \
-	2>"$TMP/cc.err"; then
-	sed 's/^/# /' "$TMP/cc.err"
-	not_ok "progs/pcap_api.c compiles"
-	exit 1
-fi
 api() { ip netns exec "$CAP_NS" env ${ZCAP_BACKEND:+ZCAP_RUN_BACKEND=$ZCAP_BACKEND} \
 	"$RUN" "$API" "$@"; }
 # api_bg OUT MODE ARGS...: the program in the background, after a moment
@@ -214,25 +209,35 @@ st_drop=$(sed -n 's/.* drop=\([0-9]*\) .*/\1/p' "$TMP/st")
 check "pcap_stats after a stalled reader: ps_recv=5000, ps_drop > 0 (a 64 KiB ring)" \
 	[ "${st_recv:-x}" = 5000 -a "${st_drop:-0}" -gt 0 ]
 
+# two_streams KEY MODE N1 N2 [GEN OPTIONS]: pcap_api MODE plainly (not on
+# xdp, where XDP takes the frames first) and under zcap-run, each while
+# zcap-gen sends N1 frames to 198.18.0.2, then N2 to .3; what each printed
+# in $TMP/KEY.plain and $TMP/KEY.zcap
+two_streams() {
+	_key=$1 _mode=$2 _n1=$3 _n2=$4
+	shift 4
+	for how in plain zcap; do
+		if [ $how = zcap ]; then
+			api_bg "$TMP/$_key.$how" "$_mode" "$CAP_IF"
+		elif [ "${ZCAP_BACKEND:-}" = xdp ]; then
+			continue
+		else
+			ip netns exec "$CAP_NS" "$API" "$_mode" "$CAP_IF" >"$TMP/$_key.$how" \
+				2>"$TMP/$_key.$how.err" &
+			API_PID=$!
+			sleep 0.5
+		fi
+		gen -c "$_n1" -s 64 "$@" --dst-ip 198.18.0.2
+		gen -c "$_n2" -s 64 "$@" --dst-ip 198.18.0.3 --start-seq "$_n1"
+		api_wait "$TMP/$_key.$how" >/dev/null
+		diag "$how: $(tr '\n' ' ' <"$TMP/$_key.$how")"
+	done
+}
+
 # A filter set on a live handle applies to what the ring already holds:
 # 1000 frames to 198.18.0.2, then 1000 to .3, all in the ring before
 # pcap_setfilter "dst host 198.18.0.3"; the plain program is the reference.
-for how in plain zcap; do
-	if [ $how = plain ]; then
-		if [ "${ZCAP_BACKEND:-}" = xdp ]; then
-			continue
-		fi
-		ip netns exec "$CAP_NS" "$API" refilter "$CAP_IF" >"$TMP/rf.$how" 2>"$TMP/rf.$how.err" &
-		API_PID=$!
-		sleep 0.5
-	else
-		api_bg "$TMP/rf.$how" refilter "$CAP_IF"
-	fi
-	gen -c 1000 -s 64 --dst-ip 198.18.0.2
-	gen -c 1000 -s 64 --dst-ip 198.18.0.3 --start-seq 1000
-	api_wait "$TMP/rf.$how" >/dev/null
-	diag "$how: $(tr '\n' ' ' <"$TMP/rf.$how")"
-done
+two_streams rf refilter 1000 1000
 check "pcap_setfilter on a live handle: the frames already in the ring are filtered too (1000 of 2000)" \
 	grep -q "^got=1000 wrong=0" "$TMP/rf.zcap"
 vs_plain "pcap_setfilter on a live handle: as plain libpcap" cmp -s "$TMP/rf.zcap" "$TMP/rf.plain"
@@ -240,22 +245,7 @@ vs_plain "pcap_setfilter on a live handle: as plain libpcap" cmp -s "$TMP/rf.zca
 # Frames a filter rejects in user space (xdp) must not keep their room in
 # the ring: 2000 frames to .2, more than the 1 MiB ring holds, then 100 to
 # .3, with the filter "dst host 198.18.0.3" set from the start.
-for how in plain zcap; do
-	if [ $how = plain ]; then
-		if [ "${ZCAP_BACKEND:-}" = xdp ]; then
-			continue
-		fi
-		ip netns exec "$CAP_NS" "$API" stall "$CAP_IF" >"$TMP/stall.$how" 2>"$TMP/stall.$how.err" &
-		API_PID=$!
-		sleep 0.5
-	else
-		api_bg "$TMP/stall.$how" stall "$CAP_IF"
-	fi
-	gen -c 2000 -s 64 -r 20000 --dst-ip 198.18.0.2
-	gen -c 100 -s 64 -r 20000 --dst-ip 198.18.0.3 --start-seq 2000
-	api_wait "$TMP/stall.$how" >/dev/null
-	diag "$how: $(tr '\n' ' ' <"$TMP/stall.$how")"
-done
+two_streams stall stall 2000 100 -r 20000
 check "a ring full of frames the filter rejected: the 100 wanted after them still come" \
 	grep -q "^got=100 wrong=0" "$TMP/stall.zcap"
 vs_plain "a ring full of rejected frames: as plain libpcap" cmp -s "$TMP/stall.zcap" "$TMP/stall.plain"

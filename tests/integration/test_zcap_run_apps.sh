@@ -262,13 +262,8 @@ fi
 # progs/pcap_two.c on the testbed's pair and a second pair between the same
 # namespaces, zcap-gen sending a stream to each at once, told apart by
 # their sequence numbers (and sizes, and destination addresses)
+build_prog pcap_two
 TWO="$TMP/pcap_two"
-if ! cc -O2 -Wall -Werror -o "$TWO" "$ROOT/tests/integration/progs/pcap_two.c" -lpcap \
-	2>"$TMP/cc.err"; then
-	sed 's/^/# /' "$TMP/cc.err"
-	not_ok "progs/pcap_two.c compiles"
-	exit 1
-fi
 GEN_IF2="$TB-g2" CAP_IF2="$TB-c2"
 if ! { ip -n "$GEN_NS" link add "$GEN_IF2" type veth peer name "$CAP_IF2" netns "$CAP_NS" &&
 	ip netns exec "$GEN_NS" sysctl -qw net.ipv6.conf."$GEN_IF2".disable_ipv6=1 &&
