@@ -15,15 +15,9 @@ ORDER="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr pcap pcap
 # what each row does per packet, and with which ring
 does() {
 	case "$1" in
-	zcap) echo "pcap record, written to /dev/null" ;;
-	zcap-count) echo "count only" ;;
-	zcap-2m) echo "pcap record, written to /dev/null" ;;
-	zcapxdp) echo "pcap record, written to /dev/null" ;;
-	tcpdump) echo "pcap record, written to /dev/null" ;;
-	tcpdump-128m) echo "pcap record, written to /dev/null" ;;
-	tcpdump-zr) echo "pcap record, written to /dev/null" ;;
-	pcap) echo "count only" ;;
-	pcap-128m) echo "count only" ;;
+	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr)
+		echo "pcap record, written to /dev/null" ;;
+	zcap-count|pcap|pcap-128m) echo "count only" ;;
 	netsniff) echo "pcap record, written to a file on tmpfs (a memory copy)" ;;
 	xdp) echo "dropped by an XDP program (goal 2's ceiling)" ;;
 	none) echo "nothing: the stack drops it (the baseline)" ;;

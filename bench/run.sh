@@ -447,9 +447,11 @@ if [ $TX = 1 ]; then
 	if [ "$n" -eq "$want" ]; then ok "transmit: $n runs"; else not_ok "transmit: $n of $want runs"; fi
 fi
 
-# full_speed SIZES CAPS FILE LABEL: every capturer at full speed, RUNS runs
-# a size, interleaved so that drift hits every capturer alike; a line of
-# FILE per run, LABEL before each name in the log and the TAP lines
+# full_speed SIZES CAPS FILE LABEL CHECK: every capturer at full speed, RUNS
+# runs a size, interleaved so that drift hits every capturer alike; a line
+# of FILE per run, LABEL before each name in the log and the TAP lines of
+# a failed run; then a TAP line per capturer, CHECK before it, that every
+# run is there
 full_speed() {
 	for size in $1; do
 		for run in $(seq 1 "$RUNS"); do
@@ -466,6 +468,14 @@ full_speed() {
 			done
 		done
 	done
+	[ -n "$1" ] || return 0
+	for cap in $2; do
+		available "$cap" || continue
+		n=$(awk -F'\t' -v c="$cap" '$1 == c' "$3" | wc -l)
+		want=$(( $(echo "$1" | wc -w) * RUNS ))
+		if [ "$n" -eq "$want" ]; then ok "$5capturer $cap: $n runs"
+		else not_ok "$5capturer $cap: $n of $want runs"; fi
+	done
 }
 
 # --- 1. main cells ----------------------------------------------------------
@@ -473,14 +483,8 @@ RAW="$RES/raw.tsv"
 [ $MAIN = 1 ] && printf "cap\tsize\trun\t$RUN_COLS\n" >"$RAW"
 [ $MAIN = 1 ] && log "main cells: capturers [$CAPS] sizes [$SIZES] runs $RUNS count $COUNT"
 [ $MAIN = 1 ] || SIZES=
-full_speed "$SIZES" "$CAPS" "$RAW" ""
+full_speed "$SIZES" "$CAPS" "$RAW" "" ""
 if [ $MAIN = 1 ]; then
-	for cap in $CAPS; do
-		available "$cap" || continue
-		n=$(awk -F'\t' -v c="$cap" '$1 == c' "$RAW" | wc -l)
-		want=$(( $(echo "$SIZES" | wc -w) * RUNS ))
-		if [ "$n" -eq "$want" ]; then ok "capturer $cap: $n runs"; else not_ok "capturer $cap: $n of $want runs"; fi
-	done
 	# a capturer cannot count more than reached its interface
 	bad=$(awk -F'\t' 'NR > 1 && $9 > $7 { printf " %s/%s/%s", $1, $2, $3 }' "$RAW")
 	if [ -z "$bad" ]; then ok "captured <= reached the capture veth, every run"
@@ -588,14 +592,8 @@ if [ "$BUSY" = 1 ]; then
 	printf "cap\tsize\trun\t$RUN_COLS\n" >"$BZ"
 	log "busy loop on CPU $CAP_CPU: capturers [$BUSY_CAPS] sizes [$BUSY_SIZES] runs $RUNS count $COUNT"
 	BUSY_RUN=1
-	full_speed "$BUSY_SIZES" "$BUSY_CAPS" "$BZ" "busy: "
+	full_speed "$BUSY_SIZES" "$BUSY_CAPS" "$BZ" "busy: " "busy loop, "
 	BUSY_RUN=0
-	for cap in $BUSY_CAPS; do
-		available "$cap" || continue
-		n=$(awk -F'\t' -v c="$cap" '$1 == c' "$BZ" | wc -l)
-		want=$(( $(echo "$BUSY_SIZES" | wc -w) * RUNS ))
-		if [ "$n" -eq "$want" ]; then ok "busy loop, capturer $cap: $n runs"; else not_ok "busy loop, capturer $cap: $n of $want runs"; fi
-	done
 	# every spin was pinned to the capture core (start_busy fails the run
 	# otherwise) and ran in its window (one_run fails it otherwise); its nice
 	# values, for the report

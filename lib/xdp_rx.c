@@ -393,11 +393,8 @@ static int xdp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 {
 	struct xdp *x = h->priv;
 	unsigned int got = 0;
-	struct timespec ts;
-	uint64_t ts_ns;
+	uint64_t ts_ns = 0;	/* read when the first packet is kept */
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	for (unsigned int k = 0; k < x->nq && got < max; k++) {
 		struct xq *q = &x->q[(x->next + k) % x->nq];
 		uint32_t idx, n;
@@ -418,6 +415,13 @@ again:
 			if (!keep) {
 				x->filtered++;
 				continue;
+			}
+			if (!ts_ns) {
+				struct timespec ts;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts_ns = (uint64_t)ts.tv_sec * 1000000000ull +
+					(uint64_t)ts.tv_nsec;
 			}
 			pkts[got++] = (struct zcap_pkt){
 				.data = data,

@@ -525,7 +525,10 @@ EXPORT void pcap_close(pcap_t *p)
  */
 static int take_break(struct zh *h)
 {
-	return atomic_exchange(&h->brk, 0);
+	/* a plain load first: the locked exchange only when a break is set
+	 * (this runs for every pcap_next_ex) */
+	return atomic_load_explicit(&h->brk, memory_order_relaxed) &&
+	       atomic_exchange(&h->brk, 0);
 }
 
 /*
