@@ -10,12 +10,12 @@ cd "$RES" || exit 1
 [ -f run.env ] || { echo "report.sh: no run.env in $RES" >&2; exit 1; }
 # shellcheck disable=SC1091
 . ./run.env
-ORDER="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr pcap pcap-128m netsniff xdp none"
+ORDER="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none"
 
 # what each row does per packet, and with which ring
 does() {
 	case "$1" in
-	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr)
+	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m)
 		echo "pcap record, written to /dev/null" ;;
 	zcap-count|pcap|pcap-128m) echo "count only" ;;
 	netsniff) echo "pcap record, written to a file on tmpfs (a memory copy)" ;;
@@ -30,7 +30,8 @@ ring() {
 	zcapxdp) echo "AF_XDP umem (copy mode)" ;;
 	tcpdump|pcap) echo "2 MiB TPACKET_V3 (libpcap's default)" ;;
 	tcpdump-128m|pcap-128m) echo "128 MiB TPACKET_V3 (zcap's size)" ;;
-	tcpdump-zr) echo "128 MiB (zcap-run's default), libzcap backend ${ZR_BACKEND:-?}" ;;
+	tcpdump-zr) echo "8 MiB (zcap-run's default), libzcap backend ${ZR_BACKEND:-?}" ;;
+	tcpdump-zr-128m) echo "128 MiB (\`-B 131072\`, zcap's size), libzcap backend ${ZR_BACKEND:-?}" ;;
 	netsniff) echo "netsniff-ng's default" ;;
 	*) echo "–" ;;
 	esac
@@ -44,6 +45,7 @@ command_of() {
 	tcpdump) echo "tcpdump -Z root -n -i NAME-c -w /dev/null" ;;
 	tcpdump-128m) echo "tcpdump -Z root -n -B 131072 -i NAME-c -w /dev/null" ;;
 	tcpdump-zr) echo "ZCAP_RUN_VERBOSE=1 build/zcap-run tcpdump -Z root -n -i NAME-c -w /dev/null" ;;
+	tcpdump-zr-128m) echo "ZCAP_RUN_VERBOSE=1 build/zcap-run tcpdump -Z root -n -B 131072 -i NAME-c -w /dev/null" ;;
 	pcap) echo "bench/pcap_count NAME-c (pcap_dispatch loop)" ;;
 	pcap-128m) echo "bench/pcap_count NAME-c 131072 (pcap_set_buffer_size)" ;;
 	netsniff) echo "netsniff-ng --in NAME-c --out /dev/shm/…/ns.pcap --silent -A -b CPU" ;;
@@ -368,7 +370,7 @@ if { [ $have_raw = 1 ] && grep -q '^tcpdump-zr	' summary.tsv; } ||
 	echo
 	echo "## Issue 12: tcpdump plainly and under zcap-run, quiet and with a busy loop"
 	echo
-	echo "The same tcpdump command plainly (\`tcpdump\`: libpcap's 2 MiB ring; \`tcpdump-128m\`: \`-B 131072\`, zcap-run's ring size) and under \`zcap-run\` (\`tcpdump-zr\`: libzcap, backend ${ZR_BACKEND:-?}, 128 MiB), interleaved in the same runs; \"quiet\" is the full-speed table above, \"busy\" the busy-loop table (the spin's CPU taken out of the whole-machine figure). Goal (issue 12): no loss under zcap-run wherever plain tcpdump loses, and no more CPU per packet than plain tcpdump. Cells: median (min–max)."
+	echo "The same tcpdump command plainly (\`tcpdump\`: libpcap's 2 MiB ring; \`tcpdump-128m\`: \`-B 131072\`, zcap's ring size) and under \`zcap-run\` (\`tcpdump-zr\`: libzcap, backend ${ZR_BACKEND:-?}, zcap-run's default 8 MiB ring; \`tcpdump-zr-128m\`: the same with \`-B 131072\`), interleaved in the same runs; \"quiet\" is the full-speed table above, \"busy\" the busy-loop table (the spin's CPU taken out of the whole-machine figure). Goal (issue 12): no loss under zcap-run wherever plain tcpdump loses, and no more CPU per packet than plain tcpdump. Cells: median (min–max)."
 	echo
 	echo "| condition | size | row | n | offered kpps | loss % | lost in | CPU ns/pkt | overhead ns/pkt | own CPU ns/pkt |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -376,7 +378,7 @@ if { [ $have_raw = 1 ] && grep -q '^tcpdump-zr	' summary.tsv; } ||
 		f=summary.tsv; [ $cond = busy ] && f=busy_summary.tsv
 		[ -s "$f" ] || continue
 		for s in $(sizes_in "$f"); do
-			for c in tcpdump tcpdump-128m tcpdump-zr; do
+			for c in tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m; do
 				n=$(sv $f "$c" "$s" n)
 				[ -n "$n" ] || continue
 				echo "| $cond | $s | $c | $n | $(cellr $f "$c" "$s" offered %.0f 1000) | $(cellr $f "$c" "$s" loss %.2f) | $(sv $f "$c" "$s" lossy_runs) of $n | $(cellr $f "$c" "$s" cpu %.0f) | $(cellr $f "$c" "$s" overhead %.0f) | $(capcell $f "$c" "$s") |"

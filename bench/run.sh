@@ -15,13 +15,14 @@
 #                                     the busy-loop section only (busy.tsv)
 #
 # Options: --only LIST (zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m
-# tcpdump-zr pcap pcap-128m netsniff xdp none; "none" is always added as the
+# tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none; "none" is always added as the
 # overhead baseline), --size LIST (64 512 1518 rand), --runs N, --count N
 # (frames per run), --trials N (runs per step of the loss-free search),
 # --steps N, --no-search, --search-all (search below full speed even without
 # loss), --no-disk, --disk-only, --no-tx, --tx-only, --busy, --no-busy,
 # --busy-only, --busy-caps LIST (the busy section's rows; default: the --only
-# list, else tcpdump tcpdump-128m tcpdump-zr zcap zcap-count pcap pcap-128m),
+# list, else tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m zcap zcap-count
+# pcap pcap-128m),
 # --out DIR. The busy section (a spin loop pinned to the capture core during
 # each run; sizes: --size, else 64 1518 rand) runs by default, and with
 # --only only when --busy is given.
@@ -42,7 +43,7 @@ TESTBED="$ROOT/scripts/testbed.sh"
 DST_MAC=02:00:00:00:00:01	# owned by no host, as on a mirror port
 
 SMOKE=0
-CAPS="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr pcap pcap-128m netsniff xdp none"
+CAPS="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none"
 SIZES="64 512 1518 rand"
 SIZES_SET=0
 ONLY=0
@@ -109,7 +110,7 @@ fi
 case " $CAPS " in *" none "*) ;; *) CAPS="$CAPS none" ;; esac
 if [ "$BUSY" = auto ]; then BUSY=1; [ $ONLY = 1 ] && BUSY=0; fi
 if [ -z "$BUSY_CAPS" ]; then
-	BUSY_CAPS="tcpdump tcpdump-128m tcpdump-zr zcap zcap-count pcap pcap-128m"
+	BUSY_CAPS="tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m zcap zcap-count pcap pcap-128m"
 	[ $ONLY = 1 ] && BUSY_CAPS=$CAPS
 fi
 case " $BUSY_CAPS " in *" none "*) ;; *) BUSY_CAPS="$BUSY_CAPS none" ;; esac
@@ -227,6 +228,9 @@ start_cap() {
 	# zcap-run exec: CAP_PID is tcpdump)
 	tcpdump-zr) set -- env ZCAP_RUN_VERBOSE=1 "$BUILD/zcap-run" \
 		tcpdump -Z root -n -i "$CAP_IF" -w "$sink" ;;
+	# the same at zcap's ring size: what the 8 MiB default saves
+	tcpdump-zr-128m) set -- env ZCAP_RUN_VERBOSE=1 "$BUILD/zcap-run" \
+		tcpdump -Z root -n -B 131072 -i "$CAP_IF" -w "$sink" ;;
 	pcap) set -- "$TMPD/pcap_count" "$CAP_IF" ;;
 	pcap-128m) set -- "$TMPD/pcap_count" "$CAP_IF" 131072 ;;
 	netsniff)
@@ -251,7 +255,7 @@ start_cap() {
 		cap_started "$TMPD/cap.err" "listening on" || return 1
 	fi
 	START_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-	[ "$cap" = tcpdump-zr ] && { through_libzcap || return 1; }
+	case "$cap" in tcpdump-zr*) through_libzcap || return 1 ;; esac
 	return 0
 }
 
@@ -330,7 +334,7 @@ stop_cap() {
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=
 	case "$cap" in
-	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr) summary "$TMPD/cap.err" captured ;;
+	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m) summary "$TMPD/cap.err" captured ;;
 	pcap|pcap-128m|zcap-count) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
@@ -640,8 +644,8 @@ T_END=$(date +%s)
 # otherwise): the backends libzcap took, for the report
 ZR_BACKEND=$(awk '{ print $3 }' "$TMPD/zr.log" 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
 zr_ran=0
-[ $MAIN = 1 ] && case " $CAPS " in *" tcpdump-zr "*) zr_ran=1 ;; esac
-[ "$BUSY" = 1 ] && case " $BUSY_CAPS " in *" tcpdump-zr "*) zr_ran=1 ;; esac
+[ $MAIN = 1 ] && case " $CAPS " in *" tcpdump-zr"*) zr_ran=1 ;; esac
+[ "$BUSY" = 1 ] && case " $BUSY_CAPS " in *" tcpdump-zr"*) zr_ran=1 ;; esac
 if [ $zr_ran = 1 ]; then
 	n=$(wc -l <"$TMPD/zr.log" 2>/dev/null || echo 0)
 	if [ "$n" -gt 0 ]; then ok "tcpdump-zr: tcpdump ran through libzcap (libzcap-pcap.so mapped, backend $ZR_BACKEND) in $n runs (one that did not is failed above)"

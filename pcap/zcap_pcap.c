@@ -56,6 +56,15 @@
 #define VLAN_TAG_LEN 4
 #define BATCH 256
 #define MAX_HANDLES 256
+/*
+ * The ring when the program sets none: 8 MiB, not zcap's 128 MiB. The
+ * kernel maps a TPACKET ring in 4 KiB pages, so a reader walking 128 MiB
+ * misses the TLB on every page, where 8 MiB stays within its reach; tcpdump
+ * spends less per packet on it, and it still rode out the busy loop on the
+ * capture core that 2 and 4 MiB did not (rows tcpdump-zr and
+ * tcpdump-zr-128m of bench/results/results.md; bench/README.md).
+ */
+#define ZR_DEFAULT_RING_BYTES (8ull << 20)
 
 struct zh {
 	pcap_t *p;		/* what the program holds (provisional dead) */
@@ -418,9 +427,11 @@ EXPORT int pcap_activate(pcap_t *p)
 		}
 		ring = v;
 	}
+	if (!ring)
+		ring = ZR_DEFAULT_RING_BYTES;
 	/* libpcap takes any size (tcpdump -B 4), rounding up to what its
 	 * ring needs; libzcap's smallest ring is two 4 KiB blocks */
-	if (ring && ring < 8192)
+	if (ring < 8192)
 		ring = 8192;
 	const char *backend = getenv("ZCAP_RUN_BACKEND");
 	if (backend && !*backend)
