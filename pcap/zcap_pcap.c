@@ -59,10 +59,11 @@
 /*
  * The ring when the program sets none: 8 MiB, not zcap's 128 MiB. The
  * kernel maps a TPACKET ring in 4 KiB pages, so a reader walking 128 MiB
- * misses the TLB on every page, where 8 MiB stays within its reach; tcpdump
- * spends less per packet on it, and it still rode out the busy loop on the
- * capture core that 2 and 4 MiB did not (rows tcpdump-zr and
- * tcpdump-zr-128m of bench/results/results.md; bench/README.md).
+ * misses the TLB on every page, where 8 MiB stays within its reach: tcpdump
+ * spends less per packet on it (rows tcpdump-zr and tcpdump-zr-128m of
+ * bench/results/results.md). Smaller rings cost no less and lost frames
+ * with a busy loop on the capture core where 8 MiB lost none (a sweep in
+ * the message of the commit that set this).
  */
 #define ZR_DEFAULT_RING_BYTES (8ull << 20)
 
