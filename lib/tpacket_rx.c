@@ -18,6 +18,14 @@
  * Blocks we walked to the end stay ours until zcap_release(), so packet
  * pointers handed out stay valid; the block being walked stays ours until
  * it too is walked to the end.
+ *
+ * The ring is shared memory that anything mapping the socket may write, so
+ * every offset and length in it is read once (shared_u32) and bounded by
+ * the block before it is used: a block whose first-packet offset lies
+ * outside it is taken as empty, a packet whose data would leave the block
+ * is handed out with caplen 0, and a next-packet offset that leaves the
+ * block ends the walk of that block. A bad value costs packets, never a
+ * read outside the ring.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,6 +54,7 @@ struct tpacket {
 	uint32_t held;		/* blocks ours, counted back from next */
 	uint32_t left;		/* packets still to hand out in block next-1 */
 	struct tpacket3_hdr *pkt; /* next packet to hand out */
+	const uint8_t *blk_end;	/* the end of block next-1 */
 
 	/* After a filter change, blocks opened before this one (in ring
 	 * order) may hold packets the old filter took: see tp_setfilter(). */
@@ -55,6 +64,12 @@ struct tpacket {
 	uint64_t tp_packets;	/* accepted by the filter (incl. ring full) */
 	uint64_t tp_drops;
 };
+
+/* One read of a field the kernel (or another mapper) may change under us. */
+#define shared_u32(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
+
+/* A packet header and the sockaddr_ll after it, which fill_pkt() reads. */
+#define TP_HDR_ROOM (TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + sizeof(struct sockaddr_ll))
 
 static inline struct tpacket_block_desc *block(struct tpacket *t, uint32_t i)
 {
@@ -170,28 +185,46 @@ fail:
 	return -1;
 }
 
-static void fill_pkt(struct zcap_pkt *p, const struct tpacket3_hdr *hdr)
+/*
+ * The packet at hdr, which has at least TP_HDR_ROOM bytes before end.
+ * Returns the offset of the next packet from hdr, or 0 when there is none
+ * inside the block.
+ */
+static uint32_t fill_pkt(struct zcap_pkt *p, const struct tpacket3_hdr *hdr,
+			 const uint8_t *end)
 {
 	const struct sockaddr_ll *sll;
-	uint32_t st = hdr->tp_status;
+	size_t room = (size_t)(end - (const uint8_t *)hdr);
+	uint32_t st = shared_u32(hdr->tp_status);
+	uint32_t mac = shared_u32(hdr->tp_mac);
+	uint32_t snap = shared_u32(hdr->tp_snaplen);
+	uint32_t next = shared_u32(hdr->tp_next_offset);
 
-	p->data = (const uint8_t *)hdr + hdr->tp_mac;
-	p->caplen = hdr->tp_snaplen;
-	p->len = hdr->tp_len;
-	p->ts_ns = (uint64_t)hdr->tp_sec * 1000000000ull + hdr->tp_nsec;
+	if (mac > room || snap > room - mac) {
+		mac = 0;
+		snap = 0;
+	}
+	p->data = (const uint8_t *)hdr + mac;
+	p->caplen = snap;
+	p->len = shared_u32(hdr->tp_len);
+	p->ts_ns = (uint64_t)shared_u32(hdr->tp_sec) * 1000000000ull +
+		   shared_u32(hdr->tp_nsec);
 	p->flags = 0;
 	p->vlan_tci = 0;
 	p->vlan_tpid = 0;
 	if (st & TP_STATUS_VLAN_VALID) {
 		p->flags |= ZCAP_PKT_VLAN;
-		p->vlan_tci = (uint16_t)hdr->hv1.tp_vlan_tci;
+		p->vlan_tci = (uint16_t)shared_u32(hdr->hv1.tp_vlan_tci);
 		p->vlan_tpid = st & TP_STATUS_VLAN_TPID_VALID ?
-			       (uint16_t)hdr->hv1.tp_vlan_tpid : ETH_P_8021Q;
+			       (uint16_t)shared_u32(hdr->hv1.tp_vlan_tpid) : ETH_P_8021Q;
 	}
 	sll = (const struct sockaddr_ll *)((const uint8_t *)hdr +
 					   TPACKET_ALIGN(sizeof(*hdr)));
-	if (sll->sll_pkttype == PACKET_OUTGOING)
+	if (__atomic_load_n(&sll->sll_pkttype, __ATOMIC_RELAXED) == PACKET_OUTGOING)
 		p->flags |= ZCAP_PKT_OUTGOING;
+	if (next < TP_HDR_ROOM || next > room || room - next < TP_HDR_ROOM)
+		return 0;
+	return next;
 }
 
 static int tp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
@@ -202,6 +235,7 @@ static int tp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 	while (n < max) {
 		if (!t->left) {
 			struct tpacket_block_desc *b;
+			uint32_t first;
 
 			if (t->held == t->block_nr)
 				break;	/* every block is ours: release first */
@@ -211,15 +245,19 @@ static int tp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 				break;
 			t->next++;
 			t->held++;
-			t->left = b->hdr.bh1.num_pkts;
-			t->pkt = (struct tpacket3_hdr *)((uint8_t *)b +
-				 b->hdr.bh1.offset_to_first_pkt);
+			t->blk_end = (const uint8_t *)b + t->block_size;
+			first = shared_u32(b->hdr.bh1.offset_to_first_pkt);
+			t->left = shared_u32(b->hdr.bh1.num_pkts);
+			if (first < sizeof(*b) || first > t->block_size ||
+			    t->block_size - first < TP_HDR_ROOM)
+				t->left = 0;	/* nothing in it we could read */
+			t->pkt = (struct tpacket3_hdr *)((uint8_t *)b + first);
 			continue;
 		}
-		fill_pkt(&pkts[n], t->pkt);
-		t->pkt = (struct tpacket3_hdr *)((uint8_t *)t->pkt +
-						 t->pkt->tp_next_offset);
-		t->left--;
+		uint32_t next = fill_pkt(&pkts[n], t->pkt, t->blk_end);
+
+		t->pkt = (struct tpacket3_hdr *)((uint8_t *)t->pkt + next);
+		t->left = next ? t->left - 1 : 0;
 		if (t->recheck) {
 			if ((int32_t)(t->next - 1 - t->recheck_end) >= 0)
 				t->recheck = 0;

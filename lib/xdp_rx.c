@@ -50,7 +50,9 @@
 #define XDP_PROG_NAME "zcap_xsk"
 
 /* One rx queue. Frames: in the fill ring, in the kernel, in the rx ring,
- * or held by the application (addrs[0..held)) until zcap_release(). */
+ * or held by the application (addrs[0..held)) until zcap_release().
+ * held <= nframes: more descriptors than frames given to the kernel can
+ * only come from a ring that was written over, and are not read. */
 struct xq {
 	struct zxsk p;			/* p.rx and p.fill; p.comp unused */
 	uint32_t nframes;
@@ -404,14 +406,30 @@ static int xdp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 		 * ring still holds some. */
 again:
 		n = xsk_ring_cons__peek(&q->p.rx, max - got, &idx);
+		if (n > q->nframes - q->held) {
+			/* the peeked entries stay in the ring: release as many */
+			xsk_ring_cons__cancel(&q->p.rx, n - (q->nframes - q->held));
+			n = q->nframes - q->held;
+		}
 		for (uint32_t i = 0; i < n; i++) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->p.rx, idx + i);
-			const uint8_t *data = xsk_umem__get_data(q->p.area, d->addr);
+			uint64_t addr = xsk_umem__add_offset_to_addr(
+				__atomic_load_n(&d->addr, __ATOMIC_RELAXED));
+			uint32_t len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+			const uint8_t *data;
 			unsigned int keep;
 
-			q->addrs[q->held++] = xsk_umem__extract_addr(d->addr);
+			/* one read of each, bounded by the frame it names: the
+			 * ring is shared memory (see lib/tpacket_rx.c) */
+			if (addr >= q->p.area_len ||
+			    len > XDP_FRAME_SIZE - (addr & (XDP_FRAME_SIZE - 1))) {
+				addr %= q->p.area_len;
+				len = 0;
+			}
+			data = q->p.area + addr;
+			q->addrs[q->held++] = addr & ~(uint64_t)(XDP_FRAME_SIZE - 1);
 			/* every packet here is inbound: no direction check */
-			keep = zcap_filter_run(&h->filters.in, data, d->len, d->len);
+			keep = zcap_filter_run(&h->filters.in, data, len, len);
 			if (!keep) {
 				x->filtered++;
 				continue;
@@ -425,8 +443,8 @@ again:
 			}
 			pkts[got++] = (struct zcap_pkt){
 				.data = data,
-				.caplen = keep < d->len ? keep : d->len,
-				.len = d->len,
+				.caplen = keep < len ? keep : len,
+				.len = len,
 				.ts_ns = ts_ns,
 			};
 		}
