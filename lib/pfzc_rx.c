@@ -102,8 +102,9 @@ static int pz_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 	n = pfzc_cons_peek(&z->s.ring, max, &idx);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pfzc_desc *d = pfzc_cons_desc(&z->s.ring, idx + i);
-		uint64_t addr = d->addr;
-		uint32_t len = d->len;
+		/* one read each: the ring is shared memory */
+		uint64_t addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
+		uint32_t len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
 		struct zcap_pkt *p = &pkts[got];
 
 		/* The kernel validated it; a bad one here means a bug, and
