@@ -18,14 +18,14 @@ INCDIR      := $(PREFIX)/include
 
 CC          ?= gcc
 CFLAGS      ?= -O2 -g
-CFLAGS      += -std=gnu11 -Wall -Wextra -Werror
+CFLAGS      += -std=gnu11 -Wall -Wextra -Werror $(SAN)
 CPPFLAGS    += -Iinclude
 DEPFLAGS     = -MMD -MP
 # What each target links, and no more.
 LIB_LDLIBS  := -lpcap -lxdp -lbpf -pthread
 PCAP_LDLIBS := -lpcap
 
-B           := build
+B           ?= build
 LIB_SRCS    := $(wildcard lib/*.c)
 LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
 LIB_A       := $(B)/libzcap.a
@@ -37,7 +37,7 @@ UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 VM_SRCS     := $(wildcard tests/vm/*.c)
 VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
-.PHONY: all check demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5
+.PHONY: all check san demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5
 
 PCAP_SO     := $(B)/libzcap-pcap.so
 RUN_SH      := $(B)/zcap-run
@@ -120,7 +120,18 @@ vm-bins: $(VM_BINS)
 check:
 	@sh scripts/install-deps.sh --check
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(VM_BINS)
+	@$(MAKE) --no-print-directory san
 	@sh tests/run.sh
+
+# The library, the tools and the unit tests again with AddressSanitizer and
+# UBSan, in build-san/ (tests/run.sh runs the unit and integration tests on
+# them too). Not libzcap-pcap.so: an LD_PRELOADed ASan library needs the
+# program itself built with ASan.
+SAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+san:
+	@$(MAKE) --no-print-directory B=build-san SAN="$(SAN_FLAGS)" \
+		build-san/libzcap.a build-san/zcap build-san/zcap-gen build-san/zcap-verify \
+		$(UNIT_SRCS:tests/unit/%.c=build-san/tests/%)
 
 # The pf_zerocopy module, built against Debian bookworm's 6.1 headers and
 # tested in a qemu VM (the build host need not load modules).
@@ -170,7 +181,7 @@ install: all
 		> $(DESTDIR)$(LIBDIR)/pkgconfig/libzcap.pc
 
 clean:
-	rm -rf $(B) demo-out
+	rm -rf $(B) build-san demo-out
 	-$(MAKE) -C kmod clean >/dev/null 2>&1
 
 -include $(wildcard $(B)/lib/*.d $(B)/pcap/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/vm/*.d)

@@ -8,7 +8,8 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
-BUILD="$ROOT/build"
+# ZCAP_BUILD: another build tree (tests/run.sh: build-san, with sanitizers)
+BUILD="${ZCAP_BUILD:-$ROOT/build}"
 ZCAP="$BUILD/zcap"
 GEN="$BUILD/zcap-gen"
 VERIFY="$BUILD/zcap-verify"

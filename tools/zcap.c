@@ -362,6 +362,7 @@ int main(int argc, char **argv)
 	r.h = zcap_open(o.ifname, &o.cfg, err);
 	if (!r.h) {
 		fprintf(stderr, "zcap: %s\n", err);
+		free(filter);
 		return 1;
 	}
 	/* Before the file exists: a signal from now on ends in a valid file. */
@@ -386,6 +387,7 @@ int main(int argc, char **argv)
 		if (!r.dump) {
 			fprintf(stderr, "zcap: %s\n", err);
 			zcap_close(r.h);
+			free(filter);
 			return 1;
 		}
 	}
