@@ -4,6 +4,8 @@
  * it (pfzc_driver.h). The packet hook (rx.c) and drivers with a direct
  * receiver both fill the ring through pfzc_rx_reserve()/__pfzc_rx_commit().
  */
+#include <linux/capability.h>
+#include <linux/etherdevice.h>
 #include <linux/highmem.h>
 #include <linux/mutex.h>
 
@@ -44,14 +46,26 @@ EXPORT_SYMBOL_GPL(pfzc_dev_unregister);
 /*
  * At bind: po->pdev is set when dev is registered here (its tx ring then
  * goes through ops->xmit_frame), and po becomes dev's direct receiver if
- * it has an rx ring. -EBUSY if another socket already is: while it is,
- * frames do not reach the stack, so a second socket would silently see
- * nothing. Called with po->lock held.
+ * it has an rx ring and its binder may divert the device's traffic.
+ * -EBUSY if another socket already is: while it is, frames do not reach
+ * the stack, so a second socket would silently see nothing. Called with
+ * po->lock held, in the binder's context.
  */
 int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
 {
 	struct pfzc_dev *pd;
+	bool divert;
 	int err = 0;
+
+	/*
+	 * A direct receiver takes the device's frames away from the stack:
+	 * that is diverting traffic, which AF_XDP gates behind CAP_NET_ADMIN,
+	 * not observing it, which is all CAP_NET_RAW grants AF_PACKET.
+	 * Without it the socket still binds and copies from the packet hook.
+	 * noaudit: lacking it is an ordinary fallback, not a denial to log.
+	 */
+	divert = po->rx.map &&
+		 ns_capable_noaudit(dev_net(dev)->user_ns, CAP_NET_ADMIN);
 
 	mutex_lock(&pfzc_devs_lock);
 	list_for_each_entry(pd, &pfzc_devs, node) {
@@ -62,7 +76,7 @@ int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
 			break;
 		}
 		po->pdev = pd;
-		if (po->rx.map) {
+		if (divert) {
 			po->direct = true;
 			rcu_assign_pointer(pd->sock, po);
 		}
@@ -84,31 +98,62 @@ void pfzc_dev_detach(struct pfzc_sock *po)
 	po->pdev = NULL;
 }
 
+/*
+ * The socket's filter is not looked at here: pfzc_rx_filter() reads it,
+ * once, and runs whichever kind it finds.
+ */
 struct pfzc_sock *pfzc_rx_get(struct pfzc_dev *pd)
 {
-	struct pfzc_sock *po = rcu_dereference(pd->sock);
-	struct sk_filter *filter;
-
-	if (!po)
-		return NULL;
-	/* an eBPF filter needs an skb: those frames take the stack */
-	filter = rcu_dereference(po->sk.sk_filter);
-	if (filter && !filter->prog->orig_prog)
-		return NULL;
-	return po;
+	return rcu_dereference(pd->sock);
 }
 EXPORT_SYMBOL_GPL(pfzc_rx_get);
+
+/*
+ * An eBPF socket filter needs an skb: a throwaway one around a copy of the
+ * frame, laid out as the packet hook sees one (data at the MAC header,
+ * protocol and pkt_type from it). A runt has no Ethernet header to give it,
+ * and no memory means no verdict: both are dropped.
+ */
+static unsigned int pfzc_rx_run_ebpf(const struct bpf_prog *prog,
+				     const void *data, u32 len,
+				     const struct net_device *dev)
+{
+	struct sk_buff *skb;
+	unsigned int res;
+
+	if (len < ETH_HLEN)
+		return 0;
+	skb = alloc_skb(len, GFP_ATOMIC);
+	if (!skb)
+		return 0;
+	skb_put_data(skb, data, len);
+	/* the skb is private and the program only reads the device */
+	skb->protocol = eth_type_trans(skb, (struct net_device *)dev);
+	skb_reset_network_header(skb);
+	skb_push(skb, ETH_HLEN);
+	res = bpf_prog_run_clear_cb(prog, skb);
+	consume_skb(skb);
+	return res;
+}
 
 unsigned int pfzc_rx_filter(struct pfzc_sock *po, const void *data, u32 len,
 			    const struct net_device *dev)
 {
+	/*
+	 * Read once: with two reads, a classic filter swapped for an eBPF
+	 * one in between would see the frame run through neither.
+	 */
 	struct sk_filter *filter = rcu_dereference(po->sk.sk_filter);
 	unsigned int snap = len;
 
-	if (filter && filter->prog->orig_prog)
-		snap = min_t(unsigned int,
-			     pfzc_cbpf_run(filter->prog->orig_prog, data, len, dev),
-			     len);
+	if (filter) {
+		if (filter->prog->orig_prog)
+			snap = pfzc_cbpf_run(filter->prog->orig_prog, data,
+					     len, dev);
+		else
+			snap = pfzc_rx_run_ebpf(filter->prog, data, len, dev);
+		snap = min(snap, len);
+	}
 	if (!snap)
 		atomic64_inc(&po->rx_filtered);
 	return snap;

@@ -11,6 +11,8 @@
  * Registration, socket life, options, bind, the netdevice notifier and
  * /proc/net/pf_zerocopy live in this file.
  */
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/proc_fs.h>
@@ -36,6 +38,12 @@ static unsigned int pfzc_net_id __read_mostly;
 static struct pfzc_net *pfzc_pernet(struct net *net)
 {
 	return net_generic(net, pfzc_net_id);
+}
+
+/* A plain Ethernet link: the only kind the socket's frames are built for. */
+static bool pfzc_link_is_eth(const struct net_device *dev)
+{
+	return dev->type == ARPHRD_ETHER && dev->hard_header_len == ETH_HLEN;
 }
 
 static struct proto pfzc_proto = {
@@ -126,6 +134,17 @@ static int pfzc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	dev = dev_get_by_index(sock_net(sk), (int)sa->spz_ifindex);
 	if (!dev)
 		goto out;
+	/*
+	 * Frames are sent as they are, bytes 12-13 taken for the protocol,
+	 * and the filters and the direct path read them as Ethernet: any
+	 * other link layer (tun, gre, can, loopback, a VLAN device with its
+	 * 18-byte header) would have them misread and misrouted.
+	 */
+	err = -EINVAL;
+	if (!pfzc_link_is_eth(dev)) {
+		dev_put(dev);
+		goto out;
+	}
 	err = pfzc_dev_attach(po, dev);
 	if (err) {
 		dev_put(dev);
@@ -479,6 +498,12 @@ static struct pernet_operations pfzc_net_ops = {
 	.size	= sizeof(struct pfzc_net),
 };
 
+/*
+ * Parameters are checked before anything is registered, and the family is
+ * registered last: a socket can exist only once nothing else can fail, so
+ * none outlives a failed insmod. Exit and the error paths unwind in
+ * reverse.
+ */
 static int __init pfzc_init(void)
 {
 	int err;
@@ -491,9 +516,13 @@ static int __init pfzc_init(void)
 	pfzc_family_ops.family = pfzc_family;
 	pfzc_ops.family = pfzc_family;
 
-	err = proto_register(&pfzc_proto, 0);
+	/* checks pairs= before it creates anything */
+	err = pfzc_vnet_init();
 	if (err)
 		return err;
+	err = proto_register(&pfzc_proto, 0);
+	if (err)
+		goto err_vnet;
 	err = register_pernet_subsys(&pfzc_net_ops);
 	if (err)
 		goto err_proto;
@@ -506,29 +535,26 @@ static int __init pfzc_init(void)
 		       pfzc_family, err);
 		goto err_notifier;
 	}
-	err = pfzc_vnet_init();
-	if (err)
-		goto err_sock;
 	return 0;
 
-err_sock:
-	sock_unregister(pfzc_family);
 err_notifier:
 	unregister_netdevice_notifier(&pfzc_notifier_block);
 err_pernet:
 	unregister_pernet_subsys(&pfzc_net_ops);
 err_proto:
 	proto_unregister(&pfzc_proto);
+err_vnet:
+	pfzc_vnet_exit();
 	return err;
 }
 
 static void __exit pfzc_exit(void)
 {
-	pfzc_vnet_exit();
 	sock_unregister(pfzc_family);
 	unregister_netdevice_notifier(&pfzc_notifier_block);
 	unregister_pernet_subsys(&pfzc_net_ops);
 	proto_unregister(&pfzc_proto);
+	pfzc_vnet_exit();
 }
 
 module_init(pfzc_init);

@@ -12,11 +12,12 @@
  *   pfzc_dev_register(&priv->pd, dev, &ops)     before register_netdev()
  *   pfzc_dev_unregister(&priv->pd)              after unregister_netdev()
  *
- * A socket with an rx ring that binds to a registered device becomes its
- * direct receiver (one per device; a second gets EBUSY). Without one, or
- * when the socket's filter cannot run without an skb (an eBPF filter),
- * the driver gets NULL below and hands its frames to the stack as usual,
- * where the socket's ordinary packet hook still sees them.
+ * A socket with an rx ring that binds to a registered device, its binder
+ * holding CAP_NET_ADMIN over the device's namespace, becomes its direct
+ * receiver (one per device; a second gets EBUSY). Without one, the driver
+ * gets NULL below and hands its frames to the stack as usual, where the
+ * sockets' ordinary packet hooks still see them. pfzc_rx_filter() runs
+ * the socket's filter of either kind (an eBPF one on a throwaway skb).
  *
  * Receive, with BH disabled (softirq, ndo_start_xmit, or a local_bh_disable()
  * section) and inside rcu_read_lock():

@@ -5,6 +5,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/highmem.h>
+#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/skbuff.h>
 
@@ -26,6 +27,17 @@ static void pfzc_desc_read_once(struct pfzc_desc *d, const struct pfzc_desc *s)
 	d->flags = READ_ONCE(s->flags);
 	d->vlan_tci = READ_ONCE(s->vlan_tci);
 	d->reserved = READ_ONCE(s->reserved);
+}
+
+/*
+ * Bind takes only plain Ethernet links; the check is repeated here because
+ * a device's type may change under a bound socket (a bond taking its first
+ * slave's). A frame is at least an Ethernet header: its bytes 12-13 become
+ * skb->protocol.
+ */
+static bool pfzc_tx_link_ok(const struct net_device *dev)
+{
+	return dev->type == ARPHRD_ETHER && dev->hard_header_len == ETH_HLEN;
 }
 
 static bool pfzc_tx_len_ok(const struct net_device *dev, size_t len)
@@ -120,6 +132,8 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 
 	if (!(dev->flags & IFF_UP))
 		return -ENETDOWN;
+	if (!pfzc_tx_link_ok(dev))
+		return -EINVAL;
 
 	while (budget) {
 		n = pfzc_cons_peek(&kr->r, min_t(u32, budget, PFZC_TX_BATCH),
@@ -192,7 +206,7 @@ static int pfzc_send_one(struct pfzc_sock *po, struct msghdr *msg, size_t len)
 	if (!(dev->flags & IFF_UP))
 		goto out;
 	err = -EINVAL;
-	if (len < ETH_HLEN)
+	if (len < ETH_HLEN || !pfzc_tx_link_ok(dev))
 		goto out;
 	err = -EMSGSIZE;
 	if (!pfzc_tx_len_ok(dev, len))

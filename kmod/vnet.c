@@ -225,6 +225,10 @@ static void pfzc_vnet_destroy(unsigned int n)
 	rtnl_unlock();
 }
 
+/*
+ * The first thing pfzc_init() does after the family check: pairs= is
+ * checked before anything is made, and long before the family exists.
+ */
 int pfzc_vnet_init(void)
 {
 	unsigned int n = 2 * pfzc_pairs, i;

@@ -114,28 +114,44 @@
  *   bind(fd, struct sockaddr_pfzc { PF_ZEROCOPY, ifindex })
  *	bad length or family [EINVAL]; a umem but no ring [EINVAL] (no umem
  *	at all is packet mode, see below); no such ifindex in the socket's
- *	namespace [ENODEV]; bound already, or the device went [EBUSY].
+ *	namespace [ENODEV]; a link that is not plain Ethernet, i.e. not
+ *	ARPHRD_ETHER with a 14-byte header (tun, gre, can, loopback, a VLAN
+ *	device...) [EINVAL]: frames are sent as they are and read as
+ *	Ethernet; bound already, or the device went [EBUSY].
  *	Every option and every setsockopt of a ring is refused once bound
- *	[EBUSY]. The socket's filter (SO_ATTACH_FILTER) runs before a packet
- *	is copied; its return value caps the copied length.
+ *	[EBUSY]. The socket's filter (SO_ATTACH_FILTER, or SO_ATTACH_BPF)
+ *	runs before a packet is copied; its return value caps the copied
+ *	length.
  *	On a device whose driver receives directly (the module's zcN pairs,
  *	kmod/pfzc_driver.h), a socket with an rx ring becomes its direct
  *	receiver: frames go from the driver into the ring, without an skb,
- *	and no longer reach the stack. One per device: another socket with
- *	an rx ring [EBUSY]. A classic filter runs on the frame bytes; with an
- *	eBPF one (SO_ATTACH_BPF) frames take the stack and the packet hook.
+ *	and no longer reach the stack. That diverts the device's traffic, so
+ *	it takes CAP_NET_ADMIN in the user namespace owning the device's
+ *	network namespace, checked at bind; without it the bind succeeds
+ *	all the same and the socket only observes, copying from the packet
+ *	hook while the stack still receives every frame, as an AF_PACKET
+ *	socket would. /proc/net/pf_zerocopy tells which: its last column,
+ *	"direct", is 1 for a direct receiver and 0 otherwise. One direct
+ *	receiver per device: while there is one, any other socket with an
+ *	rx ring [EBUSY], privileged or not. The filter is read once per
+ *	frame: a classic one runs on the frame bytes, an eBPF one on an skb
+ *	built for it around a copy of the frame; either way the frame does
+ *	not reach the stack.
  *   rx: the kernel copies each packet once into the next WRITABLE frame,
  *	or counts rx_dropped_ring_full. poll() gives POLLIN while the rx
  *	ring has packets; POLLERR with sk_err ENETDOWN when the device goes.
  *   tx: fill frames and tx descriptors, then sendto(fd, NULL, 0,
  *	MSG_DONTWAIT, NULL, 0). Each descriptor is copied, validated as a
  *	tx descriptor (see "A descriptor is valid"), sent or counted as
- *	tx_invalid, and its slot handed back by moving consumer. Not bound
- *	[ENXIO]; device gone [ENETDOWN]; no tx ring [EINVAL].
+ *	tx_invalid, and its slot handed back by moving consumer. A frame is
+ *	at least an Ethernet header, 14 bytes: a shorter one is invalid.
+ *	Not bound [ENXIO]; device gone [ENETDOWN]; no tx ring, or the
+ *	device is no longer plain Ethernet (its type changed) [EINVAL].
  *   Without rings: recvmsg() returns one packet per call (MSG_TRUNC
  *	semantics, blocking unless MSG_DONTWAIT) from a socket queue whose
  *	overflow counts as rx_dropped_queue_full; sendmsg() with data sends
- *	one frame (over MTU + link header [EMSGSIZE]). With an rx ring,
+ *	one frame (under 14 bytes, or the device no longer plain Ethernet
+ *	[EINVAL]; over MTU + link header [EMSGSIZE]). With an rx ring,
  *	recvmsg() fails [EBUSY].
  */
 

@@ -33,6 +33,12 @@
 #   VM_BINS_EXTRA=         more executables (paths) for /zcap/build/vm/,
 #                          with their shared libraries
 #
+# A guest script that needs modules of the image for itself names them on
+# a line "# vm-modules: NAME..." (dependencies included, in load order):
+# they are put in the initramfs but not loaded, and listed (paths, in that
+# order) as GUEST_MODULES in /etc/zcap-vm.conf; the script insmods them,
+# and skips what needs one the image lacks (a diagnostic here, no failure).
+#
 # Files, in build/vm/: console.log (ttyS0: kernel messages, init, the
 # scripts, dmesg), guest.log (ttyS1: the scripts' output only), kmod.log
 # (the module build), initramfs.cpio.gz.
@@ -118,7 +124,11 @@ mod_add() {	# mod_add NAME: NAME after its dependencies
 	if ! _p=$(mod_path "$1"); then
 		grep -q "/$(echo "$1" | sed 's/[-_]/[-_]/g')\.ko\$" \
 			"$MODDIR/modules.builtin" 2>/dev/null && return 0
-		not_ok "vm: module $1 in $KVER"
+		if [ -n "${MOD_OPTIONAL:-}" ]; then
+			diag "vm: module $1 is not in $KVER (a guest script asked for it)"
+		else
+			not_ok "vm: module $1 in $KVER"
+		fi
 		return 1
 	fi
 	for _d in $(mod_depends "$_p"); do
@@ -135,6 +145,20 @@ if [ -n "$KO" ]; then
 		mod_add "$d"
 	done
 fi
+if [ $# -gt 0 ]; then
+	list="$*"
+else
+	list=$(ls tests/vm/guest/*.sh | grep -v '/lib\.sh$')
+fi
+BOOT_ORDER=$MOD_ORDER
+# shellcheck disable=SC2086
+MOD_OPTIONAL=1
+for m in $(sed -n 's/^# vm-modules://p' $list 2>/dev/null); do
+	mod_add "$m"
+done
+MOD_OPTIONAL=
+GUEST_ORDER=${MOD_ORDER#"$BOOT_ORDER"}
+MOD_ORDER=$BOOT_ORDER
 
 # --- initramfs ----------------------------------------------------------------
 # Two cpio archives, concatenated (the kernel unpacks one after the other):
@@ -204,12 +228,15 @@ for t in ${VM_BINS_EXTRA:-}; do
 done
 [ -z "$libs_missing" ] || not_ok "vm: shared libraries found for$libs_missing"
 
-mods=
-for p in $MOD_ORDER; do
+mods= guest_mods=
+for p in $MOD_ORDER $GUEST_ORDER; do
 	rel=${p#"$MODDIR"/}
 	mkdir -p "$S/lib/modules/$KVER/$(dirname "$rel")"
 	cp "$p" "$S/lib/modules/$KVER/$rel"
-	mods="$mods /lib/modules/$KVER/$rel"
+	case " $GUEST_ORDER " in
+	*" $p "*) guest_mods="$guest_mods /lib/modules/$KVER/$rel" ;;
+	*) mods="$mods /lib/modules/$KVER/$rel" ;;
+	esac
 done
 kmod_guest=
 if [ -n "$KO" ]; then
@@ -220,11 +247,6 @@ fi
 cp scripts/lib.sh "$S/zcap/scripts/"
 cp tests/vm/guest/lib.sh "$S/zcap/tests/vm/guest/"
 scripts=
-if [ $# -gt 0 ]; then
-	list="$*"
-else
-	list=$(ls tests/vm/guest/*.sh | grep -v '/lib\.sh$')
-fi
 for g in $list; do
 	[ -f "$g" ] || { not_ok "vm: guest script $g exists"; continue; }
 	cp "$g" "$S/zcap/tests/vm/guest/"
@@ -234,6 +256,7 @@ done
 cat >"$S/etc/zcap-vm.conf" <<EOF
 KVER='$KVER'
 MODULES='$mods'
+GUEST_MODULES='$guest_mods'
 KMOD='$kmod_guest'
 KMOD_ARGS='$VM_KMOD_ARGS'
 SCRIPTS='$scripts'
