@@ -46,7 +46,7 @@ struct pfzc_umem {
 	u64 len;
 	u32 frame_size;
 	u32 nframes;
-	struct mm_struct *mm;	/* mmgrab()ed: locked_vm is charged to it */
+	struct user_struct *user; /* locked_vm charged; NULL with CAP_IPC_LOCK */
 };
 
 /* A ring in kernel memory, mapped by user space through the socket. */

@@ -98,6 +98,9 @@
  *	PFZC_UMEM_MAX, frame_size 2048 or 4096, flags 0 [EINVAL]; already
  *	registered [EBUSY]; pages not mapped writable [EFAULT]; over
  *	RLIMIT_MEMLOCK without CAP_IPC_LOCK [ENOBUFS]. Pinned FOLL_LONGTERM.
+ *	Only anonymous, shmem (tmpfs, memfd) or hugetlb memory; a file
+ *	mapping, even MAP_PRIVATE [EOPNOTSUPP]. Charged to the real uid (as
+ *	AF_XDP), whichever process holds the socket, until release.
  *   setsockopt(SOL_PFZC, PFZC_RX_RING / PFZC_TX_RING, __u32 entries)
  *	entries not a power of two in [PFZC_RING_MIN, PFZC_RING_MAX]
  *	[EINVAL]; no umem yet [EINVAL]; the umem
