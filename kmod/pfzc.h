@@ -18,8 +18,9 @@
  *           pair's peer under the sender's pfzc_sock.lock; nests nothing)
  *
  * pfzc_sock.lock is never held across anything that may fault on user
- * memory or take mmap_lock (copy_{from,to}_user, pin_user_pages,
- * account_locked_vm), because mmap() takes it under mmap_lock.
+ * memory or take mmap_lock (copy_{from,to}_user, pin_user_pages and the
+ * VMA walk before it, both under mmap_read_lock), because mmap() takes it
+ * under mmap_lock.
  *
  * Once a socket is bound, its umem and rings never change until release,
  * so the rx hook reads them without a lock. The hook is removed (with a
