@@ -34,7 +34,7 @@
 #                                              against), modules_install
 #                                              root, env.sh
 #   .cache/kernel-debug/kcsan/{build,root,env.sh}   the same for kcsan
-#   .../build-time                             how long the last full build took
+#   .../build-time                             how long each build took (a line each)
 #
 # env.sh has the variables of scripts/vm-deps.sh's (KVER KDIR VMLINUX
 # MODDIR): VM_KERNEL=debug sh tests/vm/run.sh boots it.
@@ -61,7 +61,10 @@ case "${1:-}" in
 esac
 VARIANT=${1:-kasan}
 [ $# -eq 0 ] || shift
-BASE="$ROOT/.cache/kernel-debug"
+# The physical path: .cache may be a symlink shared by several work trees,
+# and env.sh must stay right from each of them.
+mkdir -p "$ROOT/.cache"
+BASE="$(cd "$ROOT/.cache" && pwd -P)/kernel-debug"
 case "$VARIANT" in
 kasan) OUT="$BASE" ;;
 kcsan) OUT="$BASE/kcsan" ;;
@@ -163,7 +166,7 @@ build_id() {
 cache_ok() {
 	[ -f "$ENV" ] || return 1
 	# shellcheck disable=SC1090
-	(. "$ENV" && [ -f "$VMLINUX" ] && [ -f "$KDIR/Module.symvers" ] &&
+	(. "$ENV" && [ "$KDIR" = "$B" ] && [ -f "$VMLINUX" ] && [ -f "$KDIR/Module.symvers" ] &&
 		[ -f "$MODDIR/modules.builtin" ] &&
 		[ "$(cat "$OUT/.done" 2>/dev/null)" = "$KVER $KDIR $(build_id)" ])
 }
@@ -290,7 +293,7 @@ kmake INSTALL_MOD_PATH="$OUT/root" modules_install >>"$LOG" 2>&1 ||
 	{ tail -n 30 "$LOG" >&2; die "modules_install failed (log: $LOG)"; }
 secs=$(($(date +%s) - start))
 echo "$VARIANT $KVER: ${secs}s (make -j$JOBS vmlinux modules + modules_install at nice $NICE, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cpus)" |
-	tee "$OUT/build-time" >&2
+	tee -a "$OUT/build-time" >&2
 
 MODDIR="$OUT/root/lib/modules/$KVER"
 [ -f "$MODDIR/modules.builtin" ] || die "no $MODDIR/modules.builtin"
