@@ -12,7 +12,7 @@
 #                                                        else say so, exit 1
 #   sh scripts/vm-debug-kernel.sh --vm-check [kasan|kcsan] [GUEST.sh...]
 #       tests/vm/run.sh on it (every guest script, in one boot, by default)
-#       with more time and memory (VM_TIMEOUT=7200 VM_SCRIPT_TIMEOUT=1800
+#       with more time and memory (VM_TIMEOUT=3600 VM_SCRIPT_TIMEOUT=1200
 #       VM_MEM=2G unless set), then the kernel messages run.sh's
 #       BUG/WARNING/Oops check does not see (hung tasks, RCU stalls, lock
 #       debugging switched off, list corruption), and that the checkers
@@ -182,7 +182,7 @@ EXTRA='INFO: task .* blocked for more than|rcu: INFO: .*(detected stalls|self-de
 vm_check_run() {
 	set +e	# the TAP helpers' greps may find nothing
 	cache_ok || die "no $VARIANT debug kernel in ${OUT#"$ROOT"/}; to build it (long: see README): make vm-debug-kernel"
-	VM_KERNEL=$VARIANT VM_TIMEOUT=${VM_TIMEOUT:-7200} VM_SCRIPT_TIMEOUT=${VM_SCRIPT_TIMEOUT:-1800} \
+	VM_KERNEL=$VARIANT VM_TIMEOUT=${VM_TIMEOUT:-3600} VM_SCRIPT_TIMEOUT=${VM_SCRIPT_TIMEOUT:-1200} \
 		VM_MEM=${VM_MEM:-2G} sh "$ROOT/tests/vm/run.sh" "$@" | tee "$ROOT/build/vm/debug.tap"
 	tap_count "$ROOT/build/vm/debug.tap"
 	C="$ROOT/build/vm/console.log"
