@@ -175,13 +175,16 @@ cache_ok() {
 		[ "$(cat "$OUT/.done" 2>/dev/null)" = "$KVER $KDIR $(build_id)" ])
 }
 
+HOWTO="make vm-debug-kernel"
+[ "$VARIANT" = kasan ] || HOWTO="make vm-debug-kernel KVARIANT=$VARIANT"
+
 # --vm-check: the guest scripts on this kernel ---------------------------------------
 # Kernel lines (printk time stamp) that report a bug without the words
 # BUG/WARNING/Oops/Call Trace run.sh looks for.
 EXTRA='INFO: task .* blocked for more than|rcu: INFO: .*(detected stalls|self-detected stall)|Disabling lock debugging|list_(add|del) corruption'
 vm_check_run() {
 	set +e	# the TAP helpers' greps may find nothing
-	cache_ok || die "no $VARIANT debug kernel in ${OUT#"$ROOT"/}; to build it (long: see README): make vm-debug-kernel"
+	cache_ok || die "no $VARIANT debug kernel in ${OUT#"$ROOT"/}; to build it (long: see README): $HOWTO"
 	VM_KERNEL=$VARIANT VM_TIMEOUT=${VM_TIMEOUT:-3600} VM_SCRIPT_TIMEOUT=${VM_SCRIPT_TIMEOUT:-1200} \
 		VM_MEM=${VM_MEM:-2G} sh "$ROOT/tests/vm/run.sh" "$@" | tee "$ROOT/build/vm/debug.tap"
 	tap_count "$ROOT/build/vm/debug.tap"
@@ -222,7 +225,7 @@ if cache_ok; then
 	exit 0
 fi
 [ $check_only = 0 ] ||
-	die "no $VARIANT debug kernel in ${OUT#"$ROOT"/}; to build it (long: see README): make vm-debug-kernel"
+	die "no $VARIANT debug kernel in ${OUT#"$ROOT"/}; to build it (long: see README): $HOWTO"
 [ -f "$TARBALL" ] || die "no $TARBALL; to install the debug group of scripts/packages.txt, run as root: make vm-debug-kernel"
 # shellcheck disable=SC2046
 missing=$(missing_packages $(packages debug))
