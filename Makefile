@@ -37,7 +37,8 @@ UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 VM_SRCS     := $(wildcard tests/vm/*.c)
 VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
-.PHONY: all check san demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5
+.PHONY: all check san demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5 \
+	vm-debug-kernel vm-check-debug
 
 PCAP_SO     := $(B)/libzcap-pcap.so
 RUN_SH      := $(B)/zcap-run
@@ -137,6 +138,17 @@ san:
 # tested in a qemu VM (the build host need not load modules).
 vm-check: all vm-bins
 	@sh tests/vm/run.sh
+
+# The debug kernel (KASAN, KFENCE, lockdep, PROVE_RCU...; KVARIANT=kcsan for
+# KCSAN instead of KASAN), built once into .cache/kernel-debug (most of an
+# hour on 2 cores: see README), and every VM suite on it, failing on any splat.
+KVARIANT ?= kasan
+vm-debug-kernel:
+	@sh scripts/install-deps.sh vm debug
+	@sh scripts/vm-debug-kernel.sh $(KVARIANT) >/dev/null
+
+vm-check-debug: all vm-bins
+	@sh scripts/vm-debug-kernel.sh --vm-check $(KVARIANT)
 
 kmod:
 	@sh scripts/vm-deps.sh >/dev/null

@@ -5,8 +5,9 @@
 # make demo, make bench and .ci/run call it.
 #
 #   sh scripts/install-deps.sh [GROUP...]          install (as root) what the
-#                                                  groups need (every group
-#                                                  without one)
+#                                                  groups need (without one,
+#                                                  every group but the opt-in
+#                                                  debug group)
 #   sh scripts/install-deps.sh --check [GROUP...]  install nothing: say what is
 #                                                  missing and how to install
 #                                                  it, and exit 1 (make check)
@@ -24,6 +25,17 @@ if [ "${1:-}" = --check ]; then
 	shift
 fi
 say() { echo "$me: $*" >&2; }
+
+# No group named: every group of packages.txt but the opt-in ones (the
+# debug kernel's source is big and its build takes long: only on request).
+OPT_IN=" debug "
+if [ $# -eq 0 ]; then
+	# shellcheck disable=SC2046
+	set -- $(awk '/^[ \t]*(#|$)/ { next } { for (i = 2; i <= NF; i++) print $i }' \
+		"$ROOT/scripts/packages.txt" | sort -u | while read -r g; do
+			case "$OPT_IN" in *" $g "*) ;; *) echo "$g" ;; esac
+		done)
+fi
 
 # shellcheck disable=SC2046
 missing=$(missing_packages $(packages "$@"))

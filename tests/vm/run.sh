@@ -30,6 +30,11 @@
 #   VM_APPEND=             more kernel command line
 #   VM_MEM=1G VM_SMP=2     the VM's size
 #   VM_VERBOSE=1           show the console while the VM runs
+#   VM_KERNEL=stock        the kernel to boot and build the module against:
+#                          stock (Debian's, scripts/vm-deps.sh), debug or
+#                          kasan (KASAN, lockdep...), kcsan (KCSAN, lockdep):
+#                          built by scripts/vm-debug-kernel.sh (make
+#                          vm-debug-kernel), or the path of an env.sh
 #   VM_BINS_EXTRA=         more executables (paths) for /zcap/build/vm/,
 #                          with their shared libraries
 #
@@ -73,13 +78,32 @@ fail_log() {
 skip_unless "vm tests" "needs root (insmod-able initramfs with /dev nodes)" is_root
 
 mkdir -p "$OUT/cache"
-if ! sh scripts/vm-deps.sh --check >"$OUT/deps.log" 2>&1; then
-	skip_unless "vm tests" "qemu unavailable (scripts/vm-deps.sh failed, see build/vm/deps.log)" \
-		have qemu-system-x86_64
-	fail_log "vm: scripts/vm-deps.sh" "$OUT/deps.log"
-fi
-# shellcheck disable=SC1091
-. "$ROOT/.cache/kernel/env.sh"	# KVER KDIR VMLINUX MODDIR
+VM_KERNEL=${VM_KERNEL:-stock}
+case "$VM_KERNEL" in
+stock)
+	if ! sh scripts/vm-deps.sh --check >"$OUT/deps.log" 2>&1; then
+		skip_unless "vm tests" "qemu unavailable (scripts/vm-deps.sh failed, see build/vm/deps.log)" \
+			have qemu-system-x86_64
+		fail_log "vm: scripts/vm-deps.sh" "$OUT/deps.log"
+	fi
+	KENV="$ROOT/.cache/kernel/env.sh"
+	;;
+debug|kasan|kcsan)
+	kvar=$VM_KERNEL
+	[ "$kvar" = debug ] && kvar=kasan
+	# A debug kernel is never built here: that takes most of an hour.
+	sh scripts/vm-debug-kernel.sh --check "$kvar" >"$OUT/deps.log" 2>&1 ||
+		fail_log "vm: the $kvar debug kernel is built (make vm-debug-kernel)" "$OUT/deps.log"
+	KENV="$ROOT/.cache/kernel-debug/env.sh"
+	[ "$kvar" = kcsan ] && KENV="$ROOT/.cache/kernel-debug/kcsan/env.sh"
+	;;
+*)
+	KENV=$VM_KERNEL
+	[ -f "$KENV" ] || { not_ok "vm: VM_KERNEL=$VM_KERNEL: stock, debug, kasan, kcsan or an env.sh"; finish; }
+	;;
+esac
+# shellcheck disable=SC1090
+. "$KENV"	# KVER KDIR VMLINUX MODDIR
 
 make -C "$ROOT" all >"$OUT/make.log" 2>&1 || fail_log "vm: make all" "$OUT/make.log"
 
