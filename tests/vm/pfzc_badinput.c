@@ -45,102 +45,12 @@
 
 #include "pfzc_ring.h"
 
+#include "pfzc_case.h"
 #include "pfzc_test.h"
 
-static int family = PF_ZEROCOPY_DEFAULT;
 static const uint32_t fs = PFZC_FRAME_SIZE;
-static long pg;
 static const char *ifname, *peername;
 static unsigned int ifindex, peerindex;
-
-/* ---- TAP and the kernel log ------------------------------------------- */
-
-static int kmsg_fd = -1;
-static int stray_kmsg;		/* messages that appeared between cases */
-
-static void kmsg_open(void)
-{
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg_fd < 0 || lseek(kmsg_fd, 0, SEEK_END) < 0) {
-		printf("not ok - open /dev/kmsg: %s\n", strerror(errno));
-		exit(1);
-	}
-}
-
-/* Reads every record that is new since the last call; prints each. */
-static int kmsg_new(const char *when)
-{
-	char buf[8192];
-	int n = 0;
-
-	for (;;) {
-		ssize_t r = read(kmsg_fd, buf, sizeof(buf) - 1);
-		char *msg, *nl;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {	/* overwritten before we read */
-				printf("# kmsg%s: (records lost)\n", when);
-				n++;
-				continue;
-			}
-			break;		/* EAGAIN: nothing more */
-		}
-		buf[r] = '\0';
-		/* "prio,seq,usec,flags;text\n" then " KEY=value" lines */
-		msg = strchr(buf, ';');
-		msg = msg ? msg + 1 : buf;
-		nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
-		printf("# kmsg%s: %s\n", when, msg);
-		n++;
-	}
-	return n;
-}
-
-static void begin(void)
-{
-	stray_kmsg += kmsg_new(" (between cases)");
-}
-
-/* One TAP line: ok when the case held and the kernel said nothing. */
-static void __attribute__((format(printf, 2, 3)))
-end(bool ok, const char *fmt, ...)
-{
-	int n = kmsg_new("");
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n)
-		tap(false, "%s [%d new kernel message%s]", line, n, n > 1 ? "s" : "");
-	else
-		tap(ok, "%s", line);
-}
-
-static const char *ename(int e)
-{
-	const char *s = e ? strerrorname_np(e) : "success";
-
-	return s ? s : "?";
-}
-
-/* rc must be -1 with errno want, or >= 0 when want is 0 */
-static void result(long rc, int e, int want, const char *name)
-{
-	if (want == 0)
-		end(rc >= 0, "%s: success%s%s", name, rc < 0 ? ", got " : "",
-		    rc < 0 ? ename(e) : "");
-	else if (rc >= 0)
-		end(false, "%s: %s, got success", name, ename(want));
-	else
-		end(e == want, "%s: %s%s%s", name, ename(want),
-		    e == want ? "" : ", got ", e == want ? "" : ename(e));
-}
 
 /* T(errno, call, name...): one case; call returns < 0 and sets errno */
 #define T(want, call, ...) do {					\
@@ -152,14 +62,8 @@ static void result(long rc, int e, int want, const char *name)
 	errno = 0;							\
 	_rc = (long)(call);						\
 	_e = errno;							\
-	result(_rc, _e, want, _name);					\
+	result(_rc, _e, want, "%s", _name);				\
 } while (0)
-
-static __attribute__((noreturn)) void die(const char *what)
-{
-	printf("not ok - setup: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* ---- the socket --------------------------------------------------------- */
 
@@ -183,31 +87,6 @@ static int socket_try(int type, int proto)
 	return 0;
 }
 
-static int bind_to(int fd, unsigned int idx)
-{
-	struct sockaddr_pfzc sa = { .spz_family = family, .spz_ifindex = idx };
-
-	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-}
-
-static int kick(int fd)
-{
-	return sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
-}
-
-static int get_stats(int fd, struct pfzc_stats *st)
-{
-	socklen_t len = sizeof(*st);
-
-	memset(st, 0, sizeof(*st));
-	return getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, st, &len);
-}
-
-static size_t map_len(uint32_t n)
-{
-	return (pfzc_ring_map_size(n) + pg - 1) & ~(size_t)(pg - 1);
-}
-
 /* mmap() that unmaps what it got: 0 or -1 with errno */
 static int map_try(int fd, size_t len, int flags, off_t off)
 {
@@ -226,57 +105,6 @@ static void *anon(size_t len, int prot)
 	if (p == MAP_FAILED)
 		die("mmap anonymous");
 	return p;
-}
-
-/* A set up socket: umem, rings, their mappings, optionally bound. */
-struct zsock {
-	int fd;
-	uint8_t *umem;
-	uint64_t umem_len;
-	uint32_t rx_n, tx_n;
-	void *rx_map, *tx_map;
-	struct pfzc_ring rx, tx;
-};
-
-static void zsock_open(struct zsock *z, uint32_t frames, uint32_t rx_n,
-		       uint32_t tx_n, unsigned int idx)
-{
-	memset(z, 0, sizeof(*z));
-	z->fd = pfzc_socket();
-	z->rx_n = rx_n;
-	z->tx_n = tx_n;
-	z->umem_len = (uint64_t)frames * fs;
-	z->umem = anon(z->umem_len, PROT_READ | PROT_WRITE);
-	if (umem_reg(z->fd, z->umem, z->umem_len, fs, 0))
-		die("PFZC_UMEM_REG");
-	if ((rx_n && ring_set(z->fd, PFZC_RX_RING, rx_n)) ||
-	    (tx_n && ring_set(z->fd, PFZC_TX_RING, tx_n)))
-		die("PFZC_RX_RING/PFZC_TX_RING");
-	if (rx_n) {
-		z->rx_map = mmap(NULL, map_len(rx_n), PROT_READ | PROT_WRITE,
-				 MAP_SHARED, z->fd, PFZC_PGOFF_RX_RING);
-		if (z->rx_map == MAP_FAILED || pfzc_ring_init(&z->rx, z->rx_map, rx_n))
-			die("mmap rx ring");
-	}
-	if (tx_n) {
-		z->tx_map = mmap(NULL, map_len(tx_n), PROT_READ | PROT_WRITE,
-				 MAP_SHARED, z->fd, PFZC_PGOFF_TX_RING * pg);
-		if (z->tx_map == MAP_FAILED || pfzc_ring_init(&z->tx, z->tx_map, tx_n))
-			die("mmap tx ring");
-	}
-	if (idx && bind_to(z->fd, idx))
-		die("bind");
-}
-
-static void zsock_close(struct zsock *z)
-{
-	if (z->rx_map)
-		munmap(z->rx_map, map_len(z->rx_n));
-	if (z->tx_map)
-		munmap(z->tx_map, map_len(z->tx_n));
-	close(z->fd);
-	munmap(z->umem, z->umem_len);
-	z->fd = -1;
 }
 
 static unsigned long inode_of(int fd)
@@ -311,148 +139,6 @@ static bool proc_line(unsigned long ino, char *out, size_t outlen)
 	return found;
 }
 
-/* Pages pinned system-wide and not yet unpinned, with vmstat folded. */
-static long pins(void)
-{
-	long acq = -1, rel = -1;
-	char name[64];
-	long v;
-	FILE *f;
-	int fd;
-
-	/* folds every CPU's vmstat deltas into the global counters now */
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			printf("# stat_refresh: %s\n", strerror(errno));
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
-
-/* Until pins() is want (vmstat may lag), at most 10 s; returns the last. */
-static long pins_wait(long want)
-{
-	long p = pins();
-
-	for (int i = 0; i < 100 && p != want; i++) {
-		usleep(100000);
-		p = pins();
-	}
-	return p;
-}
-
-/* ---- capabilities ------------------------------------------------------- */
-
-enum { CAP_EFF = 1, CAP_PERM = 2, CAP_INH = 4 };
-
-/* Clears (raise false) or sets cap in the chosen sets of this process. */
-static int cap_change(int cap, int sets, bool raise)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	uint32_t bit = 1u << (cap % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	if (sets & CAP_EFF)
-		d[cap / 32].effective = raise ? d[cap / 32].effective | bit
-					      : d[cap / 32].effective & ~bit;
-	if (sets & CAP_PERM)
-		d[cap / 32].permitted = raise ? d[cap / 32].permitted | bit
-					      : d[cap / 32].permitted & ~bit;
-	if (sets & CAP_INH)
-		d[cap / 32].inheritable = raise ? d[cap / 32].inheritable | bit
-						: d[cap / 32].inheritable & ~bit;
-	return syscall(SYS_capset, &h, d);
-}
-
-/*
- * Children report through a pipe: one int per step, 0 for success or the
- * errno, SETUP_FAILED when the step could not be set up.
- */
-#define SETUP_FAILED	-1000
-#define MAX_STEPS	8
-
-struct child {
-	int fd;
-	pid_t pid;
-};
-
-static void child_start(struct child *c)
-{
-	int p[2];
-
-	if (pipe(p))
-		die("pipe");
-	fflush(stdout);
-	c->pid = fork();
-	if (c->pid < 0)
-		die("fork");
-	if (c->pid == 0) {
-		close(p[0]);
-		c->fd = p[1];
-		return;
-	}
-	close(p[1]);
-	c->fd = p[0];
-}
-
-static void child_say(struct child *c, int v)
-{
-	if (write(c->fd, &v, sizeof(v)) != sizeof(v))
-		_exit(3);
-}
-
-/* In the child: the step's result from rc and errno. */
-static void child_step(struct child *c, long rc)
-{
-	child_say(c, rc < 0 ? errno : 0);
-}
-
-/* In the parent: waits for the child, returns how many steps it reported. */
-static int child_finish(struct child *c, int *v, int max)
-{
-	int n = 0, status;
-
-	while (n < max && read(c->fd, &v[n], sizeof(v[n])) == sizeof(v[n]))
-		n++;
-	close(c->fd);
-	waitpid(c->pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		printf("# child exited with status %#x\n", status);
-	for (int i = n; i < max; i++)
-		v[i] = SETUP_FAILED;
-	return n;
-}
-
-/* rc of a reported step, for result() */
-static void __attribute__((format(printf, 3, 4)))
-step_result(int v, int want, const char *fmt, ...)
-{
-	char name[300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	if (v == SETUP_FAILED)
-		end(false, "%s: %s, but the step did not run", name, ename(want));
-	else
-		result(v ? -1 : 0, v, want, name);
-}
-
-/* ---- the cases ---------------------------------------------------------- */
 
 static void test_types(void)
 {
@@ -1268,13 +954,9 @@ static void test_interface_gone(void)
 
 int main(int argc, char **argv)
 {
-	const char *f = getenv("PFZC_FAMILY");
-	long pins0, pins1;
+	long pins0;
 
-	if (f)
-		family = atoi(f);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	pg = sysconf(_SC_PAGESIZE);
+	test_init();
 	if (argc != 3) {
 		fprintf(stderr, "usage: pfzc_badinput IF PEER (a veth pair; IF gets deleted)\n");
 		return 2;
@@ -1287,9 +969,7 @@ int main(int argc, char **argv)
 		printf("not ok - interfaces %s and %s exist\n", ifname, peername);
 		return 1;
 	}
-	kmsg_open();
-	pins0 = pins();
-	printf("# pinned pages at the start: %ld\n", pins0);
+	pins0 = watch_start();
 
 	test_types();
 	test_unprivileged();
@@ -1302,12 +982,5 @@ int main(int argc, char **argv)
 	test_close_while_polling();
 	test_killed_while_mapped();
 	test_interface_gone();
-
-	/* anything the kernel logs late (RCU, workqueues) lands here */
-	sleep(1);
-	begin();
-	end(stray_kmsg == 0, "no kernel message between the cases either (%d)", stray_kmsg);
-	pins1 = pins_wait(pins0);
-	tap(pins1 == pins0, "nothing left pinned at the end (%ld, at the start %ld)", pins1, pins0);
-	return failures ? 1 : 0;
+	return watch_end(pins0);
 }

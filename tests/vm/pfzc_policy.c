@@ -55,52 +55,14 @@
 
 #include "pfzc_ring.h"
 
+#include "pfzc_case.h"
 #include "pfzc_test.h"
 
 #define ETYPE		0x88b5		/* local experimental */
-#define SETUP_FAILED	-1000
 
-static int family = PF_ZEROCOPY_DEFAULT;
 static const uint32_t fs = PFZC_FRAME_SIZE;
-static long pg;
 /* the source MAC of every frame sent here: 02:7a:63:70:6f:NN */
 static const uint8_t src_mark[5] = { 0x02, 0x7a, 0x63, 0x70, 0x6f };
-
-static const char *ename(int e)
-{
-	const char *s = e ? strerrorname_np(e) : "success";
-
-	return s ? s : "?";
-}
-
-/*
- * rc must be -1 with errno want, or >= 0 when want is 0. The call goes in
- * a statement of its own before: an argument list may read errno first.
- */
-static void __attribute__((format(printf, 4, 5)))
-result(long rc, int e, int want, const char *fmt, ...)
-{
-	char name[300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	if (want == 0)
-		tap(rc >= 0, "%s: success%s%s", name, rc < 0 ? ", got " : "",
-		    rc < 0 ? ename(e) : "");
-	else if (rc >= 0)
-		tap(false, "%s: %s, got success", name, ename(want));
-	else
-		tap(e == want, "%s: %s%s%s", name, ename(want),
-		    e == want ? "" : ", got ", e == want ? "" : ename(e));
-}
-
-static __attribute__((noreturn)) void die(const char *what)
-{
-	printf("not ok - setup: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static unsigned int ifindex_of(const char *name)
 {
@@ -140,72 +102,6 @@ static void pin_cpu(int cpu)
 }
 
 /* ---- sockets ------------------------------------------------------------ */
-
-static int bind_to(int fd, unsigned int idx)
-{
-	struct sockaddr_pfzc sa = { .spz_family = family, .spz_ifindex = idx };
-
-	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-}
-
-static int kick(int fd)
-{
-	return sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
-}
-
-static int get_stats(int fd, struct pfzc_stats *st)
-{
-	socklen_t len = sizeof(*st);
-
-	memset(st, 0, sizeof(*st));
-	return getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, st, &len);
-}
-
-static size_t map_len(uint32_t n)
-{
-	return (pfzc_ring_map_size(n) + pg - 1) & ~(size_t)(pg - 1);
-}
-
-/* A socket with a umem and mapped rings, not bound. */
-struct zsock {
-	int fd;
-	uint8_t *umem;
-	uint64_t umem_len;
-	struct pfzc_ring rx, tx;
-};
-
-static void zsock_open(struct zsock *z, uint32_t frames, uint32_t rx_n,
-		       uint32_t tx_n)
-{
-	void *m;
-
-	memset(z, 0, sizeof(*z));
-	z->fd = socket(family, SOCK_RAW, htons(ETH_P_ALL));
-	if (z->fd < 0)
-		die("socket(PF_ZEROCOPY)");
-	z->umem_len = (uint64_t)frames * fs;
-	z->umem = mmap(NULL, z->umem_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (z->umem == MAP_FAILED)
-		die("mmap umem");
-	if (umem_reg(z->fd, z->umem, z->umem_len, fs, 0))
-		die("PFZC_UMEM_REG");
-	if ((rx_n && ring_set(z->fd, PFZC_RX_RING, rx_n)) ||
-	    (tx_n && ring_set(z->fd, PFZC_TX_RING, tx_n)))
-		die("PFZC_RX_RING/PFZC_TX_RING");
-	if (rx_n) {
-		m = mmap(NULL, map_len(rx_n), PROT_READ | PROT_WRITE,
-			 MAP_SHARED, z->fd, PFZC_PGOFF_RX_RING);
-		if (m == MAP_FAILED || pfzc_ring_init(&z->rx, m, rx_n))
-			die("mmap rx ring");
-	}
-	if (tx_n) {
-		m = mmap(NULL, map_len(tx_n), PROT_READ | PROT_WRITE,
-			 MAP_SHARED, z->fd, PFZC_PGOFF_TX_RING * pg);
-		if (m == MAP_FAILED || pfzc_ring_init(&z->tx, m, tx_n))
-			die("mmap tx ring");
-	}
-}
 
 /* The "direct" column of fd's line in /proc/net/pf_zerocopy, or -1. */
 static int proc_direct(int fd)
@@ -299,85 +195,6 @@ static int witness_count(int s, int quiet_ms)
 	return n;
 }
 
-/* ---- capabilities and children ------------------------------------------ */
-
-enum { CAP_EFF = 1, CAP_PERM = 2, CAP_INH = 4 };
-
-/* Clears (raise false) or sets cap in the chosen sets of this process. */
-static int cap_change(int cap, int sets, bool raise)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	uint32_t bit = 1u << (cap % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	if (sets & CAP_EFF)
-		d[cap / 32].effective = raise ? d[cap / 32].effective | bit
-					      : d[cap / 32].effective & ~bit;
-	if (sets & CAP_PERM)
-		d[cap / 32].permitted = raise ? d[cap / 32].permitted | bit
-					      : d[cap / 32].permitted & ~bit;
-	if (sets & CAP_INH)
-		d[cap / 32].inheritable = raise ? d[cap / 32].inheritable | bit
-						: d[cap / 32].inheritable & ~bit;
-	return syscall(SYS_capset, &h, d);
-}
-
-static bool cap_effective(int cap)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	return !syscall(SYS_capget, &h, d) &&
-	       (d[cap / 32].effective & (1u << (cap % 32)));
-}
-
-/* A child reports ints through a pipe, SETUP_FAILED when it could not. */
-struct child {
-	int fd;
-	pid_t pid;
-};
-
-static void child_start(struct child *c)
-{
-	int p[2];
-
-	if (pipe(p))
-		die("pipe");
-	fflush(stdout);
-	c->pid = fork();
-	if (c->pid < 0)
-		die("fork");
-	if (c->pid == 0) {
-		close(p[0]);
-		c->fd = p[1];
-		return;
-	}
-	close(p[1]);
-	c->fd = p[0];
-}
-
-static void child_say(struct child *c, int v)
-{
-	if (write(c->fd, &v, sizeof(v)) != sizeof(v))
-		_exit(3);
-}
-
-static void child_finish(struct child *c, int *v, int max)
-{
-	int n = 0, status;
-
-	while (n < max && read(c->fd, &v[n], sizeof(v[n])) == sizeof(v[n]))
-		n++;
-	close(c->fd);
-	waitpid(c->pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		printf("# child exited with status %#x\n", status);
-	for (int i = n; i < max; i++)
-		v[i] = SETUP_FAILED;
-}
-
 /* ---- caps: direct receive takes CAP_NET_ADMIN (defect 3) ---------------- */
 
 #define CAPS_N	16
@@ -402,11 +219,12 @@ static void caps_child(struct child *c, bool admin, unsigned int rxi,
 	if (!admin &&
 	    (prctl(PR_CAPBSET_DROP, CAP_NET_ADMIN, 0, 0, 0) ||
 	     cap_change(CAP_NET_ADMIN, CAP_EFF | CAP_PERM | CAP_INH, false) ||
-	     cap_effective(CAP_NET_ADMIN) || !cap_effective(CAP_NET_RAW))) {
+	     cap_has(CAP_NET_ADMIN, CAP_EFF) == 1 ||
+	     cap_has(CAP_NET_RAW, CAP_EFF) != 1)) {
 		child_say(c, SETUP_FAILED);
 		_exit(0);
 	}
-	zsock_open(&z, 128, 64, 0);
+	zsock_open(&z, 128, 64, 0, 0);
 	child_say(c, bind_to(z.fd, rxi) ? errno : 0);
 	child_say(c, proc_direct(z.fd));
 	w = packet_socket(rxi);
@@ -483,7 +301,7 @@ static void noneth_case(const char *ifn)
 	       "bind to %s (type %lld, hard_header_len not 14 or not Ethernet), no rings",
 	       ifn, type);
 	close(fd);
-	zsock_open(&z, 128, 64, 64);
+	zsock_open(&z, 128, 64, 64, 0);
 	rc = bind_to(z.fd, idx);
 	result(rc, errno, EINVAL,
 	       "bind to %s (type %lld) with rx and tx rings", ifn, type);
@@ -544,7 +362,7 @@ static void ether_short(const char *ifn, const char *peer)
 	    (unsigned long long)s1.tx_packets, (unsigned long long)s1.tx_errors);
 
 	/* the tx ring: lengths 0 to 13, all in one kick */
-	zsock_open(&z, 64, 0, 64);
+	zsock_open(&z, 64, 0, 64, 0);
 	if (bind_to(z.fd, idx))
 		die("bind the tx ring socket");
 	for (len = 0; len < ETH_HLEN; len++) {
@@ -670,7 +488,7 @@ static unsigned long long send_ring(unsigned int txi, double secs)
 	uint32_t prod = 0;
 	double end = now() + secs;
 
-	zsock_open(&z, n, 0, n);
+	zsock_open(&z, n, 0, n, 0);
 	if (bind_to(z.fd, txi))
 		die("bind the sender's tx ring");
 	for (uint32_t i = 0; i < n; i++)
@@ -748,7 +566,7 @@ static int cmd_filter_race(char **argv)
 	t.progfd = reject_all_ebpf();
 	if (t.progfd < 0)
 		die("BPF_PROG_LOAD (a socket filter returning 0)");
-	zsock_open(&z, 1024, 1024, 0);
+	zsock_open(&z, 1024, 1024, 0, 0);
 	/* rejecting from before the bind: no frame may ever pass */
 	if (setsockopt(z.fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)))
 		die("SO_ATTACH_FILTER");
@@ -831,12 +649,7 @@ static int cmd_nofamily(void)
 
 int main(int argc, char **argv)
 {
-	const char *f = getenv("PFZC_FAMILY");
-
-	if (f)
-		family = atoi(f);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	pg = sysconf(_SC_PAGESIZE);
+	test_init();
 	if (argc == 4 && !strcmp(argv[1], "caps"))
 		cmd_caps(argv + 2);
 	else if (argc >= 4 && !strcmp(argv[1], "ether"))

@@ -38,10 +38,10 @@
 
 #include "pfzc_ring.h"
 
+#include "pfzc_case.h"
 #include "pfzc_test.h"
 #include "frame.h"
 
-static int family = PF_ZEROCOPY_DEFAULT;
 static const int fs = PFZC_FRAME_SIZE;
 
 /* expect(rc, err, name): rc must be -1 with errno err, or >= 0 if err is 0 */
@@ -49,14 +49,7 @@ static void expect(long rc, int err, const char *name)
 {
 	int e = errno;
 
-	if (err == 0)
-		tap(rc >= 0, "%s: success%s%s", name, rc < 0 ? ", got " : "",
-		    rc < 0 ? strerror(e) : "");
-	else if (rc >= 0)
-		tap(false, "%s: %s, got success", name, strerrorname_np(err));
-	else
-		tap(e == err, "%s: %s%s%s", name, strerrorname_np(err),
-		    e == err ? "" : ", got ", e == err ? "" : strerrorname_np(e));
+	result(rc, e, err, "%s", name);
 }
 
 static int pfzc_socket(void)
@@ -71,27 +64,6 @@ static int pfzc_socket(void)
 	return fd;
 }
 
-static int do_bind(int fd, unsigned int ifindex)
-{
-	struct sockaddr_pfzc sa = {
-		.spz_family = family, .spz_ifindex = ifindex,
-	};
-
-	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-}
-
-static int kick(int fd)
-{
-	return sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
-}
-
-static int get_stats(int fd, struct pfzc_stats *st)
-{
-	socklen_t len = sizeof(*st);
-
-	return getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, st, &len);
-}
-
 static void print_stats(int fd)
 {
 	struct pfzc_stats st;
@@ -104,78 +76,6 @@ static void print_stats(int fd)
 	       st.rx_packets, st.rx_dropped_ring_full, st.rx_dropped_queue_full,
 	       st.rx_filtered, st.rx_truncated, st.tx_packets, st.tx_invalid,
 	       st.tx_errors);
-}
-
-/* Drops one capability from the effective set of this process. */
-static int drop_cap(int cap)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[cap / 32].effective &= ~(1u << (cap % 32));
-	return syscall(SYS_capset, &h, d);
-}
-
-/* A fully set up socket: umem, rings, mappings, optionally bound. */
-struct zsock {
-	int fd;
-	uint8_t *umem;
-	uint64_t umem_len;
-	uint32_t rx_n, tx_n;
-	void *rx_map, *tx_map;
-	struct pfzc_ring rx, tx;
-};
-
-static size_t map_len(uint32_t n)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	return (pfzc_ring_map_size(n) + pg - 1) & ~(pg - 1);
-}
-
-static void zsock_open(struct zsock *z, uint32_t rx_n, uint32_t tx_n,
-		       unsigned int ifindex)
-{
-	memset(z, 0, sizeof(*z));
-	z->fd = pfzc_socket();
-	z->rx_n = rx_n;
-	z->tx_n = tx_n;
-	z->umem_len = (uint64_t)(rx_n + tx_n) * fs;
-	z->umem = mmap(NULL, z->umem_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (z->umem == MAP_FAILED || umem_reg(z->fd, z->umem, z->umem_len, fs, 0)) {
-		printf("not ok - umem: %s\n", strerror(errno));
-		exit(1);
-	}
-	/* both rings before the first mmap: creating one is refused after */
-	if ((rx_n && ring_set(z->fd, PFZC_RX_RING, rx_n)) ||
-	    (tx_n && ring_set(z->fd, PFZC_TX_RING, tx_n))) {
-		printf("not ok - rings: %s\n", strerror(errno));
-		exit(1);
-	}
-	if (rx_n) {
-		z->rx_map = mmap(NULL, map_len(rx_n), PROT_READ | PROT_WRITE,
-				 MAP_SHARED, z->fd, PFZC_PGOFF_RX_RING);
-		if (z->rx_map == MAP_FAILED || pfzc_ring_init(&z->rx, z->rx_map, rx_n)) {
-			printf("not ok - rx ring: %s\n", strerror(errno));
-			exit(1);
-		}
-	}
-	if (tx_n) {
-		z->tx_map = mmap(NULL, map_len(tx_n), PROT_READ | PROT_WRITE,
-				 MAP_SHARED, z->fd,
-				 PFZC_PGOFF_TX_RING * sysconf(_SC_PAGESIZE));
-		if (z->tx_map == MAP_FAILED || pfzc_ring_init(&z->tx, z->tx_map, tx_n)) {
-			printf("not ok - tx ring: %s\n", strerror(errno));
-			exit(1);
-		}
-	}
-	if (ifindex && do_bind(z->fd, ifindex)) {
-		printf("not ok - bind: %s\n", strerror(errno));
-		exit(1);
-	}
 }
 
 static unsigned int ifindex_of(const char *ifname)
@@ -215,7 +115,6 @@ static bool proc_has_inode(int fd, const char *ifname)
 static int cmd_errnos(const char *ifname)
 {
 	unsigned int ifindex = ifindex_of(ifname);
-	long pg = sysconf(_SC_PAGESIZE);
 	struct pfzc_mmap_offsets off;
 	struct pfzc_ring r;
 	struct pfzc_stats st;
@@ -280,12 +179,12 @@ static int cmd_errnos(const char *ifname)
 
 		failures = 0;
 		setrlimit(RLIMIT_MEMLOCK, &rl);
-		drop_cap(CAP_IPC_LOCK);
+		cap_change(CAP_IPC_LOCK, CAP_EFF, false);
 		f = pfzc_socket();
 		expect(umem_reg(f, buf, 64 * fs, fs, 0), ENOBUFS, "UMEM_REG over RLIMIT_MEMLOCK without CAP_IPC_LOCK");
 		expect(umem_reg(f, buf, 8 * fs, fs, 0), 0, "UMEM_REG within RLIMIT_MEMLOCK");
 		close(f);
-		drop_cap(CAP_NET_RAW);
+		cap_change(CAP_NET_RAW, CAP_EFF, false);
 		expect(socket(family, SOCK_RAW, htons(ETH_P_ALL)), EPERM, "socket without CAP_NET_RAW");
 		_exit(failures ? 1 : 0);
 	}
@@ -330,9 +229,9 @@ static int cmd_errnos(const char *ifname)
 		sa.spz_family = AF_PACKET;
 		expect(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), EINVAL, "bind AF_PACKET family");
 	}
-	expect(do_bind(fd, 999999), ENODEV, "bind to a missing ifindex");
-	expect(do_bind(fd, ifindex), 0, "bind");
-	expect(do_bind(fd, ifindex), EBUSY, "bind twice");
+	expect(bind_to(fd, 999999), ENODEV, "bind to a missing ifindex");
+	expect(bind_to(fd, ifindex), 0, "bind");
+	expect(bind_to(fd, ifindex), EBUSY, "bind twice");
 	expect(umem_reg(fd, buf, 1024 * fs, fs, 0), EBUSY, "UMEM_REG once bound");
 	expect(ring_set(fd, PFZC_TX_RING, 256), EBUSY, "TX_RING once bound");
 	{
@@ -345,11 +244,11 @@ static int cmd_errnos(const char *ifname)
 	/* a socket with a umem but no ring cannot be bound */
 	fd2 = pfzc_socket();
 	expect(umem_reg(fd2, buf, 64 * fs, fs, 0), 0, "second socket: UMEM_REG over the same pages");
-	expect(do_bind(fd2, ifindex), EINVAL, "bind with a umem and no ring");
+	expect(bind_to(fd2, ifindex), EINVAL, "bind with a umem and no ring");
 	close(fd2);
 	/* without umem and rings, bind is for recvmsg/sendmsg */
 	fd2 = pfzc_socket();
-	expect(do_bind(fd2, ifindex), 0, "bind without umem and rings");
+	expect(bind_to(fd2, ifindex), 0, "bind without umem and rings");
 	tap(proc_has_inode(fd2, ifname), "/proc/net/pf_zerocopy lists the second socket");
 	{
 		char b[8] = { 0 };
@@ -401,7 +300,7 @@ static int cmd_rx(const char *ifname, unsigned long n, uint32_t snap)
 	struct zsock z;
 	double t0;
 
-	zsock_open(&z, 512, 0, 0);
+	zsock_open(&z, 512, 512, 0, 0);
 	if (snap) {
 		/* cap the copy with a classic BPF "ret #snap" */
 		struct sock_filter code[] = { { 0x06, 0, 0, snap } };
@@ -410,7 +309,7 @@ static int cmd_rx(const char *ifname, unsigned long n, uint32_t snap)
 		if (setsockopt(z.fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
 			printf("not ok - SO_ATTACH_FILTER: %s\n", strerror(errno));
 	}
-	if (do_bind(z.fd, ifindex)) {
+	if (bind_to(z.fd, ifindex)) {
 		printf("not ok - bind: %s\n", strerror(errno));
 		return 1;
 	}
@@ -479,7 +378,7 @@ static int cmd_tx(const char *ifname, unsigned long n, const char *dst)
 
 	zcap_frame_addr_init(&a);
 	parse_mac(dst, &a);
-	zsock_open(&z, 64, 256, ifindex);
+	zsock_open(&z, 320, 64, 256, ifindex);
 
 	while (sent < n) {
 		uint32_t k = pfzc_prod_reserve(&z.tx, 32, &idx);
@@ -547,7 +446,7 @@ static int cmd_recv(const char *ifname, unsigned long n)
 	bool trunc_checked = false;
 
 	expect(recv(fd, b, sizeof(b), MSG_DONTWAIT), ENXIO, "recv unbound");
-	expect(do_bind(fd, ifindex), 0, "bind for recvmsg");
+	expect(bind_to(fd, ifindex), 0, "bind for recvmsg");
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* the sender's kicks outrun this reader under TCG: room for them all */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 16 << 20 }, sizeof(int));
@@ -603,7 +502,7 @@ static int cmd_send(const char *ifname, unsigned long n, const char *dst)
 	zcap_frame_addr_init(&a);
 	parse_mac(dst, &a);
 	expect(send(fd, b, 60, 0), ENXIO, "send unbound");
-	expect(do_bind(fd, ifindex), 0, "bind for sendmsg");
+	expect(bind_to(fd, ifindex), 0, "bind for sendmsg");
 	for (unsigned long i = 0; i < n; i++) {
 		size_t len = zcap_frame_build(b, 64 + (i % 1455), i, &a);
 
@@ -631,8 +530,8 @@ static int cmd_gone(const char *ifname)
 	pid_t child;
 	char b[64];
 
-	zsock_open(&z, 64, 64, ifindex);
-	expect(do_bind(fd2, ifindex), 0, "recvmsg socket bound");
+	zsock_open(&z, 128, 64, 64, ifindex);
+	expect(bind_to(fd2, ifindex), 0, "recvmsg socket bound");
 	fflush(stdout);
 	child = fork();
 	if (child == 0) {
@@ -659,7 +558,7 @@ static int cmd_gone(const char *ifname)
 	expect(recv(fd2, b, sizeof(b), 0), ENETDOWN, "recv after the interface went");
 	expect(recv(fd2, b, sizeof(b), 0), ENETDOWN, "recv again");
 	expect(send(fd2, b, 60, 0), ENETDOWN, "send after the interface went");
-	expect(do_bind(fd2, 1), EBUSY, "bind again");
+	expect(bind_to(fd2, 1), EBUSY, "bind again");
 	tap(proc_has_inode(z.fd, "-"), "/proc/net/pf_zerocopy shows it unbound");
 	return failures ? 1 : 0;
 }
@@ -668,7 +567,7 @@ static __attribute__((noreturn)) int cmd_hold(const char *ifname)
 {
 	struct zsock z;
 
-	zsock_open(&z, 1024, 1024, ifindex_of(ifname));
+	zsock_open(&z, 2048, 1024, 1024, ifindex_of(ifname));
 	printf("# holding\n");
 	fflush(stdout);
 	for (;;)
@@ -677,11 +576,7 @@ static __attribute__((noreturn)) int cmd_hold(const char *ifname)
 
 int main(int argc, char **argv)
 {
-	const char *f = getenv("PFZC_FAMILY");
-
-	if (f)
-		family = atoi(f);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_init();
 	if (argc >= 3 && !strcmp(argv[1], "errnos"))
 		return cmd_errnos(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "rx"))

@@ -43,106 +43,14 @@
 
 #include "pfzc_ring.h"
 
+#include "pfzc_case.h"
 #include "pfzc_test.h"
 
 #define LIMIT		16	/* pages of RLIMIT_MEMLOCK in the charged cases */
 #define UID_BASE	4200	/* + case number: a user per case */
 #define HUGE_SZ		(2UL << 20)
 
-static int family = PF_ZEROCOPY_DEFAULT;
 static const uint32_t fs = PFZC_FRAME_SIZE;
-static long pg;
-
-/* ---- TAP and the kernel log (as pfzc_badinput.c) ---------------------- */
-
-static int kmsg_fd = -1;
-static int stray_kmsg;
-
-static void kmsg_open(void)
-{
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg_fd < 0 || lseek(kmsg_fd, 0, SEEK_END) < 0) {
-		printf("not ok - open /dev/kmsg: %s\n", strerror(errno));
-		exit(1);
-	}
-}
-
-static int kmsg_new(const char *when)
-{
-	char buf[8192];
-	int n = 0;
-
-	for (;;) {
-		ssize_t r = read(kmsg_fd, buf, sizeof(buf) - 1);
-		char *msg, *nl;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				printf("# kmsg%s: (records lost)\n", when);
-				n++;
-				continue;
-			}
-			break;
-		}
-		buf[r] = '\0';
-		msg = strchr(buf, ';');
-		msg = msg ? msg + 1 : buf;
-		nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
-		printf("# kmsg%s: %s\n", when, msg);
-		n++;
-	}
-	return n;
-}
-
-static void begin(void)
-{
-	stray_kmsg += kmsg_new(" (between cases)");
-}
-
-static void __attribute__((format(printf, 2, 3)))
-end(bool ok, const char *fmt, ...)
-{
-	int n = kmsg_new("");
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n)
-		tap(false, "%s [%d new kernel message%s]", line, n, n > 1 ? "s" : "");
-	else
-		tap(ok, "%s", line);
-}
-
-static const char *ename(int e)
-{
-	const char *s = e ? strerrorname_np(e) : "success";
-
-	return s ? s : "?";
-}
-
-static void result(long rc, int e, int want, const char *name)
-{
-	if (want == 0)
-		end(rc >= 0, "%s: success%s%s", name, rc < 0 ? ", got " : "",
-		    rc < 0 ? ename(e) : "");
-	else if (rc >= 0)
-		end(false, "%s: %s, got success", name, ename(want));
-	else
-		end(e == want, "%s: %s%s%s", name, ename(want),
-		    e == want ? "" : ", got ", e == want ? "" : ename(e));
-}
-
-static __attribute__((noreturn)) void die(const char *what)
-{
-	printf("not ok - setup: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static int pfzc_socket(void)
 {
@@ -157,114 +65,6 @@ static void *anon(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Pages pinned system-wide and not yet unpinned (vmstat folded first). */
-static long pins(void)
-{
-	long acq = -1, rel = -1, v;
-	char name[64];
-	FILE *f;
-	int fd;
-
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			printf("# stat_refresh: %s\n", strerror(errno));
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
-
-static long pins_wait(long want)
-{
-	long p = pins();
-
-	for (int i = 0; i < 100 && p != want; i++) {
-		usleep(100000);
-		p = pins();
-	}
-	return p;
-}
-
-/* ---- children that report steps through a pipe --------------------------- */
-
-/* one int per step: 0, the errno, or SETUP_FAILED */
-#define SETUP_FAILED	-1000
-#define MAX_STEPS	8
-
-struct child {
-	int fd;
-	pid_t pid;
-};
-
-static void child_start(struct child *c)
-{
-	int p[2];
-
-	if (pipe(p))	/* no O_CLOEXEC: the exec case reports through it */
-		die("pipe");
-	fflush(stdout);
-	c->pid = fork();
-	if (c->pid < 0)
-		die("fork");
-	if (c->pid == 0) {
-		close(p[0]);
-		c->fd = p[1];
-		return;
-	}
-	close(p[1]);
-	c->fd = p[0];
-}
-
-static void say(int fd, int v)
-{
-	if (write(fd, &v, sizeof(v)) != sizeof(v))
-		_exit(3);
-}
-
-static void step(int fd, long rc)
-{
-	say(fd, rc < 0 ? errno : 0);
-}
-
-static void child_finish(struct child *c, int *v, int max)
-{
-	int n = 0, status;
-
-	while (n < max && read(c->fd, &v[n], sizeof(v[n])) == sizeof(v[n]))
-		n++;
-	close(c->fd);
-	waitpid(c->pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		printf("# child exited with status %#x\n", status);
-	for (int i = n; i < max; i++)
-		v[i] = SETUP_FAILED;
-}
-
-static void __attribute__((format(printf, 3, 4)))
-step_result(int v, int want, const char *fmt, ...)
-{
-	char name[300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	if (v == SETUP_FAILED)
-		end(false, "%s: %s, but the step did not run", name, ename(want));
-	else
-		result(v ? -1 : 0, v, want, name);
-}
-
 /* ---- a capability-less user with a small RLIMIT_MEMLOCK ------------------ */
 
 static int memlock_limit(void)
@@ -277,27 +77,9 @@ static int memlock_limit(void)
 /* Becomes uid (every capability goes with root); 0 when CAP_IPC_LOCK is gone. */
 static int become(uid_t uid)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
 	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
 		return -1;
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	return (d[0].effective | d[0].permitted) & (1u << CAP_IPC_LOCK) ? -1 : 0;
-}
-
-/* Clears (raise false) cap in the effective and permitted sets. */
-static int cap_drop(int cap)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[cap / 32].effective &= ~(1u << (cap % 32));
-	d[cap / 32].permitted &= ~(1u << (cap % 32));
-	return syscall(SYS_capset, &h, d);
+	return cap_has(CAP_IPC_LOCK, CAP_EFF | CAP_PERM) ? -1 : 0;
 }
 
 /* n sockets into s[], a buffer of pages pages; false if any is missing */
@@ -310,46 +92,63 @@ static bool setup(int *s, int n, void **buf, long pages)
 	return *buf != NULL;
 }
 
-static int send_fd(int sock, int fd)
+/*
+ * In child c: the limit, n sockets and a buffer of LIMIT pages, then uid;
+ * reports SETUP_FAILED and exits when one of them fails.
+ */
+static void limited_user(struct child *c, int *s, int n, void **buf, uid_t uid)
 {
-	char c = 'F';
-	struct iovec iov = { &c, 1 };
+	if (memlock_limit() || !setup(s, n, buf, LIMIT) || become(uid))
+		child_say(c, SETUP_FAILED), _exit(0);
+}
+
+/* A one-byte datagram with room for one SCM_RIGHTS fd. */
+struct fd_msg {
+	char c;
+	struct iovec iov;
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	struct msghdr m;
+};
 
-	memset(&u, 0, sizeof(u));
+static struct msghdr *fd_msg_init(struct fd_msg *f, char c)
+{
+	memset(f, 0, sizeof(*f));
+	f->c = c;
+	f->iov.iov_base = &f->c;
+	f->iov.iov_len = 1;
+	f->m.msg_iov = &f->iov;
+	f->m.msg_iovlen = 1;
+	f->m.msg_control = f->u.buf;
+	f->m.msg_controllen = sizeof(f->u.buf);
+	return &f->m;
+}
+
+static int send_fd(int sock, int fd)
+{
+	struct fd_msg f;
+	struct msghdr *m = fd_msg_init(&f, 'F');
+	struct cmsghdr *cm = CMSG_FIRSTHDR(m);
+
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
+	return sendmsg(sock, m, 0) == 1 ? 0 : -1;
 }
 
 static int recv_fd(int sock)
 {
-	char c;
-	struct iovec iov = { &c, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
+	struct fd_msg f;
+	struct msghdr *m = fd_msg_init(&f, 0);
 	struct cmsghdr *cm;
 	int fd;
 
-	if (recvmsg(sock, &m, 0) != 1)
+	if (recvmsg(sock, m, 0) != 1)
 		return -1;
-	cm = CMSG_FIRSTHDR(&m);
+	cm = CMSG_FIRSTHDR(m);
 	if (!cm || cm->cmsg_type != SCM_RIGHTS) {
 		errno = EBADMSG;
 		return -1;
@@ -370,10 +169,9 @@ static void test_same_process(void)
 	begin();
 	child_start(&c);
 	if (c.pid == 0) {
-		if (memlock_limit() || !setup(s, 2, &buf, LIMIT) || become(UID_BASE + 1))
-			say(c.fd, SETUP_FAILED), _exit(0);
-		step(c.fd, umem_reg(s[0], buf, LIMIT * pg, fs, 0));
-		step(c.fd, umem_reg(s[1], buf, pg, fs, 0));
+		limited_user(&c, s, 2, &buf, UID_BASE + 1);
+		child_step(&c, umem_reg(s[0], buf, LIMIT * pg, fs, 0));
+		child_step(&c, umem_reg(s[1], buf, pg, fs, 0));
 		_exit(0);
 	}
 	child_finish(&c, v, 2);
@@ -392,16 +190,15 @@ static void test_fork(void)
 	begin();
 	child_start(&c);
 	if (c.pid == 0) {
-		if (memlock_limit() || !setup(s, 2, &buf, LIMIT) || become(UID_BASE + 2))
-			say(c.fd, SETUP_FAILED), _exit(0);
-		step(c.fd, umem_reg(s[0], buf, LIMIT * pg, fs, 0));
+		limited_user(&c, s, 2, &buf, UID_BASE + 2);
+		child_step(&c, umem_reg(s[0], buf, LIMIT * pg, fs, 0));
 		p = fork();
 		if (p == 0) {
-			step(c.fd, umem_reg(s[1], buf, pg, fs, 0));
+			child_step(&c, umem_reg(s[1], buf, pg, fs, 0));
 			_exit(0);
 		}
 		if (p < 0 || waitpid(p, &st, 0) != p)
-			say(c.fd, SETUP_FAILED);
+			child_say(&c, SETUP_FAILED);
 		_exit(0);
 	}
 	child_finish(&c, v, 2);
@@ -420,14 +217,13 @@ static void test_exec(const char *self)
 	begin();
 	child_start(&c);
 	if (c.pid == 0) {
-		if (memlock_limit() || !setup(s, 3, &buf, LIMIT) || become(UID_BASE + 3))
-			say(c.fd, SETUP_FAILED), _exit(0);
-		step(c.fd, umem_reg(s[0], buf, LIMIT * pg, fs, 0));
+		limited_user(&c, s, 3, &buf, UID_BASE + 3);
+		child_step(&c, umem_reg(s[0], buf, LIMIT * pg, fs, 0));
 		snprintf(a[0], sizeof(a[0]), "%d", c.fd);
 		for (int i = 0; i < 3; i++)
 			snprintf(a[i + 1], sizeof(a[i + 1]), "%d", s[i]);
 		execl(self, self, "--exec-stage", a[0], a[1], a[2], a[3], (char *)NULL);
-		say(c.fd, SETUP_FAILED);
+		child_say(&c, SETUP_FAILED);
 		_exit(0);
 	}
 	child_finish(&c, v, 3);
@@ -442,15 +238,15 @@ static void test_exec(const char *self)
  */
 static int exec_stage(char **argv)
 {
-	int out = atoi(argv[0]), s0 = atoi(argv[1]);
-	int s1 = atoi(argv[2]), s2 = atoi(argv[3]);
+	struct child out = { .fd = atoi(argv[0]), .pid = 0 };
+	int s0 = atoi(argv[1]), s1 = atoi(argv[2]), s2 = atoi(argv[3]);
 	void *buf = anon(LIMIT * pg);
 
 	if (!buf)
-		say(out, SETUP_FAILED), _exit(0);
-	step(out, umem_reg(s1, buf, pg, fs, 0));
+		child_say(&out, SETUP_FAILED), _exit(0);
+	child_step(&out, umem_reg(s1, buf, pg, fs, 0));
 	close(s0);
-	step(out, umem_reg(s2, buf, LIMIT * pg, fs, 0));
+	child_step(&out, umem_reg(s2, buf, LIMIT * pg, fs, 0));
 	return 0;
 }
 
@@ -474,25 +270,23 @@ static void test_fd_passing(void)
 	child_start(&b);
 	if (b.pid == 0) {
 		close(u[0]);
-		if (memlock_limit() || !setup(s, 2, &buf, LIMIT) || become(uid))
-			say(b.fd, SETUP_FAILED), _exit(0);
+		limited_user(&b, s, 2, &buf, uid);
 		fd = recv_fd(u[1]);
-		step(b.fd, fd);
+		child_step(&b, fd);
 		/* A has exited when the next datagram comes */
 		if (read(u[1], &go, 1) != 1)
-			say(b.fd, SETUP_FAILED), _exit(0);
-		step(b.fd, umem_reg(s[0], buf, pg, fs, 0));
+			child_say(&b, SETUP_FAILED), _exit(0);
+		child_step(&b, umem_reg(s[0], buf, pg, fs, 0));
 		close(fd);
-		step(b.fd, umem_reg(s[1], buf, LIMIT * pg, fs, 0));
+		child_step(&b, umem_reg(s[1], buf, LIMIT * pg, fs, 0));
 		_exit(0);
 	}
 	child_start(&a);
 	if (a.pid == 0) {
 		close(u[1]);
-		if (memlock_limit() || !setup(s, 1, &buf, LIMIT) || become(uid))
-			say(a.fd, SETUP_FAILED), _exit(0);
-		step(a.fd, umem_reg(s[0], buf, LIMIT * pg, fs, 0));
-		step(a.fd, send_fd(u[0], s[0]));
+		limited_user(&a, s, 1, &buf, uid);
+		child_step(&a, umem_reg(s[0], buf, LIMIT * pg, fs, 0));
+		child_step(&a, send_fd(u[0], s[0]));
 		_exit(0);
 	}
 	child_finish(&a, va, 2);
@@ -524,12 +318,12 @@ static void test_capable(void)
 	child_start(&c);
 	if (c.pid == 0) {
 		if (memlock_limit() || !setup(s, 3, &buf, 2 * LIMIT))
-			say(c.fd, SETUP_FAILED), _exit(0);
-		step(c.fd, umem_reg(s[0], buf, 2 * LIMIT * pg, fs, 0));
-		if (cap_drop(CAP_IPC_LOCK))
-			say(c.fd, SETUP_FAILED), _exit(0);
-		step(c.fd, umem_reg(s[1], buf, LIMIT * pg, fs, 0));
-		step(c.fd, umem_reg(s[2], buf, pg, fs, 0));
+			child_say(&c, SETUP_FAILED), _exit(0);
+		child_step(&c, umem_reg(s[0], buf, 2 * LIMIT * pg, fs, 0));
+		if (cap_change(CAP_IPC_LOCK, CAP_EFF | CAP_PERM, false))
+			child_say(&c, SETUP_FAILED), _exit(0);
+		child_step(&c, umem_reg(s[1], buf, LIMIT * pg, fs, 0));
+		child_step(&c, umem_reg(s[2], buf, pg, fs, 0));
 		_exit(0);
 	}
 	child_finish(&c, v, 3);
@@ -601,7 +395,7 @@ static void map_case(void *p, size_t len, int want, const char *what)
 		end(false, "%s: %s, and %ld pages left pinned after close", what,
 		    rc < 0 ? ename(e) : "success", p1 - p0);
 	else
-		result(rc, e, want, what);
+		result(rc, e, want, "%s", what);
 	munmap(p, len);
 }
 
@@ -730,15 +524,11 @@ static void test_hugetlb(void)
 
 int main(int argc, char **argv)
 {
-	const char *f = getenv("PFZC_FAMILY");
 	char self[4096];
-	long p0, p1;
+	long p0;
 	ssize_t n;
 
-	if (f)
-		family = atoi(f);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	pg = sysconf(_SC_PAGESIZE);
+	test_init();
 	if (argc == 6 && !strcmp(argv[1], "--exec-stage"))
 		return exec_stage(argv + 2);
 	if (argc != 2) {
@@ -749,9 +539,7 @@ int main(int argc, char **argv)
 	if (n < 0)
 		die("readlink /proc/self/exe");
 	self[n] = '\0';
-	kmsg_open();
-	p0 = pins();
-	printf("# pinned pages at the start: %ld\n", p0);
+	p0 = watch_start();
 
 	test_same_process();
 	test_fork();
@@ -762,11 +550,5 @@ int main(int argc, char **argv)
 	test_memory_kinds(argv[1]);
 	test_ring_mapping();
 	test_hugetlb();
-
-	sleep(1);
-	begin();
-	end(stray_kmsg == 0, "no kernel message between the cases either (%d)", stray_kmsg);
-	p1 = pins_wait(p0);
-	tap(p1 == p0, "nothing left pinned at the end (%ld, at the start %ld)", p1, p0);
-	return failures ? 1 : 0;
+	return watch_end(p0);
 }

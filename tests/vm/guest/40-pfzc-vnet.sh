@@ -12,9 +12,7 @@
 
 SMOKE=$BUILD/vm/pfzc_smoke
 N=${PFZC_FRAMES:-100000}
-why="pf_zerocopy is not loaded, or no $SMOKE"
-skip_unless "virtual pair" "$why" module_loaded pf_zerocopy
-skip_unless "virtual pair" "$why" [ -x "$SMOKE" ]
+need_pfzc "virtual pair" "$SMOKE"
 
 check "rmmod pf_zerocopy (to reload it with pairs=1)" rmmod pf_zerocopy
 check "insmod pf_zerocopy family=27 pairs=1" insmod "$KMOD" family=27 pairs=1

@@ -16,9 +16,7 @@
 
 POLICY=$BUILD/vm/pfzc_policy
 RACE_SECS=${PFZC_RACE_SECS:-5}
-why="pf_zerocopy is not loaded, or no $POLICY"
-skip_unless "pf_zerocopy policy" "$why" module_loaded pf_zerocopy
-skip_unless "pf_zerocopy policy" "$why" [ -x "$POLICY" ]
+need_pfzc "pf_zerocopy policy" "$POLICY"
 
 # restore: the module as the other scripts expect it
 restore() {

@@ -35,6 +35,14 @@ trap 'echo "# zcap-vm: end ${0##*/}"' EXIT
 # module_loaded NAME: NAME is in /proc/modules
 module_loaded() { grep -q "^$1 " /proc/modules; }
 
+# need_pfzc NAME PROG: the script skips (as NAME) and ends unless the
+# pf_zerocopy module is loaded and PROG (a test program) is there
+need_pfzc() {
+	_np_why="pf_zerocopy is not loaded, or no $2"
+	skip_unless "$1" "$_np_why" module_loaded pf_zerocopy
+	skip_unless "$1" "$_np_why" [ -x "$2" ]
+}
+
 # veth_pair A B: a veth pair A <-> B, both up, no IPv6 (so no traffic of
 # their own). busybox ip ignores "peer name", so the peer is found by the
 # ifindex A's iflink names and renamed to B.
