@@ -21,7 +21,8 @@
 # and the kernel in .cache/kernel (scripts/vm-deps.sh) come from make deps.
 #
 # Environment:
-#   VM_TIMEOUT=600         seconds for the whole VM run
+#   VM_TIMEOUT=1800        seconds for the whole VM run (a hang guard, well
+#                          above what every guest script together takes)
 #   VM_SCRIPT_TIMEOUT=300  seconds for each guest script
 #   VM_KMOD=1              0: neither build nor load the module
 #   VM_KMOD_ARGS=family=27 the module's parameters
@@ -54,7 +55,7 @@ cd "$ROOT" || exit 1
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 OUT="$ROOT/build/vm"
-VM_TIMEOUT=${VM_TIMEOUT:-600}
+VM_TIMEOUT=${VM_TIMEOUT:-1800}
 VM_SCRIPT_TIMEOUT=${VM_SCRIPT_TIMEOUT:-300}
 VM_KMOD=${VM_KMOD:-1}
 VM_KMOD_ARGS=${VM_KMOD_ARGS-family=27}
