@@ -1029,12 +1029,6 @@ static int tx_fd, witness_fd;
 static unsigned int tx_ifindex, rx_ifindex;
 static const uint8_t sentinel_dst[6] = { 0x02, 0x5a, 0x43, 0xff, 0xff, 0xff };
 
-static void die(const char *what)
-{
-	printf("not ok - %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static int packet_socket(unsigned int ifindex, int proto)
 {
 	struct sockaddr_ll sll = {
@@ -1090,39 +1084,6 @@ static bool witness_saw_sentinel(int timeout_ms)
 	return false;
 }
 
-struct zsock {
-	int fd;
-	uint8_t *umem;
-	uint64_t umem_len;
-	void *map;
-	size_t map_len;
-	struct pfzc_ring rx;
-};
-
-static void zsock_open(struct zsock *z, int family)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t ml = (pfzc_ring_map_size(RING_N) + pg - 1) & ~(pg - 1);
-	struct sockaddr_pfzc sa = { .spz_family = family, .spz_ifindex = rx_ifindex };
-
-	z->fd = socket(family, SOCK_RAW, htons(ETH_P_ALL));
-	if (z->fd < 0)
-		die("PF_ZEROCOPY socket");
-	z->umem_len = (uint64_t)RING_N * FS;
-	z->umem = mmap(NULL, z->umem_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (z->umem == MAP_FAILED || umem_reg(z->fd, z->umem, z->umem_len, FS, 0))
-		die("umem");
-	if (ring_set(z->fd, PFZC_RX_RING, RING_N))
-		die("rx ring");
-	z->map_len = ml;
-	z->map = mmap(NULL, ml, PROT_READ | PROT_WRITE, MAP_SHARED, z->fd, PFZC_PGOFF_RX_RING);
-	if (z->map == MAP_FAILED || pfzc_ring_init(&z->rx, z->map, RING_N))
-		die("rx ring mmap");
-	if (bind(z->fd, (struct sockaddr *)&sa, sizeof(sa)))
-		die("bind the PF_ZEROCOPY socket");
-}
-
 /* What the direct path must hold, from what the skb path captured. */
 static unsigned int expect_direct(const struct frame *f, const uint8_t *b, unsigned int n,
 				  bool vlan, uint8_t *out)
@@ -1149,12 +1110,12 @@ static uint64_t hash(const uint8_t *b, unsigned int n)
 static unsigned int bad_desc, foreign, skb_content_bad;
 
 /* 1. the direct path: every program on the PF_ZEROCOPY socket's ring */
-static bool run_direct(int family)
+static bool run_direct(void)
 {
 	struct zsock z;
 	bool stack = false;
 
-	zsock_open(&z, family);
+	zsock_open(&z, RING_N, RING_N, 0, rx_ifindex);
 	for (unsigned int p = 0; p < nprogs; p++) {
 		uint32_t idx, k;
 
@@ -1187,9 +1148,7 @@ static bool run_direct(int family)
 			stack = true;
 	}
 	/* the mapping holds the socket: unmapped and closed, it is released */
-	munmap(z.map, z.map_len);
-	munmap(z.umem, z.umem_len);
-	close(z.fd);
+	zsock_close(&z);
 	return !stack;
 }
 
@@ -1315,8 +1274,6 @@ static unsigned int compare(unsigned int from, unsigned int to)
 
 int main(int argc, char **argv)
 {
-	const char *fam = getenv("PFZC_FAMILY");
-	int family = fam ? atoi(fam) : PF_ZEROCOPY_DEFAULT;
 	unsigned int nrandom = argc > 3 ? strtoul(argv[3], NULL, 0) : 2000;
 	unsigned int npcap = sizeof(pcap_progs) / sizeof(pcap_progs[0]);
 	unsigned int nhand = sizeof(hand_progs) / sizeof(hand_progs[0]);
@@ -1331,6 +1288,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pfzc_cbpf_diff TXIF RXIF [NRANDOM [SEED]]\n");
 		return 2;
 	}
+	test_init();
 	rng = argc > 4 ? strtoull(argv[4], NULL, 0) : 0x5eed13;
 	if (!rng)
 		rng = 1;
@@ -1419,7 +1377,7 @@ int main(int argc, char **argv)
 	}
 
 	t0 = time(NULL);
-	tap(run_direct(family), "direct path: no frame reached the stack while the receiver was bound");
+	tap(run_direct(), "direct path: no frame reached the stack while the receiver was bound");
 	printf("# direct path: %ld s\n", (long)(time(NULL) - t0));
 	t0 = time(NULL);
 	tap(run_skb(), "skb path: every program's frames went through the stack (sentinel seen)");
