@@ -40,7 +40,6 @@
 /* Zero copy binds the queue's rx side to our umem too: a few frames in the
  * fill ring let the driver keep passing received packets to the stack. */
 #define TXDP_FILL 512u
-#define TXDP_BUSY_TRIES 100	/* times 10 ms */
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -89,16 +88,7 @@ static int txdp_open(struct zcap_tx *t, uint32_t *room)
 		return -1;
 	}
 
-	/* The kernel lets go of a closed socket's queue a little after the
-	 * close (the pool is freed from a workqueue): a socket opened right
-	 * after one closed on the same queue gets EBUSY for a few ms. */
-	for (int tries = 0;; tries++) {
-		err = zxsk_open(&x->p, t->ifname, t->cfg.queue, &cfg);
-		if (err != -EBUSY || tries >= TXDP_BUSY_TRIES)
-			break;
-		zxsk_close(&x->p);
-		usleep(10000);
-	}
+	err = zxsk_open(&x->p, t->ifname, t->cfg.queue, &cfg);
 	if (err == -EBUSY) {
 		errno = EBUSY;
 		zcap_tx_seterr(t, "%s: queue %u already has an AF_XDP socket", t->ifname,

@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include "xsk_common.h"
 
 #ifndef SOL_XDP
@@ -66,8 +68,8 @@ static int bind_once(struct zxsk *x, const char *ifname, uint32_t queue,
 	return 0;
 }
 
-int zxsk_open(struct zxsk *x, const char *ifname, uint32_t queue,
-	      const struct zxsk_cfg *cfg)
+static int open_once(struct zxsk *x, const char *ifname, uint32_t queue,
+		     const struct zxsk_cfg *cfg)
 {
 	int err = bind_once(x, ifname, queue, cfg, XDP_ZEROCOPY);
 
@@ -77,6 +79,24 @@ int zxsk_open(struct zxsk *x, const char *ifname, uint32_t queue,
 		err = bind_once(x, ifname, queue, cfg, XDP_COPY);
 	}
 	return err;
+}
+
+int zxsk_open(struct zxsk *x, const char *ifname, uint32_t queue,
+	      const struct zxsk_cfg *cfg)
+{
+	int err;
+
+	/* The kernel lets go of a closed socket's queue a little after the
+	 * close (the pool is freed from a workqueue): a socket opened right
+	 * after one closed on the same queue gets EBUSY for a few ms. A
+	 * queue really in use stays EBUSY past the last try. */
+	for (int tries = 0;; tries++) {
+		err = open_once(x, ifname, queue, cfg);
+		if (err != -EBUSY || tries >= ZXSK_BUSY_TRIES)
+			return err;
+		zxsk_close(x);
+		usleep(10000);
+	}
 }
 
 void zxsk_close(struct zxsk *x)

@@ -37,8 +37,11 @@ struct zxsk_cfg {
 	int allow_copy;			/* copy mode when zero copy fails */
 };
 
+#define ZXSK_BUSY_TRIES 100	/* times 10 ms: see zxsk_open() */
+
 /* Binds queue of ifname, zero copy first. Returns 0, or -errno (-EBUSY:
- * the queue has another socket). Whatever it leaves, zxsk_close() frees. */
+ * the queue has another socket, still after a second of retries).
+ * Whatever it leaves, zxsk_close() frees. */
 int zxsk_open(struct zxsk *x, const char *ifname, uint32_t queue,
 	      const struct zxsk_cfg *cfg);
 void zxsk_close(struct zxsk *x);
