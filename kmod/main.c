@@ -40,12 +40,6 @@ static struct pfzc_net *pfzc_pernet(struct net *net)
 	return net_generic(net, pfzc_net_id);
 }
 
-/* A plain Ethernet link: the only kind the socket's frames are built for. */
-static bool pfzc_link_is_eth(const struct net_device *dev)
-{
-	return dev->type == ARPHRD_ETHER && dev->hard_header_len == ETH_HLEN;
-}
-
 static struct proto pfzc_proto = {
 	.name		= "PF_ZEROCOPY",
 	.owner		= THIS_MODULE,

@@ -31,6 +31,7 @@
 
 #include <linux/atomic.h>
 #include <linux/filter.h>
+#include <linux/if_arp.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
@@ -98,6 +99,13 @@ static inline struct pfzc_sock *pfzc_sk(const struct sock *sk)
 }
 
 extern int pfzc_family;
+
+/* A plain Ethernet link: the only kind the socket's frames are built for
+ * (bind checks it, and transmit again: a bond's type may change). */
+static inline bool pfzc_link_is_eth(const struct net_device *dev)
+{
+	return dev->type == ARPHRD_ETHER && dev->hard_header_len == ETH_HLEN;
+}
 
 /* umem.c */
 int pfzc_umem_create(const struct pfzc_umem_reg *reg, struct pfzc_umem **out);

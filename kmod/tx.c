@@ -35,11 +35,6 @@ static void pfzc_desc_read_once(struct pfzc_desc *d, const struct pfzc_desc *s)
  * slave's). A frame is at least an Ethernet header: its bytes 12-13 become
  * skb->protocol.
  */
-static bool pfzc_tx_link_ok(const struct net_device *dev)
-{
-	return dev->type == ARPHRD_ETHER && dev->hard_header_len == ETH_HLEN;
-}
-
 static bool pfzc_tx_len_ok(const struct net_device *dev, size_t len)
 {
 	return len >= ETH_HLEN && len <= dev->mtu + dev->hard_header_len;
@@ -132,7 +127,7 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 
 	if (!(dev->flags & IFF_UP))
 		return -ENETDOWN;
-	if (!pfzc_tx_link_ok(dev))
+	if (!pfzc_link_is_eth(dev))
 		return -EINVAL;
 
 	while (budget) {
@@ -206,7 +201,7 @@ static int pfzc_send_one(struct pfzc_sock *po, struct msghdr *msg, size_t len)
 	if (!(dev->flags & IFF_UP))
 		goto out;
 	err = -EINVAL;
-	if (len < ETH_HLEN || !pfzc_tx_link_ok(dev))
+	if (len < ETH_HLEN || !pfzc_link_is_eth(dev))
 		goto out;
 	err = -EMSGSIZE;
 	if (!pfzc_tx_len_ok(dev, len))
