@@ -29,7 +29,8 @@ EXPORT_SYMBOL_GPL(pfzc_dev_register);
 
 /*
  * The device is unregistered by now, so the notifier has detached its
- * receiver (pfzc_unhook()) and waited for the readers of pd->sock. A
+ * receiver (pfzc_unhook()), and the core has waited for a grace period
+ * after the notifiers, which the readers of pd->sock are done by. A
  * second call is a no-op, which keeps drivers' error paths simple.
  */
 void pfzc_dev_unregister(struct pfzc_dev *pd)
@@ -177,7 +178,7 @@ int pfzc_rx_reserve(struct pfzc_sock *po, struct pfzc_rx_frame *f)
 	}
 	/* rx slot i always owns frame i, which never crosses a page */
 	off = (u64)(idx & r->mask) * umem->frame_size;
-	f->data = kmap_local_page(umem->pages[off >> PAGE_SHIFT]) +
+	f->data = kmap_local_page(pfzc_umem_page(umem, off)) +
 		  offset_in_page(off);
 	f->size = umem->frame_size;
 	f->idx = idx;
@@ -204,8 +205,7 @@ void __pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f,
 	struct pfzc_desc *d = pfzc_prod_desc(r, f->idx);
 	u32 frame = f->idx & r->mask;
 
-	flush_dcache_page(po->umem->pages[((u64)frame * po->umem->frame_size) >>
-					  PAGE_SHIFT]);
+	flush_dcache_page(pfzc_umem_page(po->umem, (u64)frame * po->umem->frame_size));
 	kunmap_local(f->data);
 	*d = *meta;
 	d->addr = (u64)frame * po->umem->frame_size;

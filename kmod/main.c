@@ -47,17 +47,30 @@ static struct proto pfzc_proto = {
 };
 
 /*
- * Removes the packet hook and drops the device. dev_remove_pack() waits
- * for a grace period, so the hook is not running on any CPU afterwards.
- * Called with po->lock held.
+ * Removes the packet hook and drops the device. Called with po->lock held.
+ *
+ * From release (wait): dev_remove_pack() waits for a grace period, so the
+ * hook and the driver's direct path are done with this socket before its
+ * rings go. From the notifier (!wait), under RTNL: a grace period per
+ * socket there would hold every network configuration on the host for
+ * as many grace periods as the device has sockets. Unhooked only; the
+ * core waits once for all of them before the device goes (after the
+ * NETDEV_UNREGISTER notifiers), and release waits for that same grace
+ * period (po->unhook_gp) before it frees what the hook writes to.
  */
-static void pfzc_unhook(struct pfzc_sock *po)
+static void pfzc_unhook(struct pfzc_sock *po, bool wait)
 {
 	if (po->state != PFZC_BOUND)
 		return;
-	/* one grace period, in dev_remove_pack(), covers both */
 	pfzc_dev_detach(po);
-	dev_remove_pack(&po->pt);
+	if (wait) {
+		/* one grace period covers both */
+		dev_remove_pack(&po->pt);
+	} else {
+		__dev_remove_pack(&po->pt);
+		po->unhook_gp = get_state_synchronize_rcu();
+		po->unhook_pending = true;
+	}
 	netdev_put(po->dev, &po->dev_tracker);
 	po->dev = NULL;
 	WRITE_ONCE(po->state, PFZC_DEAD);
@@ -80,8 +93,12 @@ static int pfzc_release(struct socket *sock)
 	mutex_unlock(&pn->lock);
 
 	mutex_lock(&po->lock);
-	pfzc_unhook(po);
+	pfzc_unhook(po, true);
 	mutex_unlock(&po->lock);
+	/* unhooked by the notifier: a no-op once a grace period has passed
+	 * since, which the unregistering core waited for already */
+	if (po->unhook_pending)
+		cond_synchronize_rcu(po->unhook_gp);
 
 	sock_orphan(sk);
 	sock->sk = NULL;
@@ -411,10 +428,16 @@ static int pfzc_notifier(struct notifier_block *nb, unsigned long event,
 
 	pn = pfzc_pernet(dev_net(dev));
 	mutex_lock(&pn->lock);
-	list_for_each_entry(po, &pn->socks, node) {
+	/*
+	 * Newest first: dev_add_pack() puts each hook at the head of the
+	 * device's list, and __dev_remove_pack() searches from there, so in
+	 * this order each search ends at its first step. Oldest first, n
+	 * sockets would cost n * n / 2 steps under RTNL.
+	 */
+	list_for_each_entry_reverse(po, &pn->socks, node) {
 		mutex_lock(&po->lock);
 		if (po->state == PFZC_BOUND && po->dev == dev) {
-			pfzc_unhook(po);
+			pfzc_unhook(po, false);
 			/*
 			 * sk_err is consumed by the first reader of it;
 			 * RCV_SHUTDOWN keeps waking every blocked recvmsg.

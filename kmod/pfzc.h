@@ -23,8 +23,8 @@
  * under mmap_lock.
  *
  * Once a socket is bound, its umem and rings never change until release,
- * so the rx hook reads them without a lock. The hook is removed (with a
- * grace period) before any of them is freed.
+ * so the rx hook reads them without a lock. A grace period passes between
+ * the hook's removal and the freeing of any of them (pfzc_unhook()).
  */
 #ifndef _PFZC_H
 #define _PFZC_H
@@ -35,6 +35,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/nospec.h>
 #include <linux/spinlock.h>
 #include <net/sock.h>
 
@@ -51,9 +52,21 @@ struct pfzc_umem {
 	struct user_struct *user; /* locked_vm charged; NULL with CAP_IPC_LOCK */
 };
 
+/*
+ * The page holding umem offset addr, which the caller has checked is
+ * inside the umem. The check compares against a length user space chose:
+ * the clamp keeps a mispredicted one from loading past pages[] (Spectre
+ * v1) with an offset from a descriptor.
+ */
+static inline struct page *pfzc_umem_page(const struct pfzc_umem *umem, u64 addr)
+{
+	return umem->pages[array_index_nospec(addr >> PAGE_SHIFT, umem->npages)];
+}
+
 /* A ring in kernel memory, mapped by user space through the socket. */
 struct pfzc_kring {
-	void *map;		/* vmalloc_user(); NULL until created */
+	void *map;		/* vmap() of pages; NULL until created */
+	struct page **pages;	/* map_size >> PAGE_SHIFT of them */
 	size_t map_size;	/* page aligned */
 	u32 entries;
 	struct pfzc_ring r;	/* the kernel's side of it */
@@ -75,6 +88,10 @@ struct pfzc_sock {
 	struct net_device *dev;
 	netdevice_tracker dev_tracker;
 	struct packet_type pt;
+	/* unhooked by the notifier without waiting: release waits for this
+	 * grace period (get_state_synchronize_rcu()) before freeing */
+	bool unhook_pending;
+	unsigned long unhook_gp;
 	struct pfzc_dev *pdev;	/* dev is registered by its driver (driver.c) */
 	bool direct;		/* ... and this socket is its direct receiver */
 	struct pfzc_umem *umem;

@@ -8,20 +8,50 @@
 
 #include "pfzc.h"
 
+static void pfzc_ring_free_pages(struct page **pages, unsigned long n)
+{
+	while (n)
+		__free_page(pages[--n]);
+	kvfree(pages);
+}
+
+/*
+ * Ring memory is charged to the creator's memory cgroup (__GFP_ACCOUNT),
+ * as the umem's pins are charged to its user: a container's rings count
+ * against its own memory.max, not the host's. vmalloc_user() cannot be
+ * asked for that, so the pages are allocated here and mapped, with
+ * VM_USERMAP for remap_vmalloc_range(), as BPF's ring buffer does.
+ */
 int pfzc_ring_create(struct pfzc_kring *kr, u32 entries)
 {
 	size_t size = PAGE_ALIGN(pfzc_ring_map_size(entries));
+	unsigned long i, n = size >> PAGE_SHIFT;
+	struct page **pages;
 	void *map;
 
-	/* zeroed, and flagged VM_USERMAP for remap_vmalloc_range() */
-	map = vmalloc_user(size);
-	if (!map)
+	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
 		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+				      __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+		if (!pages[i]) {
+			pfzc_ring_free_pages(pages, i);
+			return -ENOMEM;
+		}
+	}
+	map = vmap(pages, n, VM_MAP | VM_USERMAP, PAGE_KERNEL);
+	if (!map) {
+		pfzc_ring_free_pages(pages, n);
+		return -ENOMEM;
+	}
 	pfzc_ring_format(map, entries);
 	if (pfzc_ring_init(&kr->r, map, entries)) {
-		vfree(map);
+		vunmap(map);
+		pfzc_ring_free_pages(pages, n);
 		return -EINVAL;
 	}
+	kr->pages = pages;
 	kr->map_size = size;
 	kr->entries = entries;
 	/* poll() and recvmsg() look at map without the socket lock */
@@ -35,8 +65,12 @@ int pfzc_ring_create(struct pfzc_kring *kr, u32 entries)
  */
 void pfzc_ring_destroy(struct pfzc_kring *kr)
 {
-	vfree(kr->map);
+	if (!kr->map)
+		return;
+	vunmap(kr->map);
+	pfzc_ring_free_pages(kr->pages, kr->map_size >> PAGE_SHIFT);
 	kr->map = NULL;
+	kr->pages = NULL;
 }
 
 static void pfzc_vm_open(struct vm_area_struct *vma)

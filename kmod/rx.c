@@ -118,7 +118,12 @@ int pfzc_rcv(struct sk_buff *skb, struct net_device *dev,
 	skb_dst_drop(skb);
 	nf_reset_ct(skb);
 	skb_clear_delivery_time(skb);
-	/* __sock_queue_rcv_skb() wakes readers, and does not rerun the filter */
+	/*
+	 * __sock_queue_rcv_skb() wakes readers, does not rerun the filter,
+	 * and clears skb->dev: a queued skb outlives its device (read after
+	 * the device is gone, 73-pfzc-unregister.sh), and holds no reference
+	 * to it, so it must not point at it.
+	 */
 	if (__sock_queue_rcv_skb(sk, skb)) {
 		atomic64_inc(&po->rx_dropped_queue_full);
 		goto drop;

@@ -83,7 +83,7 @@ static void pfzc_tx_frame(struct pfzc_sock *po, struct net_device *dev,
 	skb_reserve(skb, hlen);
 	skb_reset_mac_header(skb);
 	/* validated: the frame is inside the umem and within one page */
-	page = umem->pages[d->addr >> PAGE_SHIFT];
+	page = pfzc_umem_page(umem, d->addr);
 	va = kmap_local_page(page);
 	skb_put_data(skb, va + offset_in_page(d->addr), d->len);
 	kunmap_local(va);
@@ -102,7 +102,7 @@ static void pfzc_tx_direct(struct pfzc_sock *po, const struct pfzc_desc *d)
 	u8 *va;
 	int err;
 
-	va = kmap_local_page(po->umem->pages[d->addr >> PAGE_SHIFT]);
+	va = kmap_local_page(pfzc_umem_page(po->umem, d->addr));
 	err = pd->ops->xmit_frame(pd, va + offset_in_page(d->addr), d->len);
 	kunmap_local(va);
 	if (err)
