@@ -82,6 +82,8 @@ struct zh {
 	zcap_tx_t *tx;
 	struct zcap_pkt pkts[BATCH];
 	int n, idx;
+	uint64_t sec_base;	/* ts_split(): the last packet's second, in ns */
+	time_t sec;		/* ... and in seconds */
 	atomic_int brk;		/* pcap_breakloop, from any thread or a signal handler */
 	struct pcap_pkthdr next_hdr;
 	u_char *vbuf;		/* retag(): snaplen bytes */
@@ -627,6 +629,24 @@ static __attribute__((noinline)) const u_char *retag(struct zh *h, const struct 
 	return b;
 }
 
+/*
+ * A time stamp in ns as seconds and the ns into the second. Packets come
+ * thousands to the second: the second of the last one is kept, and a
+ * compare takes the place of the two 64-bit divisions by a constant
+ * (multiplications and shifts, on the path of every packet; libpcap has
+ * the seconds from the kernel as they are).
+ */
+static inline __attribute__((always_inline)) uint64_t ts_split(struct zh *h, uint64_t ns,
+							    time_t *sec)
+{
+	if (ns - h->sec_base >= 1000000000u) {	/* another second, or earlier */
+		h->sec = (time_t)(ns / 1000000000u);
+		h->sec_base = (uint64_t)h->sec * 1000000000u;
+	}
+	*sec = h->sec;
+	return ns - h->sec_base;
+}
+
 /* The next packet of the batch and its header; NULL when the batch is used
  * up. The data stays valid until the batch is released, or for a packet
  * retag() copied, until the next one is taken. */
@@ -635,8 +655,7 @@ static inline __attribute__((always_inline)) const u_char *take(struct zh *h, st
 	if (h->idx >= h->n)
 		return NULL;
 	const struct zcap_pkt *k = &h->pkts[h->idx++];
-	hdr->ts.tv_sec = (time_t)(k->ts_ns / 1000000000u);
-	uint64_t frac = k->ts_ns % 1000000000u;
+	uint64_t frac = ts_split(h, k->ts_ns, &hdr->ts.tv_sec);
 	hdr->ts.tv_usec = (suseconds_t)(h->precision == PCAP_TSTAMP_PRECISION_NANO ?
 					frac : frac / 1000);
 	if ((k->flags & ZCAP_PKT_VLAN) && k->caplen >= VLAN_OFFSET)
@@ -655,12 +674,9 @@ static int read_once(struct zh *h, int cnt, pcap_handler cb, u_char *user)
 	int done = 0;
 	struct pcap_pkthdr hdr;
 	while (cnt <= 0 || done < cnt) {
+		if (h->idx >= h->n && !extend(h))
+			break;
 		const u_char *d = take(h, &hdr);
-		if (!d) {
-			if (!extend(h))
-				break;
-			continue;
-		}
 		cb(user, &hdr, d);
 		done++;
 		if (h->brk)

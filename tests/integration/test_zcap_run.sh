@@ -89,6 +89,25 @@ check "pcap_stats: 0 packets dropped by kernel" \
 check "tcpdump's own count: $N packets captured" \
 	[ "$(stat_line "$TMP/z.err" captured)" = $N ]
 
+# Time stamps: 1500 frames over about 3 s, so the seconds turn during the
+# capture (zcap-run keeps the current second and turns it when a stamp
+# passes it). Both sockets stamp each frame from the same clock: every
+# zcap-run stamp within 10 ms of plain tcpdump's for the same frame, and
+# none going back. --nano, as zcap-run keeps nanoseconds too.
+tcpdump_both --time-stamp-precision=nano || not_ok "both tcpdumps start (--nano)"
+gen -c 1500 -s 128 -r 500
+check "--nano, 1500 frames over 3 s: both tcpdumps exit 0" stop_both
+stamps() { tshark -r "$1" -T fields -e frame.time_epoch 2>/dev/null; }
+stamps "$TMP/z.pcap" >"$TMP/z.ts"
+stamps "$TMP/p.pcap" >"$TMP/p.ts"
+diag "seconds spanned under zcap-run: $(cut -d. -f1 "$TMP/z.ts" | sort -u | tr '\n' ' ')"
+check "the capture spans at least 3 distinct seconds" \
+	[ "$(cut -d. -f1 "$TMP/z.ts" | sort -u | wc -l)" -ge 3 ]
+vs_plain "every frame's time stamp within 10 ms of plain tcpdump's, none going back" \
+	sh -c 'paste "$1" "$2" | awk -F"\t" "
+		{ n++; d = \$1 - \$2; if (d > 0.01 || d < -0.01) bad++; if (\$1 < last) back++; last = \$1 }
+		END { exit !(n == 1500 && !bad && !back) }"' sh "$TMP/z.ts" "$TMP/p.ts"
+
 # A filter that matches (zcap-gen sends to UDP port 9), beside one that
 # does not, at once in the same program run twice.
 tcpdump_both "udp port 9" || not_ok "tcpdump starts with a filter"
