@@ -606,6 +606,18 @@ static void ring_in_cgroup(struct child *c)
 	_exit(0);
 }
 
+/* ring_in_cgroup() in a child, with the cgroup's memory.max at max */
+static void ring_in_cgroup_under(const char *max, int r[2])
+{
+	struct child c;
+
+	cg_write("memory.max", max);
+	child_start(&c);
+	if (!c.pid)
+		ring_in_cgroup(&c);
+	child_finish(&c, r, 2);
+}
+
 /*
  * The ring's pages are charged to the memory cgroup of whoever creates it
  * (issue 13, defect 9): within memory.max it grows memory.current by the
@@ -616,7 +628,6 @@ static void test_ring_memcg(void)
 {
 	long ring_kib = (long)(map_len(CG_RING) / 1024);
 	const char *why = cg_setup();
-	struct child c;
 	int r[2];
 
 	if (why) {
@@ -624,11 +635,7 @@ static void test_ring_memcg(void)
 		return;
 	}
 	begin();
-	cg_write("memory.max", "max");
-	child_start(&c);
-	if (!c.pid)
-		ring_in_cgroup(&c);
-	child_finish(&c, r, 2);
+	ring_in_cgroup_under("max", r);
 	if (r[0] == SETUP_FAILED) {
 		end(false, "ring in a memory cgroup: setup failed");
 	} else {
@@ -642,11 +649,7 @@ static void test_ring_memcg(void)
 	}
 
 	begin();
-	cg_write("memory.max", "524288");
-	child_start(&c);
-	if (!c.pid)
-		ring_in_cgroup(&c);
-	child_finish(&c, r, 2);
+	ring_in_cgroup_under("524288", r);
 	step_result(r[0], ENOMEM, "rx ring of %ld KiB in a cgroup with memory.max 512 KiB", ring_kib);
 	rmdir(CG);
 }
