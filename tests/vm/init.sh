@@ -48,6 +48,7 @@ mark() { echo "zcap-vm: $*" >/dev/kmsg; }
 
 . /etc/zcap-vm.conf
 for kv in $GUEST_ENV; do
+	# shellcheck disable=SC2163  # kv is NAME=VALUE: exports NAME
 	export "$kv"
 done
 
