@@ -1066,8 +1066,11 @@ static void put_str(const char *path, const char *v)
 static void traffic_park(bool park)
 {
 	atomic_store(&sh->gate, park);
-	for (int i = 0; park && i < 1000 && !atomic_load(&sh->parked); i++)
+	/* 10 s: a burst takes milliseconds even on the KASAN kernel */
+	for (int i = 0; park && i < 10000 && !atomic_load(&sh->parked); i++)
 		sleep_us(1000);
+	if (park && !atomic_load(&sh->parked))
+		admin_fail("the traffic child did not park", ETIMEDOUT);
 }
 
 static void veth_publish(void)
