@@ -16,7 +16,9 @@
 #       VM_MEM=2G unless set), then the kernel messages run.sh's
 #       BUG/WARNING/Oops check does not see (hung tasks, RCU stalls, lock
 #       debugging switched off, list corruption), and that the checkers
-#       were really on; TAP lines, "vm-debug: N passed, N failed"
+#       were really on; TAP lines, "vm-debug: N passed, N failed".
+#       run.sh's variables pass through, e.g. VM_ENV=PFZC_RACE_SECS=180
+#       for minutes of race stress (74-pfzc-race.sh)
 #
 # kcsan swaps KASAN/KFENCE for KCSAN (the two cannot be in one kernel): the
 # data-race checker for the race tests.

@@ -7,6 +7,7 @@
 #   KMOD_ARGS       its parameters (family=27)
 #   SCRIPTS         guest scripts to run, in order (paths)
 #   SCRIPT_TIMEOUT  seconds each script may take
+#   GUEST_ENV       NAME=VALUE... exported to the scripts (run.sh's VM_ENV)
 #
 # The console (ttyS0) gets the kernel's messages and everything below. Each
 # guest script's output goes to the console and also to the second serial
@@ -46,6 +47,10 @@ to_host() { tee -a "$TAPDEV"; }
 mark() { echo "zcap-vm: $*" >/dev/kmsg; }
 
 . /etc/zcap-vm.conf
+for kv in $GUEST_ENV; do
+	# shellcheck disable=SC2163  # kv is NAME=VALUE: exports NAME
+	export "$kv"
+done
 
 say "kernel $(uname -r), $(nproc) cpus, $(sed -n 's/MemTotal: *//p' /proc/meminfo)"
 hostname zcap-vm

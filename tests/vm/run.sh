@@ -38,6 +38,9 @@
 #                          vm-debug-kernel), or the path of an env.sh
 #   VM_BINS_EXTRA=         more executables (paths) for /zcap/build/vm/,
 #                          with their shared libraries
+#   VM_ENV=                NAME=VALUE... (no spaces in a value) exported to
+#                          the guest scripts, e.g. VM_ENV=PFZC_RACE_SECS=180
+#                          for a long race stress (74-pfzc-race.sh)
 #
 # A guest script that needs modules of the image for itself names them on
 # a line "# vm-modules: NAME..." (dependencies included, in load order):
@@ -64,6 +67,10 @@ VM_APPEND=${VM_APPEND:-}
 VM_MEM=${VM_MEM:-1G}
 VM_SMP=${VM_SMP:-2}
 VM_VERBOSE=${VM_VERBOSE:-0}
+VM_ENV=${VM_ENV:-}
+case " $VM_ENV " in
+*\'*) not_ok "vm: VM_ENV may not hold a quote"; tap_summary "vm: "; exit 1 ;;
+esac
 
 finish() {
 	tap_summary "vm: "
@@ -286,6 +293,7 @@ KMOD='$kmod_guest'
 KMOD_ARGS='$VM_KMOD_ARGS'
 SCRIPTS='$scripts'
 SCRIPT_TIMEOUT='$VM_SCRIPT_TIMEOUT'
+GUEST_ENV='$VM_ENV'
 EOF
 
 INITRD="$OUT/initramfs.cpio.gz"
