@@ -222,7 +222,23 @@ static int pfzc_send_one(struct pfzc_sock *po, struct msghdr *msg, size_t len)
 	}
 	pfzc_tx_setup(skb, dev);
 
+	/*
+	 * Only a reference is held: the device may have begun to unregister
+	 * since the checks above, and its tx queues go (real_num_tx_queues
+	 * 0, the core warns) a grace period after it is marked so. Checked
+	 * again in the same RCU-bh section as the transmit, a send either
+	 * sees the mark or is over before the queues go.
+	 */
+	rcu_read_lock_bh();
+	if (READ_ONCE(dev->reg_state) != NETREG_REGISTERED ||
+	    !(READ_ONCE(dev->flags) & IFF_UP)) {
+		rcu_read_unlock_bh();
+		kfree_skb(skb);
+		err = -ENETDOWN;
+		goto out;
+	}
 	err = dev_queue_xmit(skb);
+	rcu_read_unlock_bh();
 	pfzc_tx_count(po, err);
 	if (err > 0)
 		err = net_xmit_errno(err);
