@@ -454,23 +454,6 @@ static void *toggle_main(void *arg)
 	return NULL;
 }
 
-/* A socket filter program that returns 0: it rejects every packet. */
-static int reject_all_ebpf(void)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = 2;
-	a.license = (uintptr_t)"GPL";
-	return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -563,7 +546,7 @@ static int cmd_filter_race(char **argv)
 	pthread_t th;
 	uint32_t prod;
 
-	t.progfd = reject_all_ebpf();
+	t.progfd = ebpf_filter(0);
 	if (t.progfd < 0)
 		die("BPF_PROG_LOAD (a socket filter returning 0)");
 	zsock_open(&z, 1024, 1024, 0, 0);

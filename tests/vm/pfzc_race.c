@@ -1269,73 +1269,6 @@ static void traffic_main(void)
 
 /* ---- setup and verdicts --------------------------------------------------- */
 
-/*
- * The kernel log since the last look, each record printed; returns how many
- * count. One does not: the timer interrupt's first overrun, logged once per
- * boot, is how slow qemu's emulation is, not something the module did.
- */
-static int kmsg_drain(void)
-{
-	static const char *const timing = "hrtimer: interrupt took ";
-	char buf[8192];
-	int n = 0;
-
-	for (;;) {
-		ssize_t r = read(kmsg_fd, buf, sizeof(buf) - 1);
-		char *msg, *nl;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				printf("# kmsg: (records lost)\n");
-				n++;
-				continue;
-			}
-			break;
-		}
-		buf[r] = '\0';
-		msg = strchr(buf, ';');
-		msg = msg ? msg + 1 : buf;
-		nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
-		if (!strncmp(msg, timing, strlen(timing))) {
-			printf("# kmsg (emulation timing, not counted): %s\n", msg);
-			continue;
-		}
-		printf("# kmsg: %s\n", msg);
-		n++;
-	}
-	return n;
-}
-
-/* end(), the kernel log judged by kmsg_drain() first */
-#define rend(ok, ...) do {						\
-	int n_ = kmsg_drain();						\
-									\
-	if (n_)								\
-		printf("# %d kernel message%s before this case's end\n",	\
-		       n_, n_ > 1 ? "s" : "");				\
-	end((ok) && !n_, __VA_ARGS__);					\
-} while (0)
-
-static int load_ebpf(int ret)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = 2;
-	a.license = (uintptr_t)"GPL";
-	return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-}
-
 static pid_t spawn(void (*fn)(void))
 {
 	pid_t pid;
@@ -1421,8 +1354,8 @@ int main(int argc, char **argv)
 	if (sh == MAP_FAILED || guard_mem == MAP_FAILED || ro_mem == MAP_FAILED ||
 	    x.rx_umem == MAP_FAILED || x.tx_umem == MAP_FAILED)
 		die("mmap");
-	ebpf_accept = load_ebpf(0xffff);
-	ebpf_reject = load_ebpf(0);
+	ebpf_accept = ebpf_filter(0xffff);
+	ebpf_reject = ebpf_filter(0);
 	if (ebpf_accept < 0 || ebpf_reject < 0)
 		die("BPF_PROG_LOAD (socket filters)");
 	for (int i = 0; i < NSLOT; i++)
@@ -1432,7 +1365,7 @@ int main(int argc, char **argv)
 	admin = spawn(admin_main);
 	traffic = spawn(traffic_main);
 	zsock_open(&hammer.z, 512, 0, 256, zc_idx[0]);
-	rend(true, "setup: %s=%u %s=%u, veth %s <-> %s, %d slots of %d-frame umems, eBPF filters loaded",
+	end(true, "setup: %s=%u %s=%u, veth %s <-> %s, %d slots of %d-frame umems, eBPF filters loaded",
 	    ifname[0], zc_idx[0], ifname[1], zc_idx[1], ifname[2], ifname[3],
 	    NSLOT, UMEM_FRAMES);
 
@@ -1470,7 +1403,7 @@ int main(int argc, char **argv)
 	waitpid(traffic, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		printf("# the traffic child ended with status %#x\n", status);
-	rend(true, "the run: %.0f s of stress, no kernel message during it", now() - t0);
+	end(true, "the run: %.0f s of stress, no kernel message during it", now() - t0);
 
 	/* ---- verdicts ---- */
 	for (int i = 0; i < OP_MAX; i++) {
@@ -1480,16 +1413,16 @@ int main(int argc, char **argv)
 		total += n;
 		kinds_ok += n > 0;
 	}
-	rend(kinds_ok == OP_MAX,
+	end(kinds_ok == OP_MAX,
 	    "stress: %lu operations of %d kinds on %d sockets by %d threads, %lu kinds ran",
 	    total, OP_MAX, NSLOT, NWORK, kinds_ok);
-	rend(hammer.kicks > 0 && hammer.rewrites > 0,
+	end(hammer.kicks > 0 && hammer.rewrites > 0,
 	    "tx rewrite: %lu rewrites of every descriptor of a tx ring on %s during %lu kicks",
 	    atomic_load(&hammer.rewrites), ifname[0], atomic_load(&hammer.kicks));
 	if (x.open_failed)
 		printf("# the receiver could not open %lu times, last at %s: %s\n",
 		       atomic_load(&x.open_failed), x.last_open_step, ename(x.last_open_errno));
-	rend(x.opened > 0 && x.sent > 0,
+	end(x.opened > 0 && x.sent > 0,
 	    "ring to ring: %s's tx ring sent %lu frames (%lu failed kicks); %s's receiver opened and closed %lu times under them, read %lu",
 	    ifname[1], atomic_load(&x.sent), atomic_load(&x.send_errors), ifname[0],
 	    atomic_load(&x.opened), atomic_load(&x.frames));
@@ -1497,13 +1430,13 @@ int main(int argc, char **argv)
 		printf("# the admin child: %lu errors, the last %s: %s\n",
 		       atomic_load(&sh->admin_errors), sh->admin_err,
 		       ename(atomic_load(&sh->admin_errno)));
-	rend(sh->admin_errors == 0 && sh->zc_updown > 0 && sh->veth_updown > 0 &&
+	end(sh->admin_errors == 0 && sh->zc_updown > 0 && sh->veth_updown > 0 &&
 	    sh->veth_recreate > 0 && sh->netns_moves > 0,
 	    "devices: %lu zc down/up, %lu veth down/up, %lu veth re-creations, %lu moves into a namespace that then died (%lu sockets bound there)",
 	    atomic_load(&sh->zc_updown), atomic_load(&sh->veth_updown),
 	    atomic_load(&sh->veth_recreate), atomic_load(&sh->netns_moves),
 	    atomic_load(&sh->netns_binds));
-	rend(sh->traffic_frames > 0, "traffic: %lu frames sent with AF_PACKET on %s, %s, %s, %s",
+	end(sh->traffic_frames > 0, "traffic: %lu frames sent with AF_PACKET on %s, %s, %s, %s",
 	    atomic_load(&sh->traffic_frames), ifname[0], ifname[1], ifname[2], ifname[3]);
 
 	/* ---- everything closed ---- */
@@ -1520,7 +1453,7 @@ int main(int argc, char **argv)
 	close(ebpf_accept);
 	close(ebpf_reject);
 	left = proc_sockets();
-	rend(left == 0, "cleanup: every socket closed and unmapped, /proc/net/pf_zerocopy lists %d (want 0)",
+	end(left == 0, "cleanup: every socket closed and unmapped, /proc/net/pf_zerocopy lists %d (want 0)",
 	    left);
 	return watch_end(pins0);
 }

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <uapi/pf_zerocopy.h>
@@ -51,6 +53,23 @@ tap(bool ok, const char *fmt, ...)
 	fflush(stdout);
 	if (!ok)
 		failures++;
+}
+
+/* An eBPF socket filter that returns ret (0 rejects every packet): its fd. */
+static inline int ebpf_filter(int ret)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insns = (uintptr_t)insns;
+	a.insn_cnt = 2;
+	a.license = (uintptr_t)"GPL";
+	return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
 }
 
 static inline int umem_reg(int fd, const void *addr, uint64_t len,

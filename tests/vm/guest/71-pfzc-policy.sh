@@ -18,23 +18,7 @@ POLICY=$BUILD/vm/pfzc_policy
 RACE_SECS=${PFZC_RACE_SECS:-5}
 need_pfzc "pf_zerocopy policy" "$POLICY"
 
-# restore: the module as the other scripts expect it
-restore() {
-	rmmod pf_zerocopy 2>/dev/null
-	insmod "$KMOD" family=27
-}
-
-check "rmmod pf_zerocopy (to reload it with pairs=1)" rmmod pf_zerocopy
-if ! insmod "$KMOD" family=27 pairs=1; then
-	not_ok "insmod pf_zerocopy family=27 pairs=1"
-	insmod "$KMOD" family=27
-	exit 1
-fi
-ok "insmod pf_zerocopy family=27 pairs=1"
-for i in zc0 zc1; do
-	sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
-	ip link set "$i" up
-done
+with_pairs
 
 # --- defect 3: direct receive takes CAP_NET_ADMIN -----------------------------
 "$POLICY" caps zc1 zc0
@@ -137,5 +121,5 @@ check "the module is not loaded after the failures" sh -c '! grep -q "^pf_zeroco
 "$POLICY" nofamily
 echo "$modprobe_was" >/proc/sys/kernel/modprobe
 
-check "rmmod, and insmod pf_zerocopy family=27 again" restore
+check "rmmod, and insmod pf_zerocopy family=27 again" pfzc_restore
 rm -rf "$TMP"

@@ -20,22 +20,7 @@ RACE=$BUILD/vm/pfzc_race
 SECS=${PFZC_RACE_SECS:-30}
 need_pfzc "pf_zerocopy race stress" "$RACE"
 
-restore() {
-	rmmod pf_zerocopy 2>/dev/null
-	insmod "$KMOD" family=27
-}
-
-check "rmmod pf_zerocopy (to reload it with pairs=1)" rmmod pf_zerocopy
-if ! insmod "$KMOD" family=27 pairs=1; then
-	not_ok "insmod pf_zerocopy family=27 pairs=1"
-	insmod "$KMOD" family=27
-	exit 1
-fi
-ok "insmod pf_zerocopy family=27 pairs=1"
-for i in zc0 zc1; do
-	sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
-	ip link set "$i" up
-done
+with_pairs
 need_veth_pair zr0 zr1
 
 diag "pfzc_race for $SECS s"
@@ -44,5 +29,5 @@ rc=$?
 check "pfzc_race exits 0 (status $rc)" [ $rc -eq 0 ]
 
 ip link del zr0 2>/dev/null
-check "rmmod, and insmod pf_zerocopy family=27 again" restore
+check "rmmod, and insmod pf_zerocopy family=27 again" pfzc_restore
 rm -rf "$TMP"

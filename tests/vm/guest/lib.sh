@@ -43,6 +43,28 @@ need_pfzc() {
 	skip_unless "$1" "$_np_why" [ -x "$2" ]
 }
 
+# with_pairs: pf_zerocopy reloaded with pairs=1 (the virtual pair zc0 <->
+# zc1, both up, no IPv6), as TAP lines; the script ends (status 1), with
+# the module loaded as before, without it. pfzc_restore puts it back as the
+# other scripts expect it (family=27, no pairs).
+pfzc_restore() {
+	rmmod pf_zerocopy 2>/dev/null
+	insmod "$KMOD" family=27
+}
+with_pairs() {
+	check "rmmod pf_zerocopy (to reload it with pairs=1)" rmmod pf_zerocopy
+	if ! insmod "$KMOD" family=27 pairs=1; then
+		not_ok "insmod pf_zerocopy family=27 pairs=1"
+		insmod "$KMOD" family=27
+		exit 1
+	fi
+	ok "insmod pf_zerocopy family=27 pairs=1"
+	for _i in zc0 zc1; do
+		sysctl -qw "net.ipv6.conf.$_i.disable_ipv6=1" 2>/dev/null
+		ip link set "$_i" up
+	done
+}
+
 # veth_pair A B: a veth pair A <-> B, both up, no IPv6 (so no traffic of
 # their own). busybox ip ignores "peer name", so the peer is found by the
 # ifindex A's iflink names and renamed to B.
