@@ -49,28 +49,21 @@ static struct proto pfzc_proto = {
 /*
  * Removes the packet hook and drops the device. Called with po->lock held.
  *
- * From release (wait): dev_remove_pack() waits for a grace period, so the
- * hook and the driver's direct path are done with this socket before its
- * rings go. From the notifier (!wait), under RTNL: a grace period per
- * socket there would hold every network configuration on the host for
- * as many grace periods as the device has sockets. Unhooked only; the
- * core waits once for all of them before the device goes (after the
- * NETDEV_UNREGISTER notifiers), and release waits for that same grace
- * period (po->unhook_gp) before it frees what the hook writes to.
+ * Unhooked only, with the grace period that ends the hook's (and the
+ * driver's direct path's) last use of this socket recorded in
+ * po->unhook_gp: release waits for it before the rings go. The notifier
+ * calls this under RTNL for every socket of a device, where a wait each
+ * would hold all network configuration on the host for as many grace
+ * periods; the core waits once after the NETDEV_UNREGISTER notifiers, so
+ * release then finds that grace period over.
  */
-static void pfzc_unhook(struct pfzc_sock *po, bool wait)
+static void pfzc_unhook(struct pfzc_sock *po)
 {
 	if (po->state != PFZC_BOUND)
 		return;
 	pfzc_dev_detach(po);
-	if (wait) {
-		/* one grace period covers both */
-		dev_remove_pack(&po->pt);
-	} else {
-		__dev_remove_pack(&po->pt);
-		po->unhook_gp = get_state_synchronize_rcu();
-		po->unhook_pending = true;
-	}
+	__dev_remove_pack(&po->pt);
+	po->unhook_gp = get_state_synchronize_rcu();
 	netdev_put(po->dev, &po->dev_tracker);
 	po->dev = NULL;
 	WRITE_ONCE(po->state, PFZC_DEAD);
@@ -93,11 +86,11 @@ static int pfzc_release(struct socket *sock)
 	mutex_unlock(&pn->lock);
 
 	mutex_lock(&po->lock);
-	pfzc_unhook(po, true);
+	pfzc_unhook(po);
 	mutex_unlock(&po->lock);
-	/* unhooked by the notifier: a no-op once a grace period has passed
-	 * since, which the unregistering core waited for already */
-	if (po->unhook_pending)
+	/* a socket that was bound: its hook's last grace period (a no-op when
+	 * the notifier unhooked it, the core having waited since) */
+	if (po->state == PFZC_DEAD)
 		cond_synchronize_rcu(po->unhook_gp);
 
 	sock_orphan(sk);
@@ -437,7 +430,7 @@ static int pfzc_notifier(struct notifier_block *nb, unsigned long event,
 	list_for_each_entry_reverse(po, &pn->socks, node) {
 		mutex_lock(&po->lock);
 		if (po->state == PFZC_BOUND && po->dev == dev) {
-			pfzc_unhook(po, false);
+			pfzc_unhook(po);
 			/*
 			 * sk_err is consumed by the first reader of it;
 			 * RCV_SHUTDOWN keeps waking every blocked recvmsg.

@@ -88,9 +88,8 @@ struct pfzc_sock {
 	struct net_device *dev;
 	netdevice_tracker dev_tracker;
 	struct packet_type pt;
-	/* unhooked by the notifier without waiting: release waits for this
-	 * grace period (get_state_synchronize_rcu()) before freeing */
-	bool unhook_pending;
+	/* PFZC_DEAD: the grace period after which the hook no longer runs
+	 * (get_state_synchronize_rcu()); release waits for it */
 	unsigned long unhook_gp;
 	struct pfzc_dev *pdev;	/* dev is registered by its driver (driver.c) */
 	bool direct;		/* ... and this socket is its direct receiver */

@@ -647,13 +647,11 @@ static inline __attribute__((always_inline)) uint64_t ts_split(struct zh *h, uin
 	return ns - h->sec_base;
 }
 
-/* The next packet of the batch and its header; NULL when the batch is used
- * up. The data stays valid until the batch is released, or for a packet
- * retag() copied, until the next one is taken. */
+/* The next packet of the batch and its header; the caller has made sure
+ * there is one (h->idx < h->n). The data stays valid until the batch is
+ * released, or for a packet retag() copied, until the next one is taken. */
 static inline __attribute__((always_inline)) const u_char *take(struct zh *h, struct pcap_pkthdr *hdr)
 {
-	if (h->idx >= h->n)
-		return NULL;
 	const struct zcap_pkt *k = &h->pkts[h->idx++];
 	uint64_t frac = ts_split(h, k->ts_ns, &hdr->ts.tv_sec);
 	hdr->ts.tv_usec = (suseconds_t)(h->precision == PCAP_TSTAMP_PRECISION_NANO ?
