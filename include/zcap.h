@@ -221,6 +221,26 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 /* Gives every packet returned so far back to the kernel. Never fails. */
 void zcap_release(zcap_t *h);
 
+/* What zcap_dispatch() calls for each packet. */
+typedef void (*zcap_handler_t)(void *user, const struct zcap_pkt *pkt);
+
+/*
+ * Calls fn for up to max packets (0 = every packet ready), each as soon as
+ * it is read from the ring, as pcap_dispatch() does. Waits as zcap_recv()
+ * for the first one. Packets are valid only until fn returns: the call
+ * first gives back everything zcap_recv() handed out, and gives frames back
+ * to the kernel as it goes, so a long walk does not hold the ring.
+ * zcap_breakloop() from fn ends the walk after fn returns.
+ * Returns the number of packets handed to fn, or as zcap_recv():
+ * ZCAP_TIMEOUT, ZCAP_BREAK (none handed), ZCAP_ERROR.
+ *
+ * Why besides zcap_recv(): one packet read just before its callback is in
+ * cache when the callback reads it, and the walk costs no call per packet
+ * into the library; zcap-run's pcap_loop() and pcap_dispatch() run on it.
+ */
+int zcap_dispatch(zcap_t *h, unsigned int max, int timeout_ms,
+		  zcap_handler_t fn, void *user);
+
 /*
  * Stops the kernel from putting more packets in the ring (a reject-all
  * filter), so that a final drain with zcap_recv() ends and the counters

@@ -260,7 +260,49 @@ static int take_break(struct zcap *h)
 	return 1;
 }
 
-int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms)
+/*
+ * For backends with no dispatch op: packets one recv() at a time, so that
+ * a break from fn leaves the rest in the ring; all of them back to the
+ * kernel at the end (zcap_dispatch), so at most a batch is held.
+ */
+static int dispatch_by_recv(struct zcap *h, unsigned int max,
+			    zcap_handler_t fn, void *user)
+{
+	unsigned int want = max && max < 256 ? max : 256;
+	struct zcap_pkt p;
+	unsigned int n = 0;
+
+	while (n < want && h->ops->recv(h, &p, 1) == 1) {
+		zcap_rx_account(&h->st, &p);
+		fn(user, &p);
+		n++;
+		if (h->break_req)
+			break;
+	}
+	return (int)n;
+}
+
+/*
+ * The wait shared by zcap_recv() and zcap_dispatch(): pulls until there
+ * are packets, waiting on the socket in between as timeout_ms allows.
+ */
+struct pull {
+	struct zcap_pkt *pkts;		/* recv */
+	unsigned int max;
+	zcap_handler_t fn;		/* dispatch, when set */
+	void *user;
+};
+
+static int pull_once(struct zcap *h, const struct pull *p)
+{
+	if (!p->fn)
+		return h->ops->recv(h, p->pkts, p->max);
+	if (h->ops->dispatch)
+		return h->ops->dispatch(h, p->max, p->fn, p->user);
+	return dispatch_by_recv(h, p->max, p->fn, p->user);
+}
+
+static int pull(struct zcap *h, const struct pull *p, int timeout_ms)
 {
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	struct pollfd pfd[2];
@@ -269,7 +311,7 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 	for (;;) {
 		if (take_break(h))
 			return ZCAP_BREAK;
-		n = h->ops->recv(h, pkts, max);
+		n = pull_once(h, p);
 		if (n != 0)
 			break;
 		/* Packets a filter rejected in user space hold ring room
@@ -321,14 +363,34 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 			return ZCAP_ERROR;
 		}
 	}
-	if (n < 0)
-		return ZCAP_ERROR;
+	return n < 0 ? ZCAP_ERROR : n;
+}
+
+int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms)
+{
+	struct pull p = { .pkts = pkts, .max = max };
+	int n = pull(h, &p, timeout_ms);
+
+	if (n <= 0)
+		return n;
 	h->handed += (unsigned int)n;
 	h->st.received += (unsigned int)n;
-	for (int i = 0; i < n; i++) {
-		h->st.bytes += pkts[i].len;
-		if (pkts[i].caplen < pkts[i].len)
-			h->st.truncated++;
+	for (int i = 0; i < n; i++)
+		zcap_rx_account(&h->st, &pkts[i]);
+	return n;
+}
+
+int zcap_dispatch(zcap_t *h, unsigned int max, int timeout_ms,
+		  zcap_handler_t fn, void *user)
+{
+	struct pull p = { .max = max, .fn = fn, .user = user };
+	int n;
+
+	zcap_release(h);
+	n = pull(h, &p, timeout_ms);
+	if (n > 0) {
+		h->st.received += (unsigned int)n;
+		h->ops->release(h);
 	}
 	return n;
 }

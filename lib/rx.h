@@ -79,6 +79,16 @@ struct zcap_rx_ops {
 	int (*open)(struct zcap *h);
 	/* Never blocks. Returns a count >= 0, or -1 with zcap_seterr(). */
 	int (*recv)(struct zcap *h, struct zcap_pkt *pkts, unsigned int max);
+	/* Optional: zcap_dispatch()'s walk, fn called for each packet as
+	 * it is read, up to max (0: what is ready), ending after the fn
+	 * during which h->break_req was set. Gives each part of the ring
+	 * back as soon as its packets were handed (the front end then
+	 * calls release for the rest), counts bytes and truncated with
+	 * zcap_rx_account(). Never blocks. Returns a count >= 0, or -1
+	 * with zcap_seterr(). Without it, the front end calls recv for
+	 * one packet at a time. */
+	int (*dispatch)(struct zcap *h, unsigned int max, zcap_handler_t fn,
+			void *user);
 	void (*release)(struct zcap *h);
 	/* True while the application holds packets in a way that keeps
 	 * h->fd readable (poll would then spin instead of waiting). */
@@ -98,6 +108,14 @@ struct zcap_rx_ops {
 	 * h->priv may be -1 and NULL. */
 	void (*close)(struct zcap *h);
 };
+
+/* The front end's per-packet counts of a packet handed out (received is
+ * counted per call). */
+static inline void zcap_rx_account(struct zcap_stats *st, const struct zcap_pkt *p)
+{
+	st->bytes += p->len;
+	st->truncated += p->caplen < p->len;
+}
 
 #define zcap_seterr(h, ...) zcap_errf((h)->err, __VA_ARGS__)
 

@@ -190,7 +190,7 @@ fail:
  * Returns the offset of the next packet from hdr, or 0 when there is none
  * inside the block.
  */
-static uint32_t fill_pkt(struct zcap_pkt *p, const struct tpacket3_hdr *hdr,
+static inline __attribute__((always_inline)) uint32_t fill_pkt(struct zcap_pkt *p, const struct tpacket3_hdr *hdr,
 			 const uint8_t *end)
 {
 	const struct sockaddr_ll *sll;
@@ -227,44 +227,84 @@ static uint32_t fill_pkt(struct zcap_pkt *p, const struct tpacket3_hdr *hdr,
 	return next;
 }
 
-static int tp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
+/* Opens block next, if the kernel has handed it over: 1, else 0. */
+static int open_block(struct tpacket *t)
 {
-	struct tpacket *t = h->priv;
-	unsigned int n = 0;
+	struct tpacket_block_desc *b;
+	uint32_t first;
 
-	while (n < max) {
+	if (t->held == t->block_nr)
+		return 0;	/* every block is ours: release first */
+	b = block(t, t->next % t->block_nr);
+	if (!(__atomic_load_n(&b->hdr.bh1.block_status,
+			      __ATOMIC_ACQUIRE) & TP_STATUS_USER)) /* A */
+		return 0;
+	t->next++;
+	t->held++;
+	t->blk_end = (const uint8_t *)b + t->block_size;
+	first = shared_u32(b->hdr.bh1.offset_to_first_pkt);
+	t->left = shared_u32(b->hdr.bh1.num_pkts);
+	if (first < sizeof(*b) || first > t->block_size ||
+	    t->block_size - first < TP_HDR_ROOM)
+		t->left = 0;	/* nothing in it we could read */
+	t->pkt = (struct tpacket3_hdr *)((uint8_t *)b + first);
+	return 1;
+}
+
+/* The next packet into *p: 1, or 0 when no block is ready for us. */
+static inline __attribute__((always_inline)) int next_pkt(struct zcap *h, struct tpacket *t,
+							  struct zcap_pkt *p)
+{
+	for (;;) {
 		if (!t->left) {
-			struct tpacket_block_desc *b;
-			uint32_t first;
-
-			if (t->held == t->block_nr)
-				break;	/* every block is ours: release first */
-			b = block(t, t->next % t->block_nr);
-			if (!(__atomic_load_n(&b->hdr.bh1.block_status,
-					      __ATOMIC_ACQUIRE) & TP_STATUS_USER)) /* A */
-				break;
-			t->next++;
-			t->held++;
-			t->blk_end = (const uint8_t *)b + t->block_size;
-			first = shared_u32(b->hdr.bh1.offset_to_first_pkt);
-			t->left = shared_u32(b->hdr.bh1.num_pkts);
-			if (first < sizeof(*b) || first > t->block_size ||
-			    t->block_size - first < TP_HDR_ROOM)
-				t->left = 0;	/* nothing in it we could read */
-			t->pkt = (struct tpacket3_hdr *)((uint8_t *)b + first);
+			if (!open_block(t))
+				return 0;
 			continue;
 		}
-		uint32_t next = fill_pkt(&pkts[n], t->pkt, t->blk_end);
+		uint32_t next = fill_pkt(p, t->pkt, t->blk_end);
 
 		t->pkt = (struct tpacket3_hdr *)((uint8_t *)t->pkt + next);
 		t->left = next ? t->left - 1 : 0;
 		if (t->recheck) {
 			if ((int32_t)(t->next - 1 - t->recheck_end) >= 0)
 				t->recheck = 0;
-			else if (!zcap_rx_refilter(h, &pkts[n]))
+			else if (!zcap_rx_refilter(h, p))
 				continue;
 		}
+		return 1;
+	}
+}
+
+static int tp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
+{
+	struct tpacket *t = h->priv;
+	unsigned int n = 0;
+
+	while (n < max && next_pkt(h, t, &pkts[n]))
 		n++;
+	return (int)n;
+}
+
+static void tp_release(struct zcap *h);
+
+/* Each packet is read just before fn gets it, so its header is next to
+ * the end of the packet fn read last, in cache; a block goes back as soon
+ * as its last packet was handed. */
+static int tp_dispatch(struct zcap *h, unsigned int max, zcap_handler_t fn,
+		       void *user)
+{
+	struct tpacket *t = h->priv;
+	struct zcap_pkt p;
+	unsigned int n = 0;
+
+	while ((!max || n < max) && next_pkt(h, t, &p)) {
+		zcap_rx_account(&h->st, &p);
+		fn(user, &p);
+		n++;
+		if (!t->left)
+			tp_release(h);
+		if (h->break_req)
+			break;
 	}
 	return (int)n;
 }
@@ -355,6 +395,7 @@ static void tp_close(struct zcap *h)
 const struct zcap_rx_ops zcap_tpacket_rx_ops = {
 	.open = tp_open,
 	.recv = tp_recv,
+	.dispatch = tp_dispatch,
 	.release = tp_release,
 	.holding = tp_holding,
 	.stats = tp_stats,

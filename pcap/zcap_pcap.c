@@ -647,12 +647,12 @@ static inline __attribute__((always_inline)) uint64_t ts_split(struct zh *h, uin
 	return ns - h->sec_base;
 }
 
-/* The next packet of the batch and its header; the caller has made sure
- * there is one (h->idx < h->n). The data stays valid until the batch is
- * released, or for a packet retag() copied, until the next one is taken. */
-static inline __attribute__((always_inline)) const u_char *take(struct zh *h, struct pcap_pkthdr *hdr)
+/* A packet's pcap header; its data, which stays valid as long as the
+ * packet, or for a packet retag() copied, until the next one is taken. */
+static inline __attribute__((always_inline)) const u_char *to_pcap(struct zh *h,
+								 const struct zcap_pkt *k,
+								 struct pcap_pkthdr *hdr)
 {
-	const struct zcap_pkt *k = &h->pkts[h->idx++];
 	uint64_t frac = ts_split(h, k->ts_ns, &hdr->ts.tv_sec);
 	hdr->ts.tv_usec = (suseconds_t)(h->precision == PCAP_TSTAMP_PRECISION_NANO ?
 					frac : frac / 1000);
@@ -663,26 +663,66 @@ static inline __attribute__((always_inline)) const u_char *take(struct zh *h, st
 	return k->data;
 }
 
-/* One read, as libpcap's read op: up to cnt packets (all in hand if cnt <= 0). */
+/* The next packet of the batch pcap_next_ex() holds; the caller has made
+ * sure there is one (h->idx < h->n). */
+static inline __attribute__((always_inline)) const u_char *take(struct zh *h, struct pcap_pkthdr *hdr)
+{
+	return to_pcap(h, &h->pkts[h->idx++], hdr);
+}
+
+struct walk {
+	struct zh *h;
+	pcap_handler cb;
+	u_char *user;
+};
+
+static void walk_one(void *arg, const struct zcap_pkt *k)
+{
+	struct walk *w = arg;
+	struct pcap_pkthdr hdr;
+	const u_char *d = to_pcap(w->h, k, &hdr);
+
+	w->cb(w->user, &hdr, d);
+}
+
+/*
+ * One read, as libpcap's read op: up to cnt packets (all that are ready if
+ * cnt <= 0). Packets pcap_next_ex() took into the batch and did not hand
+ * out go first; then zcap_dispatch() walks the ring, each packet to the
+ * callback as it is read, and each block back to the kernel as soon as the
+ * callbacks are done with it, as libpcap's TPACKET_V3 reader does.
+ */
 static int read_once(struct zh *h, int cnt, pcap_handler cb, u_char *user)
 {
-	int r = fill(h, read_timeout(h));
-	if (r <= 0)
-		return r;
 	int done = 0;
-	struct pcap_pkthdr hdr;
-	while (cnt <= 0 || done < cnt) {
-		if (h->idx >= h->n && !extend(h))
-			break;
-		const u_char *d = take(h, &hdr);
-		cb(user, &hdr, d);
-		done++;
-		if (h->brk)
-			break;
-	}
-	if (h->idx >= h->n && h->n) {
-		zcap_release(h->z);
-		h->n = h->idx = 0;
+
+	if (take_break(h))
+		return PCAP_ERROR_BREAK;
+	if (h->idx < h->n) {
+		struct pcap_pkthdr hdr;
+		while (h->idx < h->n && (cnt <= 0 || done < cnt)) {
+			const u_char *d = take(h, &hdr);
+			cb(user, &hdr, d);
+			done++;
+			if (h->brk)
+				break;
+		}
+	} else {
+		struct walk w = { h, cb, user };
+		int r;
+		h->n = h->idx = 0;	/* zcap_dispatch releases what is in hand */
+		do {
+			/* zcap's flag of a break already taken here: again */
+			if (take_break(h))
+				return PCAP_ERROR_BREAK;
+			r = zcap_dispatch(h->z, cnt > 0 ? (unsigned int)cnt : 0,
+					  read_timeout(h), walk_one, &w);
+		} while (r == ZCAP_BREAK);
+		if (r == ZCAP_ERROR) {
+			seterr(h, "%s", zcap_geterr(h->z));
+			return PCAP_ERROR;
+		}
+		done = r;
 	}
 	/* as libpcap's TPACKET_V3 reader: a break during the callbacks ends
 	 * the read with PCAP_ERROR_BREAK */

@@ -221,7 +221,7 @@ static void test_tx_opts(void)
 }
 
 /* What the shared library exports: the API, in version nodes LIBZCAP_1.0
- * and LIBZCAP_1.1 (lib/libzcap.map), and nothing of its insides. */
+ * LIBZCAP_1.1 and LIBZCAP_1.2 (lib/libzcap.map), and nothing of its insides. */
 static void test_symbols(void)
 {
 	static const char *const api[] = {
@@ -241,6 +241,10 @@ static void test_symbols(void)
 		bad += !dlvsym(RTLD_DEFAULT, api_1_1[i], "LIBZCAP_1.1") +
 		       !!dlvsym(RTLD_DEFAULT, api_1_1[i], "LIBZCAP_1.0");
 	CHECK(bad == 0, "1.1's functions are in LIBZCAP_1.1 only (%u wrong)", bad);
+	CHECK(dlvsym(RTLD_DEFAULT, "zcap_dispatch", "LIBZCAP_1.2") &&
+	      !dlvsym(RTLD_DEFAULT, "zcap_dispatch", "LIBZCAP_1.1") &&
+	      !dlvsym(RTLD_DEFAULT, "zcap_dispatch", "LIBZCAP_1.0"),
+	      "1.2's zcap_dispatch is in LIBZCAP_1.2 only");
 	CHECK(!dlsym(RTLD_DEFAULT, "zcap_opts_copy") &&
 	      !dlsym(RTLD_DEFAULT, "zcap_backend_get") &&
 	      !dlsym(RTLD_DEFAULT, "zcap_netdev_counters"),

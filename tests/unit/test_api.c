@@ -47,6 +47,7 @@
 #define PORT_FILTER_NO		5556
 #define PORT_FULL		5557
 #define PORT_OUT		5558
+#define PORT_DISPATCH		5559
 
 #define N_MAIN			1000u
 #define N_FULL			5000u
@@ -1322,6 +1323,127 @@ static void test_out_incoming(void)
 	zcap_close(h);
 }
 
+/* zcap_dispatch(): what the handler sees, and what it does. */
+struct dispatch_ctx {
+	zcap_t *h;
+	struct seen *s;
+	uint64_t t0;
+	unsigned int calls;	/* handler calls in this zcap_dispatch() */
+	unsigned int break_at;	/* zcap_breakloop() at this call (0: never) */
+	uint32_t next_send;	/* the chain: one more datagram per one seen */
+	uint32_t send_end;
+};
+
+static void on_dispatch(void *user, const struct zcap_pkt *p)
+{
+	struct dispatch_ctx *c = user;
+
+	account(c->s, p, c->t0, now_real_ns());
+	if (++c->calls == c->break_at)
+		zcap_breakloop(c->h);
+	if (c->next_send < c->send_end)
+		send_seq(PORT_DISPATCH, c->next_send++, PAYLOAD_LEN);
+}
+
+/* Until n tracked packets were seen (or COLLECT_MS), zcap_dispatch(max)
+ * again and again; the largest count one call returned. */
+static int dispatch_until(struct dispatch_ctx *c, unsigned int n, unsigned int max)
+{
+	int64_t end = now_ms() + COLLECT_MS;
+	int most = 0;
+
+	while (c->s->matched < n && now_ms() < end) {
+		c->calls = 0;
+		int r = zcap_dispatch(c->h, max, 100, on_dispatch, c);
+
+		if (r < 0 && r != ZCAP_BREAK) {
+			printf("# zcap_dispatch: %d %s\n", r, zcap_geterr(c->h));
+			c->s->errors++;
+			break;
+		}
+		if (r != (int)c->calls)
+			c->s->over_max++;	/* returned other than it handed */
+		if (r > most)
+			most = r;
+	}
+	return most;
+}
+
+static void test_dispatch(void)
+{
+	static struct seen s;
+	struct dispatch_ctx c;
+	struct test_cfg cfg;
+	ZCAP_DECLARE(zcap_stats, st);
+	zcap_t *h;
+	int lfd, r, most;
+
+	/* The ring of the ring-full test: about 300 of these datagrams. */
+	small_config(&cfg);
+	cfg.o.ring_bytes = 64u << 10;
+	cfg.tp.block_bytes = 4096;
+	cfg.o.direction = ZCAP_DIR_IN;
+	cfg.o.filter = "udp port 5559";
+	h = open_lo(&cfg, "dispatch");
+	CHECK(h, "dispatch: open a 64 KiB ring of 4 KiB blocks");
+	if (!h)
+		return;
+	lfd = udp_listen(PORT_DISPATCH);
+
+	/* A chain: each datagram the handler sees sends the next, so one
+	 * call walks on into blocks filled during it, 16 rings' worth in
+	 * all. Only a walk that gives blocks back as it goes loses none. */
+	memset(&c, 0, sizeof(c));
+	c.h = h;
+	c.s = &s;
+	c.t0 = now_real_ns();
+	seen_init(&s, PORT_DISPATCH, 0, N_FULL);
+	c.send_end = N_FULL;
+	c.next_send = 100;
+	send_range(PORT_DISPATCH, 0, 100, PAYLOAD_LEN);
+	most = dispatch_until(&c, N_FULL, 0);
+	CHECK(s.matched == N_FULL && s.total == N_FULL &&
+	      seq_mismatches(&s, 0, 1) == 0 && s.seq_backwards == 0 &&
+	      s.bad_payload == 0 && s.errors == 0 && s.over_max == 0,
+	      "dispatch: %u datagrams sent from the handler, each seen once, in "
+	      "order, intact (%u seen, %u out of order, %u bad)", N_FULL,
+	      s.matched, s.seq_backwards, s.bad_payload);
+	CHECK(zcap_stats(h, &st) == 0 && st.drop_ring_full == 0 &&
+	      st.received == s.total && st.bytes == s.bytes,
+	      "dispatch: no ring-full drop though one call walked %d packets, "
+	      "many rings' worth (drop_ring_full %llu, received %llu of %u)",
+	      most, (unsigned long long)st.drop_ring_full,
+	      (unsigned long long)st.received, s.total);
+
+	/* A break from the handler ends the walk after that packet; the next
+	 * call reports the break, the one after goes on where it stopped. */
+	seen_init(&s, PORT_DISPATCH, N_FULL, 50);
+	c.send_end = c.next_send = 0;
+	send_range(PORT_DISPATCH, N_FULL, 50, PAYLOAD_LEN);
+	sleep_ms(50);	/* every block retired */
+	c.calls = 0;
+	c.break_at = 11;
+	r = zcap_dispatch(h, 0, 100, on_dispatch, &c);
+	c.break_at = 0;
+	CHECK(r == 11 && s.matched == 11, "dispatch: breakloop in the 11th "
+	      "handler call ends the walk there (returned %d, %u seen)", r,
+	      s.matched);
+	r = zcap_dispatch(h, 0, 100, on_dispatch, &c);
+	CHECK(r == ZCAP_BREAK, "dispatch: the next call returns ZCAP_BREAK "
+	      "(got %d)", r);
+	most = dispatch_until(&c, 50, 7);
+	CHECK(s.matched == 50 && s.total == 50 && seq_mismatches(&s, 0, 1) == 0 &&
+	      s.seq_backwards == 0 && s.over_max == 0 && most <= 7,
+	      "dispatch: then on from the 12th, at most max (7) a call, each "
+	      "once, in order (%u seen, most %d a call)", s.matched, most);
+
+	r = zcap_dispatch(h, 0, 0, on_dispatch, &c);
+	CHECK(r == ZCAP_TIMEOUT, "dispatch: nothing ready, timeout 0: "
+	      "ZCAP_TIMEOUT (got %d)", r);
+	close(lfd);
+	zcap_close(h);
+}
+
 int main(void)
 {
 	struct test_cfg cfg;
@@ -1375,6 +1497,7 @@ int main(void)
 	test_ring_full();
 	test_break_race();
 	test_out_incoming();
+	test_dispatch();
 
 	close(sender);
 	return check_done();
