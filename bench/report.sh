@@ -129,6 +129,14 @@ rm -f summary.tsv disk_summary.tsv busy_summary.tsv
 [ $have_raw = 1 ] && stats raw.tsv >summary.tsv
 [ $have_disk = 1 ] && stats disk.tsv >disk_summary.tsv
 [ $have_busy = 1 ] && stats busy.tsv >busy_summary.tsv
+# issue 12's runs at one rate (run.sh section 3b), quiet and busy
+have_sr=0
+rm -f samerate_summary.tsv samerate_busy_summary.tsv
+for f in samerate samerate_busy; do
+	[ -s $f.tsv ] && [ "$(wc -l <$f.tsv)" -gt 1 ] || continue
+	stats $f.tsv >${f}_summary.tsv
+	have_sr=1
+done
 
 # --- tx.md ----------------------------------------------------------------------
 if [ -s tx.tsv ] && [ "$(wc -l <tx.tsv)" -gt 1 ]; then
@@ -159,7 +167,7 @@ if [ -s tx.tsv ] && [ "$(wc -l <tx.tsv)" -gt 1 ]; then
 } >tx.md
 fi
 
-[ $have_raw = 1 ] || [ $have_disk = 1 ] || [ $have_busy = 1 ] || exit 0
+[ $have_raw = 1 ] || [ $have_disk = 1 ] || [ $have_busy = 1 ] || [ $have_sr = 1 ] || exit 0
 # a cell of the capturer's own CPU: "–" for rows with no process (xdp, none)
 capcell() {
 	case "$2" in xdp|none) echo "–" ;; *) cellr "$1" "$2" "$3" capcpu %.0f ;; esac
@@ -365,8 +373,28 @@ g12() {
 			(m == "met") ? "**met**" : "**not met**", overlap("cpu") ? " (the two rows'"'"' ranges overlap)" : ""
 	}' "$f"
 }
+# g12r FILE COND SIZE: the CPU line of a cell at one rate ("#R" marker first)
+g12r() {
+	f=$1 cond=$2 s=$3
+	[ -n "$(sv "$f" tcpdump "$s" n)" ] && [ -n "$(sv "$f" tcpdump-zr "$s" n)" ] || return 0
+	awk -F'\t' -v cond="$cond" -v s="$s" '
+	NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+	$2 == s && ($1 == "tcpdump" || $1 == "tcpdump-zr") { for (k in h) v[$1, k] = $h[k] }
+	function rng(c, f, fmt) { return (sprintf(fmt, v[c, f "_min"]) == sprintf(fmt, v[c, f "_max"])) ? "" : sprintf(" (" fmt "–" fmt ")", v[c, f "_min"], v[c, f "_max"]) }
+	END {
+		p = "tcpdump"; z = "tcpdump-zr"
+		s = (s == "rand") ? "random sizes" : s " B"
+		a = v[z, "capcpu"]; b = v[p, "capcpu"]
+		m = (a <= b) ? "met" : "not"
+		printf "#R %s\n", m
+		printf "- own CPU per captured packet at one rate, %s, %s (offered %.0f and %.0f kpps): under zcap-run %.0f%s, plain %.0f%s ns/pkt = %.2f× — %s%s\n",
+			cond, s, v[z, "offered"] / 1000, v[p, "offered"] / 1000, a, rng(z, "capcpu", "%.0f"), b, rng(p, "capcpu", "%.0f"), a / b,
+			(m == "met") ? "**met**" : "**not met**",
+			(v[z, "lossy_runs"] + v[p, "lossy_runs"] > 0) ? sprintf(" (runs with loss: %d under zcap-run, %d plain)", v[z, "lossy_runs"], v[p, "lossy_runs"]) : ""
+	}' "$f"
+}
 if { [ $have_raw = 1 ] && grep -q '^tcpdump-zr	' summary.tsv; } ||
-	{ [ $have_busy = 1 ] && grep -q '^tcpdump-zr	' busy_summary.tsv; }; then
+	{ [ $have_busy = 1 ] && grep -q '^tcpdump-zr	' busy_summary.tsv; } || [ $have_sr = 1 ]; then
 	echo
 	echo "## Issue 12: tcpdump plainly and under zcap-run, quiet and with a busy loop"
 	echo
@@ -396,11 +424,41 @@ if { [ $have_raw = 1 ] && grep -q '^tcpdump-zr	' summary.tsv; } ||
 		for s in $(sizes_in "$f"); do g12 "$f" "$cond" "$s"; done
 	done)
 	echo "$g12lines" | grep -v '^#'
+	if [ $have_sr = 1 ]; then
+		echo
+		echo "### CPU per packet at one rate"
+		echo
+		echo "At full speed a capturer's CPU per packet follows the rate the generator reached in that run (the more packets a wakeup finds, the less each costs), and the rate differs from run to run by more than the capturers differ. Here tcpdump and tcpdump-zr run at the same requested rate a size (about half of what plain tcpdump takes at full speed), quiet and with the busy loop, ${SR_RUNS:-?} runs each, interleaved and rotated; the goal's CPU verdict is taken from these cells. Cells: median (min–max)."
+		echo
+		echo "| condition | size | row | n | offered kpps | loss % | lost in | own CPU ns/pkt |"
+		echo "|---|---|---|---|---|---|---|---|"
+		for cond in quiet busy; do
+			f=samerate_summary.tsv; [ $cond = busy ] && f=samerate_busy_summary.tsv
+			[ -s "$f" ] || continue
+			for s in $(sizes_in "$f"); do
+				for c in tcpdump tcpdump-zr; do
+					n=$(sv $f "$c" "$s" n)
+					[ -n "$n" ] || continue
+					echo "| $cond | $s | $c | $n | $(cellr $f "$c" "$s" offered %.0f 1000) | $(cellr $f "$c" "$s" loss %.2f) | $(sv $f "$c" "$s" lossy_runs) of $n | $(capcell $f "$c" "$s") |"
+				done
+			done
+		done
+		echo
+		g12lines="$g12lines
+$(for cond in quiet busy; do
+			f=samerate_summary.tsv; [ $cond = busy ] && f=samerate_busy_summary.tsv
+			[ -s "$f" ] || continue
+			for s in $(sizes_in "$f"); do g12r "$f" "$cond" "$s"; done
+		done)"
+		echo "$g12lines" | grep '^- own CPU per captured packet at one rate'
+	fi
 	echo
 	echo "$g12lines" | awk '/^#/ { n[$1]++; if ($2 == "met") k[$1]++ }
-		END { if (!n["#L"]) exit
-			printf "- **overall**: loss goal met in %d of %d cells; CPU goal met in %d of %d cells by the capturer'"'"'s own CPU per captured packet, in %d of %d by whole-machine CPU per frame offered\n",
-				k["#L"], n["#L"], k["#C"], n["#C"], k["#M"], n["#M"] }'
+		END { if (n["#L"])
+			printf "- **overall**: loss goal met in %d of %d cells; at full speed, CPU met in %d of %d cells by the capturer'"'"'s own CPU per captured packet, in %d of %d by whole-machine CPU per frame offered\n",
+				k["#L"], n["#L"], k["#C"], n["#C"], k["#M"], n["#M"]
+		if (n["#R"])
+			printf "- **CPU goal, at one rate**: met in %d of %d cells\n", k["#R"], n["#R"] }'
 	echo
 fi
 } >results.md

@@ -13,6 +13,9 @@
 #   bench/run.sh --tx-only --out /tmp/t         zcap-gen per backend only (tx.md)
 #   bench/run.sh --busy-only --busy-caps tcpdump,tcpdump-zr --out /tmp/b
 #                                     the busy-loop section only (busy.tsv)
+#   bench/run.sh --same-rate-only --out /tmp/r
+#                                     issue 12's CPU at one rate only
+#                                     (samerate.tsv, samerate_busy.tsv)
 #
 # Options: --only LIST (zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m
 # tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none; "none" is always added as the
@@ -22,7 +25,9 @@
 # loss), --no-disk, --disk-only, --no-tx, --tx-only, --busy, --no-busy,
 # --busy-only, --busy-caps LIST (the busy section's rows; default: the --only
 # list, else tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m zcap zcap-count
-# pcap pcap-128m),
+# pcap pcap-128m), --same-rate, --no-same-rate, --same-rate-only (issue 12:
+# tcpdump and tcpdump-zr at one requested rate a size, quiet and busy; on
+# by default in a full run), --same-rate-runs N (default 5),
 # --out DIR. The busy section (a spin loop pinned to the capture core during
 # each run; sizes: --size, else 64 1518 rand) runs by default, and with
 # --only only when --busy is given.
@@ -50,6 +55,8 @@ ONLY=0
 BUSY=auto
 BUSY_CAPS=
 BUSY_SIZES="64 1518 rand"
+SAME_RATE=auto
+SR_RUNS=5
 RUNS=3
 COUNT=1000000
 SEARCH=1
@@ -95,6 +102,10 @@ while [ $# -gt 0 ]; do
 	--no-busy) BUSY=0 ;;
 	--busy-only) MAIN=0 SEARCH=0 DISK=0 TX=0 BUSY=1 ;;
 	--busy-caps) BUSY_CAPS=$(echo "$2" | tr ',' ' '); shift ;;
+	--same-rate) SAME_RATE=1 ;;
+	--no-same-rate) SAME_RATE=0 ;;
+	--same-rate-only) MAIN=0 SEARCH=0 DISK=0 TX=0 BUSY=0 SAME_RATE=1 ;;
+	--same-rate-runs) SR_RUNS=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "bench: unknown option $1" >&2; exit 2 ;;
@@ -109,6 +120,9 @@ if [ $SMOKE = 1 ]; then
 fi
 case " $CAPS " in *" none "*) ;; *) CAPS="$CAPS none" ;; esac
 if [ "$BUSY" = auto ]; then BUSY=1; [ $ONLY = 1 ] && BUSY=0; fi
+if [ "$SAME_RATE" = auto ]; then SAME_RATE=1; [ $ONLY = 1 ] || [ $MAIN = 0 ] && SAME_RATE=0; fi
+SR_SIZES=$SIZES
+[ $SMOKE = 1 ] && SR_RUNS=1 SR_SIZES=64
 if [ -z "$BUSY_CAPS" ]; then
 	BUSY_CAPS="tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m zcap zcap-count pcap pcap-128m"
 	[ $ONLY = 1 ] && BUSY_CAPS=$CAPS
@@ -633,6 +647,52 @@ if [ "$BUSY" = 1 ]; then
 	else not_ok "busy loop spinning in $m of $n runs"; fi
 fi
 
+# --- 3b. issue 12: CPU per packet at one rate ---------------------------------
+# tcpdump plainly and under zcap-run at the same requested rate a size, below
+# what either loses, quiet and with the busy loop, SR_RUNS runs interleaved
+# and rotated as in section 1. A capturer's CPU per packet depends on how
+# many packets each wakeup finds: at full speed a run the generator drove
+# faster costs less per packet, whichever the capturer; at one rate both
+# meet the same load, so the per-packet difference is the capturers'.
+SRQ="$RES/samerate.tsv" SRB="$RES/samerate_busy.tsv"
+sr_rate() {	# SIZE -> frames/s: about half of what plain tcpdump takes
+	case "$1" in
+	64) echo 600000 ;;
+	512) echo 500000 ;;
+	1518) echo 400000 ;;
+	*) echo 500000 ;;
+	esac
+}
+same_rate() {	# SIZES FILE LABEL
+	printf "cap\tsize\trun\t$RUN_COLS\n" >"$2"
+	for size in $1; do
+		rate=$(sr_rate "$size")
+		for run in $(seq 1 "$SR_RUNS"); do
+			for cap in $(rotate $((run - 1)) tcpdump tcpdump-zr); do
+				r=$(one_run "$cap" "$size" "$run" "$COUNT" "$rate" /dev/null)
+				if [ "$r" = FAIL ] || [ -z "$r" ]; then
+					not_ok "$3$cap size $size run $run at $rate/s"
+					continue
+				fi
+				printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" \
+					"$(echo "$r" | tr ' ' '\t')" >>"$2"
+				log "$3$cap $size #$run at $rate/s: $r"
+			done
+		done
+	done
+	n=$(($(wc -l <"$2") - 1)) want=$(( $(echo "$1" | wc -w) * SR_RUNS * 2 ))
+	if [ "$n" -eq "$want" ]; then ok "$3tcpdump and tcpdump-zr at one rate: $n runs"
+	else not_ok "$3tcpdump and tcpdump-zr at one rate: $n of $want runs"; fi
+}
+[ $MAIN = 1 ] && [ "$SAME_RATE" != 1 ] && rm -f "$SRQ" "$SRB"
+if [ "$SAME_RATE" = 1 ]; then
+	log "one rate a size: tcpdump, tcpdump-zr; sizes [$SR_SIZES] quiet, [$BUSY_SIZES] busy; runs $SR_RUNS count $COUNT"
+	same_rate "$SR_SIZES" "$SRQ" "one rate: "
+	BUSY_RUN=1
+	same_rate "$BUSY_SIZES" "$SRB" "one rate, busy: "
+	BUSY_RUN=0
+fi
+
 # --- 4. to disk ---------------------------------------------------------------
 DK="$RES/disk.tsv"
 DD_MBS='' DD_PC_MBS=''
@@ -672,6 +732,7 @@ ZR_BACKEND=$(awk '{ print $3 }' "$TMPD/zr.log" 2>/dev/null | sort -u | tr '\n' '
 zr_ran=0
 [ $MAIN = 1 ] && case " $CAPS " in *" tcpdump-zr"*) zr_ran=1 ;; esac
 [ "$BUSY" = 1 ] && case " $BUSY_CAPS " in *" tcpdump-zr"*) zr_ran=1 ;; esac
+[ "$SAME_RATE" = 1 ] && zr_ran=1
 if [ $zr_ran = 1 ]; then
 	n=$(wc -l <"$TMPD/zr.log" 2>/dev/null || echo 0)
 	if [ "$n" -gt 0 ]; then ok "tcpdump-zr: tcpdump ran through libzcap (libzcap-pcap.so mapped, backend $ZR_BACKEND) in $n runs (one that did not is failed above)"
@@ -690,11 +751,11 @@ CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 for v in DATE CMD SECS LOADS STEAL_MS KERNEL NPROC CPU_MODEL MEM DD_MBS DD_PC_MBS DD_MB CPU_WIN \
 	STOP_AFTER RUNS COUNT TRIALS SEARCH_STEPS SEARCH_SECS TX_RUNS TX_COUNT GEN_CPU CAP_CPU XDP_NOTE \
-	ZR_BACKEND BUSY_NICE; do
+	ZR_BACKEND BUSY_NICE SR_RUNS; do
 	eval "printf '%s=%q\n' $v \"\$$v\""
 done >"$RES/run.env"
 "$BENCH/report.sh" "$RES" || not_ok "report.sh"
-if [ $MAIN = 1 ] || [ $DISK = 1 ] || [ "$BUSY" = 1 ]; then
+if [ $MAIN = 1 ] || [ $DISK = 1 ] || [ "$BUSY" = 1 ] || [ "$SAME_RATE" = 1 ]; then
 	if [ -s "$RES/results.md" ]; then ok "results.md written"; else not_ok "results.md"; fi
 fi
 if [ $TX = 1 ]; then
