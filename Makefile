@@ -150,9 +150,13 @@ vm-debug-kernel:
 vm-check-debug: all vm-bins
 	@sh scripts/vm-debug-kernel.sh --vm-check $(KVARIANT)
 
+# pf_zerocopy.ko, then the patched e1000.ko (Debian's sources from
+# linux-source-6.1 with kmod/e1000/e1000-pfzc.patch) in build/kmod/e1000/,
+# against the VM's kernel.
 kmod:
 	@sh scripts/vm-deps.sh >/dev/null
-	@. .cache/kernel/env.sh && $(MAKE) -C kmod KDIR="$$KDIR"
+	@. .cache/kernel/env.sh && $(MAKE) -C kmod KDIR="$$KDIR" && \
+		sh kmod/e1000/build.sh "$$KDIR" "$(CURDIR)/$(B)/kmod/e1000"
 
 # Benchmarks (never part of check; check runs their smoke modes):
 # capturers side by side, then the ring accessors. Results in bench/results/

@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/proc_fs.h>
+#include <linux/rtnetlink.h>
 #include <linux/seq_file.h>
 #include <linux/socket.h>
 #include <linux/uaccess.h>
@@ -74,6 +75,7 @@ static int pfzc_release(struct socket *sock)
 	struct sock *sk = sock->sk;
 	struct pfzc_sock *po;
 	struct pfzc_net *pn;
+	bool rtnl;
 
 	if (!sk)
 		return 0;
@@ -85,9 +87,22 @@ static int pfzc_release(struct socket *sock)
 	list_del(&po->node);
 	mutex_unlock(&pn->lock);
 
+	/*
+	 * A NIC that DMAs into the frames must stop before they are unpinned:
+	 * its driver restarts under RTNL (pfzc_dev_detach). Only then is RTNL
+	 * taken here; a socket's direct role changes only at bind and at
+	 * unhook, and a concurrent unhook by the notifier only ends it.
+	 */
+	mutex_lock(&po->lock);
+	rtnl = po->state == PFZC_BOUND && pfzc_dev_switches(po);
+	mutex_unlock(&po->lock);
+	if (rtnl)
+		rtnl_lock();
 	mutex_lock(&po->lock);
 	pfzc_unhook(po);
 	mutex_unlock(&po->lock);
+	if (rtnl)
+		rtnl_unlock();
 	/* a socket that was bound: its hook's last grace period (a no-op when
 	 * the notifier unhooked it, the core having waited since) */
 	if (po->state == PFZC_DEAD)
@@ -99,6 +114,7 @@ static int pfzc_release(struct socket *sock)
 
 	/* no vma is left: each holds a reference to this socket's file */
 	pfzc_ring_destroy(&po->rx);
+	pfzc_rx_frames_free(po);
 	pfzc_ring_destroy(&po->tx);
 	if (po->umem)
 		pfzc_umem_destroy(po->umem);
@@ -120,6 +136,9 @@ static int pfzc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	    sa->spz_pad)
 		return -EINVAL;
 
+	/* a driver that DMAs into the frames restarts its receive side under
+	 * RTNL when this socket becomes its direct receiver (attach below) */
+	rtnl_lock();
 	mutex_lock(&po->lock);
 	err = -EBUSY;
 	if (po->state != PFZC_UNBOUND)
@@ -168,6 +187,7 @@ static int pfzc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	err = 0;
 out:
 	mutex_unlock(&po->lock);
+	rtnl_unlock();
 	return err;
 }
 
@@ -252,6 +272,11 @@ static int pfzc_set_ring(struct pfzc_sock *po, int optname, sockptr_t optval,
 	if ((u64)entries + other->entries > po->umem->nframes)
 		goto out;
 	err = pfzc_ring_create(kr, entries);
+	if (!err && kr == &po->rx) {
+		err = pfzc_rx_frames_init(po);
+		if (err)
+			pfzc_ring_destroy(kr);
+	}
 out:
 	mutex_unlock(&po->lock);
 	return err;
@@ -321,7 +346,13 @@ static int pfzc_getsockopt(struct socket *sock, int level, int optname,
 		u.st.tx_packets = atomic64_read(&po->tx_packets);
 		u.st.tx_invalid = atomic64_read(&po->tx_invalid);
 		u.st.tx_errors = atomic64_read(&po->tx_errors);
+		u.st.rx_dma = atomic64_read(&po->rx_dma_frames);
+		u.st.rx_copied = atomic64_read(&po->rx_copied);
 		size = sizeof(u.st);
+		/* a caller built against version 1, whose struct ended at
+		 * tx_errors, gets that struct */
+		if (len >= (int)offsetofend(struct pfzc_stats, tx_errors) && len < size)
+			size = offsetofend(struct pfzc_stats, tx_errors);
 		break;
 	case PFZC_MMAP_OFFSETS:
 		pfzc_ring_offsets(&u.off.rx);
@@ -455,7 +486,7 @@ static int pfzc_proc_show(struct seq_file *seq, void *v)
 	struct pfzc_net *pn = pfzc_pernet(seq_file_single_net(seq));
 	struct pfzc_sock *po;
 
-	seq_puts(seq, "inode ifindex ifname rx_entries tx_entries rx rx_drop_full tx tx_invalid direct\n");
+	seq_puts(seq, "inode ifindex ifname rx_entries tx_entries rx rx_drop_full tx tx_invalid direct rx_dma rx_copied\n");
 	mutex_lock(&pn->lock);
 	list_for_each_entry(po, &pn->socks, node) {
 		char name[IFNAMSIZ] = "-";
@@ -471,13 +502,15 @@ static int pfzc_proc_show(struct seq_file *seq, void *v)
 		direct = po->direct;
 		mutex_unlock(&po->lock);
 
-		seq_printf(seq, "%lu %d %s %u %u %llu %llu %llu %llu %d\n",
+		seq_printf(seq, "%lu %d %s %u %u %llu %llu %llu %llu %d %llu %llu\n",
 			   sock_i_ino(&po->sk), ifindex, name,
 			   po->rx.entries, po->tx.entries,
 			   (u64)atomic64_read(&po->rx_packets),
 			   (u64)atomic64_read(&po->rx_dropped_ring_full),
 			   (u64)atomic64_read(&po->tx_packets),
-			   (u64)atomic64_read(&po->tx_invalid), direct);
+			   (u64)atomic64_read(&po->tx_invalid), direct,
+			   (u64)atomic64_read(&po->rx_dma_frames),
+			   (u64)atomic64_read(&po->rx_copied));
 	}
 	mutex_unlock(&pn->lock);
 	return 0;

@@ -4,7 +4,8 @@
  *
  * Locking, outermost first:
  *
- *   RTNL (netdevice notifier)
+ *   RTNL (netdevice notifier; bind; release of a direct receiver on a
+ *         driver that DMAs, whose rx_switch op runs under it)
  *     pfzc_net.lock (per-netns socket list)
  *       pfzc_sock.lock (configuration, binding, tx ring consumer)
  *         pfzc_devs_lock (driver.c: registered devices and their direct
@@ -78,6 +79,40 @@ enum pfzc_state {
 	PFZC_DEAD,		/* was bound; the device went away */
 };
 
+/*
+ * Which frame each rx slot names is the kernel's choice, kept here and
+ * never read back from the shared ring (which user space may rewrite).
+ * Under pfzc_sock.rx_lock. Every frame of [0, rx entries) is, at any time,
+ * in exactly one of these places:
+ *
+ *   free[head, tail)            the kernel's, unused
+ *   reserved by the copy path   between pfzc_rx_reserve() and commit/abort
+ *   posted to a DMA driver      between pfzc_zc_rx_post() and
+ *                               pfzc_zc_rx_deliver()/pfzc_zc_rx_recycle()
+ *   slot_frame[s], s in [reclaimed, published)
+ *                               READABLE while s >= consumer: the
+ *                               application's; below it, back to the
+ *                               kernel, moved to free[] by the next reclaim
+ *
+ * A frame goes to a slot only when its packet is complete, so frames need
+ * not be filled in slot order: a driver with frames posted to its NIC
+ * delivers them as they complete, and gives back the ones it drops.
+ */
+struct pfzc_rx_frames {
+	u32 *slot_frame;	/* entries: the frame of slot s at [s & mask] */
+	u32 *free;		/* entries: a FIFO of free frame numbers */
+	u32 head, tail;		/* free[head & mask] .. free[(tail - 1) & mask] */
+	u32 reclaimed;		/* slots below it: their frames are in free[] */
+	u32 published;		/* the producer index last made visible */
+};
+
+/* A DMA driver's hold on the rx frames (pfzc_zc_rx_start/stop). */
+struct pfzc_rx_dma {
+	struct device *dev;	/* NULL: no driver DMAs into them */
+	dma_addr_t *page;	/* bus address of each page of rx frames */
+	u32 npages;
+};
+
 struct pfzc_sock {
 	struct sock sk;		/* must be first */
 	struct mutex lock;
@@ -95,6 +130,8 @@ struct pfzc_sock {
 	bool direct;		/* ... and this socket is its direct receiver */
 	struct pfzc_umem *umem;
 	struct pfzc_kring rx;
+	struct pfzc_rx_frames rxf;	/* with rx, under rx_lock */
+	struct pfzc_rx_dma rx_dma;	/* set and cleared by the driver, its receive stopped */
 	struct pfzc_kring tx;
 	atomic_t mapped;	/* live vmas of either ring */
 	struct list_head node;	/* pfzc_net.socks */
@@ -104,6 +141,8 @@ struct pfzc_sock {
 	atomic64_t rx_dropped_queue_full;
 	atomic64_t rx_filtered;
 	atomic64_t rx_truncated;
+	atomic64_t rx_dma_frames;	/* written by a NIC's DMA, not copied */
+	atomic64_t rx_copied;		/* copied into a frame by the kernel */
 	atomic64_t tx_packets;
 	atomic64_t tx_invalid;
 	atomic64_t tx_errors;
@@ -138,6 +177,10 @@ __poll_t pfzc_poll(struct file *file, struct socket *sock,
 /* driver.c */
 int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev);
 void pfzc_dev_detach(struct pfzc_sock *po);
+bool pfzc_dev_switches(const struct pfzc_sock *po);
+void pfzc_rx_kick(struct pfzc_sock *po);
+int pfzc_rx_frames_init(struct pfzc_sock *po);
+void pfzc_rx_frames_free(struct pfzc_sock *po);
 void __pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f,
 		      const struct pfzc_desc *meta, u64 ts_ns);
 

@@ -37,6 +37,40 @@
  * frame is kmapped: no sleeping, nothing else reserved on that socket, and
  * exactly one of pfzc_rx_commit() or pfzc_rx_abort() follows.
  *
+ * Receive by DMA, for a NIC that writes frames into memory it was given:
+ * the driver posts the socket's free frames to its receive descriptors and
+ * hands each back when the NIC has filled it, so no CPU copy and no skb
+ * stand between the wire and the application. ops->rx_switch() tells the
+ * driver that the direct receiver changed; it runs under RTNL, in process
+ * context, and the driver restarts its receive side from it (as for an
+ * MTU change): when it returns, the NIC writes into no frame of the old
+ * receiver, and the new one's frames are posted.
+ *
+ *   restart, process context, RTNL held, the NIC's receive stopped:
+ *     po = pfzc_rx_get(&priv->pd)                (in rcu_read_lock())
+ *     pfzc_zc_rx_start(po, &pdev->dev)           maps the rx frames; from
+ *                                                here until stop, po stays
+ *     then post: n = pfzc_zc_rx_post(po, f, free descriptors), each
+ *     descriptor <- f[i].dma
+ *
+ *   completion, NAPI (BH off), in the NIC's order:
+ *     pfzc_zc_rx_deliver(po, &f, len, vlan, dev) filter, then the frame
+ *                                                goes into the next rx slot
+ *                                                (or back to the free ones)
+ *     pfzc_zc_rx_recycle(po, &f)                 a frame the NIC spoiled
+ *     ... post again, then once per poll:
+ *     pfzc_zc_rx_flush(po)                       publishes, wakes the reader
+ *
+ *   stop, process context, RTNL held, after the NIC was stopped and reset
+ *   (it writes nothing more): pfzc_zc_rx_recycle() for every frame still
+ *   posted, then pfzc_zc_rx_stop(po).
+ *
+ * Frames come back as the application releases them: pfzc_zc_rx_post()
+ * fails while none is free, the NIC then runs out of descriptors and
+ * counts what it misses. The driver posts again on its next poll, and
+ * when the reader polls the socket (ops->rx_kick, BH off, RCU): a reader
+ * that drained the ring polls before it sleeps.
+ *
  * Transmit: a socket's tx ring kick hands each validated frame to
  * ops->xmit_frame() instead of building an skb, with BH disabled and
  * inside rcu_read_lock(). The frame lives in user memory that its owner
@@ -59,6 +93,9 @@ struct pfzc_dev;
 
 struct pfzc_dev_ops {
 	int (*xmit_frame)(struct pfzc_dev *pd, const void *data, u32 len);
+	/* optional: a driver that receives by DMA (see above) */
+	void (*rx_switch)(struct pfzc_dev *pd);
+	void (*rx_kick)(struct pfzc_dev *pd);
 };
 
 struct pfzc_dev {
@@ -75,6 +112,12 @@ struct pfzc_rx_frame {
 	u32 idx;	/* ring slot, private to the API */
 };
 
+/* A frame lent to a NIC: where it may write, and which frame it is. */
+struct pfzc_zc_frame {
+	dma_addr_t dma;
+	u32 frame;	/* private to the API */
+};
+
 void pfzc_dev_register(struct pfzc_dev *pd, struct net_device *dev,
 		       const struct pfzc_dev_ops *ops);
 void pfzc_dev_unregister(struct pfzc_dev *pd);
@@ -86,5 +129,15 @@ int pfzc_rx_reserve(struct pfzc_sock *po, struct pfzc_rx_frame *f);
 void pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f, u32 len,
 		    u32 orig_len);
 void pfzc_rx_abort(struct pfzc_sock *po, struct pfzc_rx_frame *f);
+
+int pfzc_zc_rx_start(struct pfzc_sock *po, struct device *dma_dev);
+void pfzc_zc_rx_stop(struct pfzc_sock *po);
+u32 pfzc_zc_rx_frame_size(const struct pfzc_sock *po);
+u32 pfzc_zc_rx_post(struct pfzc_sock *po, struct pfzc_zc_frame *f, u32 n);
+#define PFZC_ZC_NO_VLAN	(-1)
+void pfzc_zc_rx_deliver(struct pfzc_sock *po, const struct pfzc_zc_frame *f,
+			u32 len, int vlan_tci, const struct net_device *dev);
+void pfzc_zc_rx_recycle(struct pfzc_sock *po, const struct pfzc_zc_frame *f);
+void pfzc_zc_rx_flush(struct pfzc_sock *po);
 
 #endif /* _PFZC_DRIVER_H */

@@ -169,6 +169,8 @@ __poll_t pfzc_poll(struct file *file, struct socket *sock,
 	if (!skb_queue_empty_lockless(&sk->sk_receive_queue) ||
 	    pfzc_rx_readable(&po->rx))
 		mask |= EPOLLIN | EPOLLRDNORM;
+	else if (state == PFZC_BOUND && po->rx.map)
+		pfzc_rx_kick(po);	/* before the reader sleeps */
 
 	if (state == PFZC_BOUND) {
 		if (!smp_load_acquire(&po->tx.map) || pfzc_tx_writable(&po->tx))

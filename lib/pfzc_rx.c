@@ -3,9 +3,11 @@
  * The pfzc backend's capture side: a PF_ZEROCOPY socket from the
  * pf_zerocopy module (set up in pfzc_common.c).
  *
- * We allocate the frame buffer (the umem), the kernel pins it and copies
- * each packet once into the frame of the next WRITABLE rx slot; we read
- * the packet in place and hand slots back by moving the consumer index.
+ * We allocate the frame buffer (the umem), the kernel pins it and puts
+ * each packet into one of its rx frames (copied once, or written there by
+ * a NIC's DMA) named by the next rx descriptor; we read the packet in
+ * place and hand slots, and their frames, back by moving the consumer
+ * index.
  * The ring protocol is in include/uapi/pf_zerocopy.h and its accessors,
  * with the barriers, in include/pfzc_ring.h; this file only follows them.
  *

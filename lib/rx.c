@@ -456,19 +456,21 @@ static int stats(struct zcap *h, struct zcap_stats *st)
 	st->pending = st->pending > h->refiltered ? st->pending - h->refiltered : 0;
 	if (h->counts_filtered)
 		st->filtered += h->refiltered;
-	if (h->frozen) {
+	if (h->frozen)
 		st->filtered = h->filtered_at_freeze;
-		return 0;
-	}
 	if (zcap_netdev_counters(h->ifname, &now) == 0) {
 		uint64_t seen, accepted;
 
-		/* added to what the backend's own counters say */
+		/* Added to what the backend's own counters say, frozen or
+		 * not, read now as libpcap reads ps_ifdrop: a NIC updates
+		 * its missed count late (e1000: every 2 s), and the final
+		 * count after a stop must hold the drops of the capture. */
 		st->drop_if += now.rx_dropped - h->if_base.rx_dropped;
 		/* The kernel does not count what a socket filter rejects:
 		 * estimate it as what the interface saw minus what the
-		 * filter accepted. Only while a filter is set. */
-		if (!h->counts_filtered &&
+		 * filter accepted. Only while a filter is set, and not once
+		 * frozen (our reject-all filter then takes everything). */
+		if (!h->frozen && !h->counts_filtered &&
 		    (h->has_filter || h->cfg.direction != ZCAP_DIR_INOUT)) {
 			seen = 0;
 			if (h->cfg.direction != ZCAP_DIR_OUT)

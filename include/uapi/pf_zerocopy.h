@@ -74,7 +74,7 @@
 
 #include <linux/types.h>
 
-#define PFZC_ABI_VERSION	1
+#define PFZC_ABI_VERSION	2
 
 /* Socket family number: a module parameter, default 27 (free in Debian 6.1). */
 #define PF_ZEROCOPY_DEFAULT	27
@@ -106,11 +106,19 @@
  *	[EINVAL]; no umem yet [EINVAL]; the umem
  *	has fewer than rx entries + tx entries frames [EINVAL]; the ring
  *	exists already or a ring is mapped [EBUSY].
- *   Frames: rx slot i always uses frame i (frames [0, rx_entries)). tx
- *	descriptors name frames in [rx_entries, umem frames): a tx
- *	descriptor pointing into the rx frames is invalid.
+ *   Frames: frames [0, rx_entries) are the rx ring's, and the kernel
+ *	chooses which of them each rx descriptor names (its addr): a
+ *	frame is the application's from when its descriptor becomes
+ *	READABLE until consumer moves past that descriptor, the kernel's
+ *	otherwise. A capture that copies fills them in order (slot i,
+ *	frame i, while nothing is dropped); a NIC writing by DMA fills
+ *	them in the order it completes them. Version 1 always used frame
+ *	i for slot i. tx descriptors name frames in [rx_entries, umem
+ *	frames): a tx descriptor pointing into the rx frames is invalid.
  *   getsockopt(SOL_PFZC, PFZC_MMAP_OFFSETS / PFZC_STATISTICS / PFZC_VERSION)
- *	optlen smaller than the struct [EINVAL].
+ *	optlen smaller than the struct [EINVAL]; for PFZC_STATISTICS, an
+ *	optlen from version 1's struct (up to tx_errors) to just short of
+ *	the whole gets version 1's struct, and optlen says so.
  *   mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_* * page size)
  *	no such ring, other offset, len over the ring's size (see Ring
  *	layout) rounded up to pages, or not MAP_SHARED [EINVAL].
@@ -133,8 +141,15 @@
  *	network namespace, checked at bind; without it the bind succeeds
  *	all the same and the socket only observes, copying from the packet
  *	hook while the stack still receives every frame, as an AF_PACKET
- *	socket would. /proc/net/pf_zerocopy tells which: its last column,
- *	"direct", is 1 for a direct receiver and 0 otherwise. One direct
+ *	socket would. /proc/net/pf_zerocopy tells which: its tenth column,
+ *	"direct", is 1 for a direct receiver and 0 otherwise; the two after
+ *	it count the packets written by a NIC's DMA and those copied.
+ *	On a NIC whose driver writes by DMA (the patched e1000), a direct
+ *	receiver's frames are posted to the NIC's receive descriptors:
+ *	received frames land in them with no copy, the filter reads them in
+ *	place, and what the NIC misses while no frame is free it counts
+ *	itself (rx_missed_errors). Frames the host sends on that device
+ *	are still copied in from the packet hook. One direct
  *	receiver per device: while there is one, any other socket with an
  *	rx ring [EBUSY], privileged or not. The filter is read once per
  *	frame: a classic one runs on the frame bytes, an eBPF one on an skb
@@ -243,6 +258,9 @@ struct pfzc_stats {
 	__u64 tx_packets;
 	__u64 tx_invalid;		/* descriptors refused by validation */
 	__u64 tx_errors;		/* valid, but the device refused them */
+	/* since version 2; a version-1 caller's shorter optlen gets the above */
+	__u64 rx_dma;			/* rx_packets the NIC wrote by DMA */
+	__u64 rx_copied;		/* rx_packets the kernel copied */
 };
 
 #endif /* _UAPI_PF_ZEROCOPY_H */

@@ -5,6 +5,8 @@
 #   MODULES         kernel modules to insmod, dependencies first (paths)
 #   KMOD            the project's module (path), empty when not built
 #   KMOD_ARGS       its parameters (family=27)
+#   E1000_KO        the patched e1000 driver (path), empty when not built;
+#                   the scripts that need it insmod it
 #   SCRIPTS         guest scripts to run, in order (paths)
 #   SCRIPT_TIMEOUT  seconds each script may take
 #   GUEST_ENV       NAME=VALUE... exported to the scripts (run.sh's VM_ENV)

@@ -140,8 +140,11 @@ static int cmd_errnos(const char *ifname)
 	tap(off.rx.producer == 0 && off.rx.consumer == 64 && off.rx.flags == 128 &&
 	    off.rx.desc == sizeof(struct pfzc_ring_shared) &&
 	    off.tx.desc == off.rx.desc, "mmap offsets 0/64/128/%llu", off.rx.desc);
+	len = offsetof(struct pfzc_stats, rx_dma) - 1;
+	expect(getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, &st, &len), EINVAL, "PFZC_STATISTICS shorter than version 1's");
 	len = sizeof(st) - 1;
-	expect(getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, &st, &len), EINVAL, "PFZC_STATISTICS short");
+	expect(getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, &st, &len), 0, "PFZC_STATISTICS short of version 2's");
+	tap(len == offsetof(struct pfzc_stats, rx_dma), "... gets version 1's struct (optlen %u)", (unsigned)len);
 	expect(get_stats(fd, &st), 0, "PFZC_STATISTICS");
 
 	m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_RX_RING);
@@ -331,7 +334,7 @@ static int cmd_rx(const char *ifname, unsigned long n, uint32_t snap)
 			struct pfzc_desc d = *pfzc_cons_desc(&z.rx, idx + i);
 
 			if (!pfzc_validate_desc(&d, z.umem_len, fs, PFZC_DESC_RX_FLAGS) ||
-			    d.addr != (uint64_t)((idx + i) & z.rx.mask) * fs ||
+			    d.addr % fs || d.addr >= (uint64_t)z.rx.entries * fs ||
 			    d.orig_len < d.len || !d.ts_ns) {
 				badesc++;
 				continue;

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Builds e1000.ko with PF_ZEROCOPY's zero-copy receive, netmap-style:
+# Debian's own e1000 sources, patched at build time, plus our files.
+#
+#   sh kmod/e1000/build.sh KDIR OUTDIR     -> OUTDIR/e1000.ko
+#
+# KDIR: the kernel build tree (headers) to build against, whose
+# pf_zerocopy.ko was built in kmod/ (its Module.symvers gives the symbols).
+# The sources come from /usr/src/linux-source-6.1.tar.xz (the Debian
+# package linux-source-6.1, scripts/packages.txt group vm), unpacked once
+# into .cache/e1000/VERSION/; nothing of them is kept in this repository.
+# Fails, saying so, when the package is missing or the patch does not
+# apply to its version.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/kmod/e1000"
+TARBALL=/usr/src/linux-source-6.1.tar.xz
+die() { echo "e1000: $*" >&2; exit 1; }
+
+[ $# -eq 2 ] || die "usage: build.sh KDIR OUTDIR"
+KDIR=$1
+OUT=$2
+[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR"
+[ -f "$ROOT/kmod/Module.symvers" ] || die "build pf_zerocopy.ko first (kmod/Module.symvers is missing)"
+[ -f "$TARBALL" ] || die "no $TARBALL: apt-get install linux-source-6.1 (make deps)"
+VER=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null) || VER=unknown
+SRC="$ROOT/.cache/e1000/$VER"
+
+if [ ! -f "$SRC/.done" ]; then
+	rm -rf "$SRC"
+	mkdir -p "$SRC"
+	tar -xJf "$TARBALL" -C "$SRC" --strip-components=6 \
+		linux-source-6.1/drivers/net/ethernet/intel/e1000 ||
+		die "cannot unpack the e1000 sources from $TARBALL"
+	[ -f "$SRC/e1000_main.c" ] || die "no e1000_main.c in $TARBALL"
+	touch "$SRC/.done"
+fi
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+cp "$SRC"/*.c "$SRC"/*.h "$OUT"/
+if ! (cd "$OUT" && patch -p1 --forward --batch --quiet --no-backup-if-mismatch \
+	<"$HERE/e1000-pfzc.patch"); then
+	die "kmod/e1000/e1000-pfzc.patch does not apply to the e1000 of linux-source-6.1 $VER"
+fi
+cp "$HERE/e1000_pfzc.c" "$HERE/e1000_pfzc.h" "$HERE/Kbuild" "$OUT"/
+echo "e1000: linux-source-6.1 $VER, patched; building against $KDIR"
+make -C "$KDIR" M="$OUT" PFZC_KMOD="$ROOT/kmod" \
+	KBUILD_EXTRA_SYMBOLS="$ROOT/kmod/Module.symvers" modules
+[ -f "$OUT/e1000.ko" ] || die "no e1000.ko in $OUT"

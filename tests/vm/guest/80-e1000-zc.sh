@@ -1,0 +1,181 @@
+#!/bin/sh
+# Guest script: the patched e1000 (kmod/e1000) and its zero-copy receive.
+# tests/vm/run.sh gives the VM two e1000 NICs (qemu's 82540EM) on one qemu
+# hub: TX (MAC 52:54:00:00:e1:00) sends with zcap-gen through the stock
+# driver, RX (52:54:00:00:e1:01) receives. Checks:
+#   - the stock path with nothing bound: a tpacket capture gets every frame;
+#   - zero copy: zcap --backend pfzc on RX gets every frame once, in order,
+#     intact, at 64 and 1518 bytes and random sizes, with the module's
+#     counters at rx_dma = frames, rx_copied = 0, and none of them reaching
+#     the stack (a tpacket witness on RX sees 0);
+#   - the stock path again after the socket is gone;
+#   - teardown under traffic (close, kill -9, link down, device removal by
+#     rmmod), each followed by a check that no page the kernel freed was
+#     written to (pfzc_memcheck).
+# Run it alone with
+#   make vm-bins && sh tests/vm/run.sh tests/vm/guest/80-e1000-zc.sh
+. "$(dirname "$0")/lib.sh"
+. /etc/zcap-vm.conf
+
+N=${E1000_FRAMES:-20000}
+# The sender is the other e1000 of the same VM. Under TCG the emulated
+# receive side misses frames for want of posted buffers at any rate tried
+# (14 % at 500 frames/s through the stock driver and a tpacket capture,
+# 2026-12-01), and qemu's missed count (rx_missed_errors) then does not
+# match what was lost. So the checks here are on what arrived: each frame
+# whole, in order, once, all of it by DMA; not that every frame arrived.
+RATE=${E1000_RATE:-4000}
+MEMCHECK=$BUILD/vm/pfzc_memcheck
+need_pfzc "e1000 zero copy" "$MEMCHECK"
+skip_unless "e1000 zero copy" "no patched e1000.ko (kmod/e1000/build.sh failed?)" \
+	[ -n "$E1000_KO" ]
+
+# ifname_of MAC: the interface with that address
+ifname_of() {
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+# e1000_up: insmod the patched driver, find TX and RX, bring both up
+e1000_up() {
+	check "insmod e1000.ko (Debian's, patched)" insmod "$E1000_KO" || return 1
+	TX=$(ifname_of 52:54:00:00:e1:00) RX=$(ifname_of 52:54:00:00:e1:01)
+	[ -n "$TX" ] && [ -n "$RX" ] || { not_ok "both e1000 NICs appear"; return 1; }
+	for i in "$TX" "$RX"; do
+		sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
+		ip link set "$i" up
+	done
+	for _ in $(seq 50); do
+		[ "$(cat "/sys/class/net/$TX/carrier" 2>/dev/null)$(cat "/sys/class/net/$RX/carrier" 2>/dev/null)" = 11 ] && return 0
+		sleep 0.1
+	done
+	not_ok "carrier on both e1000 NICs"
+	return 1
+}
+e1000_up || exit 1
+ok "e1000: TX $TX, RX $RX, both up"
+RXMAC=$(mac "$RX")
+
+sent() { kv "$TMP/gen.log" sent; }
+captured() { summary "$1" captured; }
+gen() { taskset -c 0 "$GEN" -q -i "$TX" --dst-mac "$RXMAC" -r "$RATE" "$@" 2>"$TMP/gen.log"; }
+# pz COL: column COL of RX's direct receiver in /proc/net/pf_zerocopy
+# (10 direct, 11 rx_dma, 12 rx_copied)
+pz() { awk -v i="$RX" -v c="$1" '$3 == i && $10 == 1 { print $c }' /proc/net/pf_zerocopy; }
+missed() { cat "/sys/class/net/$RX/statistics/rx_missed_errors"; }
+# drain: frames qemu queued while RX had no free buffer come in late, when
+# it has again: let them reach the stack (nothing bound) before the next
+# test sends, or they would start its capture. Waits until RX's rx_packets
+# holds still for a second.
+drain() {
+	_d=$(cat "/sys/class/net/$RX/statistics/rx_packets")
+	for _ in $(seq 20); do
+		sleep 1
+		_n=$(cat "/sys/class/net/$RX/statistics/rx_packets")
+		[ "$_n" = "$_d" ] && return 0
+		_d=$_n
+	done
+}
+# arrived C N FILE: FILE holds C > 0 of zcap-gen's N frames, each whole,
+# in order, once (zcap-verify's line as a comment)
+arrived() { [ "${1:-0}" -gt 0 ] && verify_valid "$1" --expect "$2" --allow-loss "$3"; }
+
+# --- 1. the stock path, nothing bound ---------------------------------------
+stock_path() {
+	drain
+	start_cap "$RX" "$TMP/stock.log" --backend tpacket -q -w "$TMP/s.pcapng" ||
+		{ not_ok "$1: tpacket capture starts"; return; }
+	gen -c 2000 -s 128
+	sleep 1
+	stop_cap
+	c=$(captured "$TMP/stock.log")
+	diag "$1: sent=$(sent) captured=$c missed=$(missed)"
+	check "$1: the stock driver hands frames to the stack, each whole, in order, once (valid=$c)" \
+		arrived "$c" 2000 "$TMP/s.pcapng"
+	rm -f "$TMP/s.pcapng"
+}
+stock_path "stock path, nothing bound"
+
+# --- 2. zero copy ------------------------------------------------------------
+for args in "-s 64" "-s 1518" "--random-sizes"; do
+	name="zero copy, $N frames, $args"
+	drain
+	m0=$(missed)
+	start_cap "$RX" "$TMP/cap.log" --backend pfzc -q -w "$TMP/c.pcapng" ||
+		{ not_ok "$name: zcap starts"; continue; }
+	zc=$CAP
+	start_cap "$RX" "$TMP/stack.log" --backend tpacket -q -w /dev/null ||
+		not_ok "$name: tpacket witness starts"
+	witness=$CAP
+	check "$name: /proc/net/pf_zerocopy shows RX's direct receiver" [ "$(pz 10)" = 1 ]
+	gen -c "$N" $args
+	sleep 1
+	dma=$(pz 11) copied=$(pz 12)
+	stop_cap $zc
+	check "$name: zcap exits 0" [ $? -eq 0 ]
+	stop_cap $witness
+	c=$(captured "$TMP/cap.log")
+	d=$(summary "$TMP/cap.log" "dropped by ring")
+	i=$(summary "$TMP/cap.log" "dropped by interface")
+	diag "$name: sent=$(sent) captured=$c ring=$d if=$i missed=$(($(missed) - m0)) dma=$dma copied=$copied"
+	check "$name: what arrived is whole, in order, each once (valid=$c)" \
+		arrived "$c" "$N" "$TMP/c.pcapng"
+	check "$name: every captured frame came by DMA, none copied (rx_dma $dma = captured $c, rx_copied $copied)" \
+		[ "$dma" = "$c" -a "$copied" = 0 ]
+	check "$name: none reached the stack (a tpacket capture saw 0)" \
+		[ "$(captured "$TMP/stack.log")" = 0 ]
+	rm -f "$TMP/c.pcapng"
+done
+
+# --- 3. unbound again: the stock path ------------------------------------------
+stock_path "stock path after the socket closed"
+
+# --- 4. teardown under traffic -------------------------------------------------
+# traffic: zcap-gen sending to RX in the background for S seconds
+traffic() { taskset -c 0 "$GEN" -q -i "$TX" --dst-mac "$RXMAC" -d "$1" -s 1518 2>/dev/null & GENPID=$!; }
+memcheck() { check "$1: no DMA into freed pages" "$MEMCHECK" 256 3; }
+
+# close (SIGINT) under traffic
+traffic 8
+start_cap "$RX" "$TMP/t.log" --backend pfzc -q -w /dev/null || not_ok "close under traffic: zcap starts"
+sleep 2
+stop_cap
+check "close under traffic: zcap exits 0" [ $? -eq 0 ]
+memcheck "close under traffic"
+wait $GENPID
+
+# kill -9 under traffic
+traffic 8
+start_cap "$RX" "$TMP/t.log" --backend pfzc -q -w /dev/null || not_ok "kill -9 under traffic: zcap starts"
+sleep 2
+kill -9 $CAP
+wait $CAP 2>/dev/null
+memcheck "kill -9 under traffic"
+wait $GENPID
+
+# link down and up under traffic, a socket bound throughout
+traffic 10
+start_cap "$RX" "$TMP/t.log" --backend pfzc -q -w /dev/null || not_ok "link down: zcap starts"
+sleep 2
+ip link set "$RX" down
+sleep 1
+ip link set "$RX" up
+sleep 2
+check "link down and up under traffic: capture goes on (rx_dma $(pz 11))" [ "$(pz 11)" -gt 0 ]
+stop_cap
+memcheck "link down and up under traffic"
+wait $GENPID
+
+# rmmod e1000 under traffic with a socket bound: the device goes away
+traffic 8
+start_cap "$RX" "$TMP/t.log" --backend pfzc -q -w /dev/null || not_ok "rmmod: zcap starts"
+zc=$CAP
+sleep 2
+check "rmmod e1000 under traffic, a socket bound" rmmod e1000
+wait $zc
+diag "rmmod: zcap exited $? ($(tail -1 "$TMP/t.log"))"
+memcheck "rmmod e1000 under traffic"
+wait $GENPID 2>/dev/null
+check "no socket left in /proc/net/pf_zerocopy" \
+	[ "$(awk 'NR > 1' /proc/net/pf_zerocopy | wc -l)" = 0 ]
