@@ -386,6 +386,17 @@ static void small_config(struct test_cfg *cfg)
 	cfg->tp.block_bytes = 256u << 10;
 }
 
+/* A 64 KiB ring of 4 KiB blocks, incoming packets the filter takes only:
+ * a ring that a few hundred datagrams fill. */
+static void tiny_config(struct test_cfg *cfg, const char *filter)
+{
+	small_config(cfg);
+	cfg->o.ring_bytes = 64u << 10;
+	cfg->tp.block_bytes = 4096;
+	cfg->o.direction = ZCAP_DIR_IN;
+	cfg->o.filter = filter;
+}
+
 static void test_open_defaults(void)
 {
 	char err[ZCAP_ERRBUF_SIZE] = "";
@@ -1091,11 +1102,7 @@ static void test_ring_full(void)
 	zcap_t *h;
 	int lfd, n;
 
-	small_config(&cfg);
-	cfg.o.ring_bytes = 64u << 10;
-	cfg.tp.block_bytes = 4096;
-	cfg.o.direction = ZCAP_DIR_IN;
-	cfg.o.filter = "udp port 5557";
+	tiny_config(&cfg, "udp port 5557");
 	h = open_lo(&cfg, "ring full");
 	CHECK(h, "open a 64 KiB ring of 4 KiB blocks");
 	if (!h)
@@ -1379,11 +1386,7 @@ static void test_dispatch(void)
 	int lfd, r, most;
 
 	/* The ring of the ring-full test: about 300 of these datagrams. */
-	small_config(&cfg);
-	cfg.o.ring_bytes = 64u << 10;
-	cfg.tp.block_bytes = 4096;
-	cfg.o.direction = ZCAP_DIR_IN;
-	cfg.o.filter = "udp port 5559";
+	tiny_config(&cfg, "udp port 5559");
 	h = open_lo(&cfg, "dispatch");
 	CHECK(h, "dispatch: open a 64 KiB ring of 4 KiB blocks");
 	if (!h)

@@ -120,17 +120,22 @@ esac
 
 make -C "$ROOT" all >"$OUT/make.log" 2>&1 || fail_log "vm: make all" "$OUT/make.log"
 
+# no_warnings WHAT LOG: a TAP line on whether the build in LOG warned
+no_warnings() {
+	if grep -q 'warning:' "$2"; then
+		not_ok "vm: $1 builds without compiler warnings"
+		grep -A3 'warning:' "$2" | head -n 40 | sed 's/^/# /'
+	else
+		ok "vm: $1 builds without compiler warnings"
+	fi
+}
+
 # --- the module -------------------------------------------------------------
 KO=
 if [ "$VM_KMOD" = 1 ] && { [ -f kmod/Makefile ] || [ -f kmod/Kbuild ]; }; then
 	if make -C "$KDIR" M="$ROOT/kmod" modules >"$OUT/kmod.log" 2>&1; then
 		ok "vm: kmod builds against $KVER"
-		if grep -q 'warning:' "$OUT/kmod.log"; then
-			not_ok "vm: kmod builds without compiler warnings"
-			grep -A3 'warning:' "$OUT/kmod.log" | head -n 40 | sed 's/^/# /'
-		else
-			ok "vm: kmod builds without compiler warnings"
-		fi
+		no_warnings kmod "$OUT/kmod.log"
 		if [ -f kmod/pf_zerocopy.ko ]; then
 			KO="$ROOT/kmod/pf_zerocopy.ko"
 		else
@@ -149,12 +154,7 @@ E1000_KO=
 if [ -n "$KO" ]; then
 	if sh kmod/e1000/build.sh "$KDIR" "$OUT/e1000" >"$OUT/e1000.log" 2>&1; then
 		ok "vm: e1000 with kmod/e1000/e1000-pfzc.patch builds against $KVER"
-		if grep -q 'warning:' "$OUT/e1000.log"; then
-			not_ok "vm: e1000 builds without compiler warnings"
-			grep -A3 'warning:' "$OUT/e1000.log" | head -n 40 | sed 's/^/# /'
-		else
-			ok "vm: e1000 builds without compiler warnings"
-		fi
+		no_warnings e1000 "$OUT/e1000.log"
 		E1000_KO="$OUT/e1000/e1000.ko"
 	else
 		not_ok "vm: e1000 with kmod/e1000/e1000-pfzc.patch builds against $KVER"
