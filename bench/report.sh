@@ -381,6 +381,7 @@ g12r() {
 	NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
 	$2 == s && ($1 == "tcpdump" || $1 == "tcpdump-zr") { for (k in h) v[$1, k] = $h[k] }
 	function rng(c, f, fmt) { return (sprintf(fmt, v[c, f "_min"]) == sprintf(fmt, v[c, f "_max"])) ? "" : sprintf(" (" fmt "–" fmt ")", v[c, f "_min"], v[c, f "_max"]) }
+	function overlap(f) { return !(v["tcpdump-zr", f "_min"] > v["tcpdump", f "_max"] || v["tcpdump", f "_min"] > v["tcpdump-zr", f "_max"]) }
 	END {
 		p = "tcpdump"; z = "tcpdump-zr"
 		s = (s == "rand") ? "random sizes" : s " B"
@@ -390,7 +391,8 @@ g12r() {
 		printf "- own CPU per captured packet at one rate, %s, %s (offered %.0f and %.0f kpps): under zcap-run %.0f%s, plain %.0f%s ns/pkt = %.2f× — %s%s\n",
 			cond, s, v[z, "offered"] / 1000, v[p, "offered"] / 1000, a, rng(z, "capcpu", "%.0f"), b, rng(p, "capcpu", "%.0f"), a / b,
 			(m == "met") ? "**met**" : "**not met**",
-			(v[z, "lossy_runs"] + v[p, "lossy_runs"] > 0) ? sprintf(" (runs with loss: %d under zcap-run, %d plain)", v[z, "lossy_runs"], v[p, "lossy_runs"]) : ""
+			(overlap("capcpu") ? " (the two rows'"'"' ranges overlap)" : "") \
+			((v[z, "lossy_runs"] + v[p, "lossy_runs"] > 0) ? sprintf(" (runs with loss: %d under zcap-run, %d plain)", v[z, "lossy_runs"], v[p, "lossy_runs"]) : "")
 	}' "$f"
 }
 if { [ $have_raw = 1 ] && grep -q '^tcpdump-zr	' summary.tsv; } ||
