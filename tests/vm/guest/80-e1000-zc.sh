@@ -3,7 +3,8 @@
 # tests/vm/run.sh gives the VM two e1000 NICs (qemu's 82540EM) on one qemu
 # hub: TX (MAC 52:54:00:00:e1:00) sends with zcap-gen through the stock
 # driver, RX (52:54:00:00:e1:01) receives. Checks:
-#   - the stock path with nothing bound: a tpacket capture gets every frame;
+#   - the stock path with nothing bound: a tpacket capture gets frames,
+#     each whole and once (not all of them: see RATE);
 #   - zero copy: zcap --backend pfzc on RX gets every frame once, in order,
 #     intact, at 64 and 1518 bytes and random sizes, with the module's
 #     counters at rx_dma = frames, rx_copied = 0, and none of them reaching
@@ -18,12 +19,11 @@
 . /etc/zcap-vm.conf
 
 N=${E1000_FRAMES:-20000}
-# The sender is the other e1000 of the same VM. Under TCG the emulated
-# receive side misses frames for want of posted buffers at any rate tried
-# (14 % at 500 frames/s through the stock driver and a tpacket capture,
-# 2026-12-01), and qemu's missed count (rx_missed_errors) then does not
-# match what was lost. So the checks here are on what arrived: each frame
-# whole, in order, once, all of it by DMA; not that every frame arrived.
+# The sender is the other e1000 of the same VM, paced. Zero copy takes
+# every frame at this rate once RX's link is back after the switch; the
+# stock driver with a tpacket capture takes the first 254 (its receive
+# ring) and qemu holds the rest until later (drain), in every run so far,
+# so the stock path's check is on what arrived, not on every frame.
 RATE=${E1000_RATE:-4000}
 MEMCHECK=$BUILD/vm/pfzc_memcheck
 need_pfzc "e1000 zero copy" "$MEMCHECK"
@@ -55,6 +55,16 @@ e1000_up() {
 	not_ok "carrier on both e1000 NICs"
 	return 1
 }
+# carrier_on IF: wait (up to 60 s) for IF's link. The bind of a direct
+# receiver restarts the NIC's receive side with e1000's own down/up, which
+# takes the link down until the driver's watchdog sees it again.
+carrier_on() {
+	for _ in $(seq 600); do
+		[ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 e1000_up || exit 1
 ok "e1000: TX $TX, RX $RX, both up"
 RXMAC=$(mac "$RX")
@@ -82,11 +92,20 @@ drain() {
 		_d=$_n
 	done
 }
-# arrived C N FILE: FILE holds C > 0 of zcap-gen's frames, each whole, in
-# order, once, of the N from SEQ on among them (zcap-verify's line as a
-# comment)
+# arrived C N FILE: FILE holds C > 0 of zcap-gen's frames, each whole and
+# once (none corrupt, cut, duplicated or foreign), of the N from SEQ on
+# among them (zcap-verify's line as a comment). Not their order: under
+# load qemu's hub hands RX a frame it had to queue after later ones it
+# did not (seen 1 in 20,000, on the stock kernel); the ring's own order is
+# checked on the virtual pair (40-pfzc-vnet.sh).
 SEQ=0
-arrived() { [ "${1:-0}" -gt 0 ] && verify_valid "$1" --start-seq "$SEQ" --expect "$2" --allow-loss "$3"; }
+arrived() {
+	[ "${1:-0}" -gt 0 ] || return 1
+	"$VERIFY" --start-seq "$SEQ" --expect "$2" --allow-loss "$3" >"$TMP/verify.out" 2>&1
+	sed 's/^/# /' "$TMP/verify.out"
+	[ "$(kv "$TMP/verify.out" valid)" = "$1" ] &&
+		[ "$(kv "$TMP/verify.out" corrupt)$(kv "$TMP/verify.out" truncated)$(kv "$TMP/verify.out" duplicate)$(kv "$TMP/verify.out" foreign)" = 0000 ]
+}
 # next_seq: the next test's first sequence number
 next_seq() { SEQ=$((SEQ + 100000)); }
 
@@ -100,7 +119,7 @@ stock_path() {
 	stop_cap
 	c=$(captured "$TMP/stock.log")
 	diag "$1: sent=$(sent) captured=$c missed=$(missed)"
-	check "$1: the stock driver hands frames to the stack, each whole, in order, once (valid=$c)" \
+	check "$1: the stock driver hands frames to the stack, each whole, once (valid=$c)" \
 		arrived "$c" 2000 "$TMP/s.pcapng"
 	next_seq
 	rm -f "$TMP/s.pcapng"
@@ -119,6 +138,7 @@ for args in "-s 64" "-s 1518" "--random-sizes"; do
 		not_ok "$name: tpacket witness starts"
 	witness=$CAP
 	check "$name: /proc/net/pf_zerocopy shows RX's direct receiver" [ "$(pz 10)" = 1 ]
+	check "$name: RX's link is back after the switch to zero copy" carrier_on "$RX"
 	gen -c "$N" $args
 	sleep 1
 	dma=$(pz 11) copied=$(pz 12)
@@ -129,8 +149,8 @@ for args in "-s 64" "-s 1518" "--random-sizes"; do
 	d=$(summary "$TMP/cap.log" "dropped by ring")
 	i=$(summary "$TMP/cap.log" "dropped by interface")
 	diag "$name: sent=$(sent) captured=$c ring=$d if=$i missed=$(($(missed) - m0)) dma=$dma copied=$copied"
-	check "$name: what arrived is whole, in order, each once (valid=$c)" \
-		arrived "$c" "$N" "$TMP/c.pcapng"
+	check "$name: every frame once, in order, intact (valid=$N)" \
+		verify_valid "$N" --start-seq "$SEQ" --expect "$N" "$TMP/c.pcapng"
 	next_seq
 	check "$name: every captured frame came by DMA, none copied (rx_dma $dma = captured $c, rx_copied $copied)" \
 		[ "$dma" = "$c" -a "$copied" = 0 ]
