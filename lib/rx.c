@@ -304,7 +304,10 @@ static int pull_once(struct zcap *h, const struct pull *p)
 
 static int pull(struct zcap *h, const struct pull *p, int timeout_ms)
 {
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	/* Read the clock only once the ring is found empty: a clock read
+	 * costs more than a packet where the TSC traps (VMs), and a reader
+	 * that keeps up calls here twice a wakeup. */
+	int64_t deadline = -1;
 	struct pollfd pfd[2];
 	int n, wait;
 
@@ -323,7 +326,11 @@ static int pull(struct zcap *h, const struct pull *p, int timeout_ms)
 			return ZCAP_TIMEOUT;
 		wait = -1;
 		if (timeout_ms > 0) {
-			int64_t left = deadline - now_ms();
+			int64_t t = now_ms(), left;
+
+			if (deadline < 0)
+				deadline = t + timeout_ms;
+			left = deadline - t;
 
 			if (left <= 0)
 				return ZCAP_TIMEOUT;

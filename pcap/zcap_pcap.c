@@ -88,6 +88,7 @@ struct zh {
 	int activated;
 	/* options */
 	int snaplen, promisc, to_ms, immediate, nonblock, precision, rfmon;
+	int timed_wait;		/* read_timeout(): the backend filters in user space */
 	int dlt;		/* pcap_set_datalink: EN10MB or DOCSIS, as libpcap */
 	uint64_t ifdrop_base;	/* if_drops() at activation */
 	uint64_t ring_bytes;
@@ -503,6 +504,7 @@ EXPORT int pcap_activate(pcap_t *p)
 			"ring %llu bytes, snaplen %d%s\n", h->dev, zcap_backend_name(h->z),
 			(unsigned long long)zcap_ring_bytes(h->z), h->snaplen,
 			backend ? " (ZCAP_RUN_BACKEND)" : "");
+	h->timed_wait = strcmp(zcap_backend_name(h->z), "xdp") == 0;
 	h->activated = 1;
 	return 0;
 }
@@ -610,11 +612,22 @@ static int fill(struct zh *h, int timeout_ms)
 	return r;
 }
 
+/*
+ * As libpcap's TPACKET_V3 reader on Linux, a blocking read waits with no
+ * time limit: the timeout is the ring's block timeout (zcap_open), which
+ * hands over a block that holds packets once it has waited that long, so
+ * a read with nothing arriving does not return (pcap(3PCAP): "the timer
+ * doesn't start until at least one packet arrives"). A timed wait would
+ * cost a clock read and a kernel timer on every wakeup, and plain tcpdump
+ * pays neither. Where the filter runs in user space (xdp), traffic it
+ * rejects wakes the reader with nothing to hand: there the read returns
+ * 0 at the timeout, as libpcap's readers that filter in user space do.
+ */
 static int read_timeout(struct zh *h)
 {
 	if (h->nonblock)
 		return 0;
-	return h->to_ms > 0 ? h->to_ms : -1;
+	return h->timed_wait && h->to_ms > 0 ? h->to_ms : -1;
 }
 
 /*

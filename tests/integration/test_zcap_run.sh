@@ -207,8 +207,26 @@ check "select(): through libzcap" grep -q "capturing with libzcap" "$TMP/sel.err
 timeout 10 ip netns exec "$CAP_NS" "$RUN" "$API" breakloop "$CAP_IF" >"$TMP/bl" 2>&1
 sed 's/^/# /' "$TMP/bl"
 check "pcap_breakloop from a signal handler: pcap_loop returns -2" grep -q "^loop=-2" "$TMP/bl"
-check "pcap_breakloop: consumed once (the next pcap_dispatch times out with 0)" \
+check "pcap_breakloop: consumed once (the next pcap_dispatch, non-blocking, returns 0)" \
 	grep -q "^after=0" "$TMP/bl"
+
+# A blocking read with nothing arriving: libpcap's TPACKET_V3 reader
+# waits for the first packet whatever the timeout; so does zcap-run where
+# the kernel filters (on xdp it returns 0 at the timeout, as libpcap's
+# readers that filter in user space do). Both get 2 s, 20 timeouts.
+timeout 2 ip netns exec "$CAP_NS" "$API" idle "$CAP_IF" >"$TMP/idle.plain" 2>&1
+rc_plain=$?
+timeout 2 ip netns exec "$CAP_NS" env ${ZCAP_BACKEND:+ZCAP_RUN_BACKEND=$ZCAP_BACKEND} \
+	"$RUN" "$API" idle "$CAP_IF" >"$TMP/idle" 2>&1
+rc=$?
+diag "idle: plain rc=$rc_plain $(tr '\n' ' ' <"$TMP/idle.plain"), zcap-run rc=$rc $(tr '\n' ' ' <"$TMP/idle")"
+if [ "${ZCAP_BACKEND:-}" = xdp ]; then
+	check "blocking pcap_dispatch, nothing sent, xdp: returns 0 at the timeout" \
+		grep -q "^idle=0" "$TMP/idle"
+else
+	check "blocking pcap_dispatch, nothing sent: waits for a packet, as libpcap (killed at 2 s both)" \
+		sh -c '[ "$1" = 124 ] && [ "$2" = 124 ] && ! grep -q "^idle=" "$3"' sh $rc_plain $rc "$TMP/idle"
+fi
 
 # pcap_breakloop before the read: libpcap 1.10 returns -2 at once (its
 # eventfd); no traffic here, so a lost break would hang until timeout.

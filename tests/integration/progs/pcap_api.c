@@ -7,7 +7,12 @@
  *   select N     select() on pcap_get_selectable_fd: first with nothing sent
  *                (prints idle=0 when it timed out), then dispatch until N
  *   breakloop    pcap_loop(-1) ended by pcap_breakloop from SIGALRM: loop=-2;
- *                then a pcap_dispatch that only times out: after=0
+ *                then, non-blocking, a pcap_dispatch with nothing to read:
+ *                after=0 (a blocking one would wait for a packet, as
+ *                libpcap's TPACKET_V3 reader does)
+ *   idle         a blocking pcap_dispatch (100 ms timeout) with nothing
+ *                sent: prints idle=R if it returns (libpcap's TPACKET_V3
+ *                reader does not: its timer starts with the first packet)
  *   breakfirst   pcap_breakloop before each of pcap_loop, pcap_dispatch and
  *                pcap_next_ex, with no traffic: each returns -2 at once
  *   stats N      reads nothing for 2 s, then pcap_stats: recv=, drop=
@@ -218,8 +223,12 @@ int main(int argc, char **argv)
 		signal(SIGALRM, on_alarm);
 		alarm(1);
 		printf("loop=%d\n", pcap_loop(p, -1, cb, NULL));
-		/* the break is consumed: the next read times out (0), no -2 */
+		/* the break is consumed: the next read finds nothing (0), no -2 */
+		if (pcap_setnonblock(p, 1, eb) < 0)
+			return fail("nonblock");
 		printf("after=%d\n", pcap_dispatch(p, -1, cb, NULL));
+	} else if (strcmp(mode, "idle") == 0) {
+		printf("idle=%d\n", pcap_dispatch(p, -1, cb, NULL));
 	} else if (strcmp(mode, "breakfirst") == 0) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
