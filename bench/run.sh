@@ -27,7 +27,7 @@
 # list, else tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m zcap zcap-count
 # pcap pcap-128m), --same-rate, --no-same-rate, --same-rate-only (issue 12:
 # tcpdump and tcpdump-zr at one requested rate a size, quiet and busy; on
-# by default in a full run), --same-rate-runs N (default 5),
+# by default in a full run), --same-rate-runs N (default 7),
 # --out DIR. The busy section (a spin loop pinned to the capture core during
 # each run; sizes: --size, else 64 1518 rand) runs by default, and with
 # --only only when --busy is given.
@@ -56,7 +56,7 @@ BUSY=auto
 BUSY_CAPS=
 BUSY_SIZES="64 1518 rand"
 SAME_RATE=auto
-SR_RUNS=5
+SR_RUNS=7
 RUNS=3
 COUNT=1000000
 SEARCH=1
@@ -254,7 +254,7 @@ start_cap() {
 	# zcap-run exec: CAP_PID is tcpdump)
 	tcpdump-zr) set -- env ZCAP_RUN_VERBOSE=1 "$BUILD/zcap-run" \
 		tcpdump -Z root -n -i "$CAP_IF" -w "$sink" ;;
-	# the same at zcap's ring size: what the 8 MiB default saves
+	# the same at zcap's ring size: what the 16 MiB default saves
 	tcpdump-zr-128m) set -- env ZCAP_RUN_VERBOSE=1 "$BUILD/zcap-run" \
 		tcpdump -Z root -n -B 131072 -i "$CAP_IF" -w "$sink" ;;
 	pcap) set -- "$TMPD/pcap_count" "$CAP_IF" ;;
@@ -647,13 +647,17 @@ if [ "$BUSY" = 1 ]; then
 	else not_ok "busy loop spinning in $m of $n runs"; fi
 fi
 
-# --- 3b. issue 12: CPU per packet at one rate ---------------------------------
-# tcpdump plainly and under zcap-run at the same requested rate a size, below
-# what either loses, quiet and with the busy loop, SR_RUNS runs interleaved
-# and rotated as in section 1. A capturer's CPU per packet depends on how
-# many packets each wakeup finds: at full speed a run the generator drove
-# faster costs less per packet, whichever the capturer; at one rate both
-# meet the same load, so the per-packet difference is the capturers'.
+# --- 3b. issue 12: CPU per packet at one rate, paired ----------------------
+# tcpdump plainly and under zcap-run at once, both on the capture core,
+# capturing the same frames at one requested rate a size (below what either
+# loses), quiet and with the busy loop, SR_RUNS runs; each run starts them in
+# the other order. A capturer's CPU per packet depends on how many packets
+# each wakeup finds, so a run the generator drove faster costs less per
+# packet, whichever the capturer; and what else the machine does moves from
+# one run to the next by more than the two differ. Run side by side, both
+# meet the same frames and the same disturbances: their ratio in each run is
+# the capturers' difference (at 1518 B one series of 6 runs measured in turn
+# spread 0.94-1.16, side by side 0.95-1.05).
 SRQ="$RES/samerate.tsv" SRB="$RES/samerate_busy.tsv"
 sr_rate() {	# SIZE -> frames/s: about half of what plain tcpdump takes
 	case "$1" in
@@ -663,26 +667,80 @@ sr_rate() {	# SIZE -> frames/s: about half of what plain tcpdump takes
 	*) echo 500000 ;;
 	esac
 }
+# pair_run SIZE RUN RATE: both started (order by RUN), one traffic, both
+# stopped; prints two lines "CAP RUN_COLS", or FAIL
+pair_run() {
+	size=$1 run=$2 rate=$3
+	if [ $BUSY_RUN = 1 ]; then start_busy || { echo FAIL; return 1; }; fi
+	pids=
+	for cap in $(rotate $((run - 1)) tcpdump tcpdump-zr); do
+		if ! start_cap "$cap" /dev/null; then
+			for c in $pids; do kill -9 "${c#*:}" 2>/dev/null; wait "${c#*:}" 2>/dev/null; done
+			stop_busy; echo FAIL; return 1
+		fi
+		# the file stays the capturer's stderr under its new name
+		mv "$TMPD/cap.err" "$TMPD/cap.$cap.err"
+		pids="$pids $cap:$CAP_PID"
+	done
+	set -- $(if_counters); RX0=$1 RD0=$3
+	J0=$(busy_jiffies); B0=$(proc_ns "$BUSY_PID")
+	# CAP:PID:CPU ns at the start
+	pids=$(for c in $pids; do echo "$c:$(proc_ns "${c#*:}")"; done)
+	ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" "$GEN" -q -i "$GEN_IF" --dst-mac "$DST_MAC" \
+		-c "$COUNT" $(gen_args "$size" "$run") -r "$rate" 2>"$TMPD/gen.log"
+	sleep "$CPU_WIN"
+	J1=$(busy_jiffies); B1=$(proc_ns "$BUSY_PID")
+	set -- $(if_counters); RX1=$(($1 + $3 - RD0))
+	sleep "$(awk -v a="$STOP_AFTER" -v b="$CPU_WIN" 'BEGIN { print (a > b) ? a - b : 0 }')"
+	# both CPU times first: the one stopped first does its exit work while
+	# the other is still read
+	pids=$(for c in $pids; do echo "$c:$(proc_ns "$(echo "$c" | cut -d: -f2)")"; done)
+	out=
+	for c in $pids; do
+		set -- $(echo "$c" | tr ':' ' ')	# CAP PID P0 P1
+		cap=$1 CAP_PID=$2
+		mv "$TMPD/cap.$cap.err" "$TMPD/cap.err"
+		captured=$(stop_cap "$cap")
+		out="$out$cap $3 $4 ${captured:-x}
+"
+	done
+	stop_busy
+	if [ $BUSY_RUN = 1 ] && [ "$B1" -le "$B0" ]; then
+		log "pair $size: the busy loop did not run in the window"
+		echo FAIL; return 1
+	fi
+	sent=$(kv "$TMPD/gen.log" sent) secs=$(kv "$TMPD/gen.log" seconds)
+	ifdrop=$(kv "$TMPD/gen.log" if_tx_dropped)
+	if [ -z "$sent" ] || [ -z "$secs" ] || [ "$RX1" -le "$RX0" ] || echo "$out" | grep -q ' x$'; then
+		log "pair $size: no numbers (gen: $(cat "$TMPD/gen.log"); caps: $(echo "$out" | tr '\n' ' '))"
+		echo FAIL; return 1
+	fi
+	echo "$out" | awk -v s="$sent" -v t="$secs" -v rx=$((RX1 - RX0)) -v j=$((J1 - J0)) -v hz="$HZ" \
+		-v d="${ifdrop:-0}" -v b=$((B1 - B0)) 'NF == 4 {
+		c = $4; p = $3 - $2
+		printf "%s %d %.6f %.0f %d %.0f %d %.0f %.4f %.1f %.1f %d %s %d %.1f %.1f\n", $1, s, t, s / t, rx, rx / t,
+			c, c / t, (rx - c) * 100 / rx, (j * 1e9 / hz - b) / rx, 0, d, 0, 0,
+			(c > 0) ? p / c : 0, b / rx }'
+}
 same_rate() {	# SIZES FILE LABEL
 	printf "cap\tsize\trun\t$RUN_COLS\n" >"$2"
 	for size in $1; do
 		rate=$(sr_rate "$size")
 		for run in $(seq 1 "$SR_RUNS"); do
-			for cap in $(rotate $((run - 1)) tcpdump tcpdump-zr); do
-				r=$(one_run "$cap" "$size" "$run" "$COUNT" "$rate" /dev/null)
-				if [ "$r" = FAIL ] || [ -z "$r" ]; then
-					not_ok "$3$cap size $size run $run at $rate/s"
-					continue
-				fi
-				printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" \
-					"$(echo "$r" | tr ' ' '\t')" >>"$2"
-				log "$3$cap $size #$run at $rate/s: $r"
+			r=$(pair_run "$size" "$run" "$rate")
+			if [ "$r" = FAIL ] || [ "$(echo "$r" | wc -l)" != 2 ]; then
+				not_ok "$3tcpdump and tcpdump-zr side by side, size $size run $run at $rate/s"
+				continue
+			fi
+			echo "$r" | while read -r cap rest; do
+				printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" "$(echo "$rest" | tr ' ' '\t')" >>"$2"
+				log "$3$cap $size #$run at $rate/s (side by side): $rest"
 			done
 		done
 	done
 	n=$(($(wc -l <"$2") - 1)) want=$(( $(echo "$1" | wc -w) * SR_RUNS * 2 ))
-	if [ "$n" -eq "$want" ]; then ok "$3tcpdump and tcpdump-zr at one rate: $n runs"
-	else not_ok "$3tcpdump and tcpdump-zr at one rate: $n of $want runs"; fi
+	if [ "$n" -eq "$want" ]; then ok "$3tcpdump and tcpdump-zr side by side at one rate: $n runs"
+	else not_ok "$3tcpdump and tcpdump-zr side by side at one rate: $n of $want runs"; fi
 }
 [ $MAIN = 1 ] && [ "$SAME_RATE" != 1 ] && rm -f "$SRQ" "$SRB"
 if [ "$SAME_RATE" = 1 ]; then

@@ -60,26 +60,26 @@
 #define BATCH 256
 #define MAX_HANDLES 256
 /*
- * The ring when the program sets none: 8 MiB, not zcap's 128 MiB. The
- * kernel maps a TPACKET ring in 4 KiB pages, so a reader walking 128 MiB
- * misses the TLB on every page, where 8 MiB stays within its reach: tcpdump
- * spends less per packet on it (rows tcpdump-zr and tcpdump-zr-128m of
- * bench/results/results.md). Smaller rings cost no less and lost frames
- * with a busy loop on the capture core where 8 MiB lost none (a sweep in
- * the message of the commit that set this).
+ * The ring when the program sets none, and its blocks: 16 MiB in blocks of
+ * 512 KiB (32 blocks), where libpcap has 2 MiB in blocks of 256 KiB and
+ * zcap 128 MiB in blocks of 1 MiB.
+ *
+ * The kernel wakes a TPACKET_V3 reader once per full block, and a wakeup
+ * costs far more than a packet: halving the wakeups is what made tcpdump
+ * under zcap-run cheaper per packet than plain tcpdump. Side by side (both
+ * on the capture core, the same frames at one rate, 5-6 runs), zcap-run
+ * over plain: with 256 KiB blocks in 8 MiB, 0.97-0.98 at 64 B and 0.95-1.05
+ * at 1518 B; with 512 KiB in 16 MiB, 0.87-1.02 at 64 B, 0.87-0.91 at 512 B,
+ * 0.94-0.97 at 1518 B, 0.95-0.99 at random sizes.
+ *
+ * A block goes back to the kernel only once read to the end, so larger
+ * blocks in the same ring leave it fewer: with a busy loop on the capture
+ * core at 1518 B, 1 MiB blocks in 8 MiB lost 3,522 of 20,000,000 frames
+ * (20 runs) and 512 KiB in 8 MiB 290 of 30,000,000, where 512 KiB in 16 MiB
+ * lost none of 20,000,000 (and none of 8,000,000 at random sizes).
  */
-#define ZR_DEFAULT_RING_BYTES (8ull << 20)
-
-/*
- * TPACKET_V3 blocks of 256 KiB, libpcap's own for tcpdump, not libzcap's
- * 1 MiB: the kernel wakes the reader once a block is full, and a block
- * goes back to it only once read to the end. With a busy loop on the
- * capture core, tcpdump at 1518 bytes with 1 MiB blocks lost 3,522 of
- * 20,000,000 frames to a full ring (20 runs), with 512 KiB 290 of
- * 30,000,000, with 256 KiB none of 20,000,000 (/tmp scripts, numbers in
- * the message of the commit that set this).
- */
-#define ZR_BLOCK_BYTES (256u << 10)
+#define ZR_DEFAULT_RING_BYTES (16ull << 20)
+#define ZR_BLOCK_BYTES (512u << 10)
 
 struct zh {
 	pcap_t *p;		/* what the program holds (provisional dead) */

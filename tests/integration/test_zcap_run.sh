@@ -70,8 +70,8 @@ gen -c $N -s 128
 check "both tcpdumps exit 0 after SIGINT" stop_both
 check "ZCAP_RUN_VERBOSE names the backend libzcap took" \
 	grep -q "capturing with libzcap, backend ${ZCAP_BACKEND:-[a-z]*}," "$TMP/z.err"
-check "with no -B, zcap-run's default ring: 8 MiB, not libpcap's 2 MiB nor zcap's 128 MiB" \
-	grep -q "backend [a-z]*, ring 8388608 bytes," "$TMP/z.err"
+check "with no -B, zcap-run's default ring: 16 MiB, not libpcap's 2 MiB nor zcap's 128 MiB" \
+	grep -q "backend [a-z]*, ring 16777216 bytes," "$TMP/z.err"
 check "under zcap-run: the $N frames each once, in order, intact (libpcap)" \
 	verified "$TMP/z.pcap" $N
 vs_plain "plain tcpdump: the $N frames too" verified "$TMP/p.pcap" $N
