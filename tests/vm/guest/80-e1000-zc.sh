@@ -10,6 +10,9 @@
 #     counters at rx_dma = frames, rx_copied = 0, and none of them reaching
 #     the stack (a tpacket witness on RX sees 0);
 #   - the stock path again after the socket is gone;
+#   - nothing lost silently: the NIC's misses in zcap's summary after a
+#     stop by SIGINT, on the stock path with a source faster than the
+#     guest, and in zero copy with the reader stopped;
 #   - teardown under traffic (close, kill -9, link down, device removal by
 #     rmmod), each followed by a check that no page the kernel freed was
 #     written to (pfzc_memcheck).
@@ -24,6 +27,10 @@ N=${E1000_FRAMES:-20000}
 # stock driver with a tpacket capture takes the first 254 (its receive
 # ring) and qemu holds the rest until later (drain), in every run so far,
 # so the stock path's check is on what arrived, not on every frame.
+# That is the emulation's, not the patch's: Debian's own e1000.ko,
+# unpatched, in the same VM took 1,904, 833 and 254 of 2,000 frames of
+# 128 B at 500, 2,000 and 4,000 frames/s, where the patched one took
+# 1,911, 818 and 254 (2026-12-01, a probe script not in the tree).
 RATE=${E1000_RATE:-4000}
 MEMCHECK=$BUILD/vm/pfzc_memcheck
 need_pfzc "e1000 zero copy" "$MEMCHECK"
@@ -161,6 +168,58 @@ done
 
 # --- 3. unbound again: the stock path ------------------------------------------
 stock_path "stock path after the socket closed"
+
+# --- 3b. nothing lost silently -------------------------------------------------
+# The NIC's misses reach zcap's final count, stopped by a signal (a frozen
+# capture once left the interface's counters out: issue 14). e1000 adds
+# its missed counter (MPC) into rx_missed_errors, and so into the drop
+# column of /proc/net/dev, in its watchdog, every 2 s: wait that out
+# before the stop. qemu's MPC counts a frame again each time it offers it
+# to a full ring, and frames it queued may come later, so the sum is
+# checked as at least what was sent, not equal to it.
+# if_drops LOG: zcap's "dropped by interface"
+if_drops() { summary "$1" "dropped by interface"; }
+
+# the stock driver and a tpacket capture: at RATE the guest cannot keep up
+drain
+start_cap "$RX" "$TMP/sd.log" --backend tpacket -q -w "$TMP/sd.pcapng" ||
+	not_ok "stock path, source faster than the guest: zcap starts"
+gen -c 2000 -s 128
+sleep 3
+stop_cap
+c=$(captured "$TMP/sd.log") i=$(if_drops "$TMP/sd.log")
+diag "stock path, source faster than the guest: sent=$(sent) captured=$c dropped_by_interface=$i missed=$(missed)"
+check "stock path, SIGINT: the NIC's misses are in zcap's summary (dropped by interface $i > 0)" \
+	[ "${i:-0}" -gt 0 ]
+check "stock path, SIGINT: captured + dropped by interface >= sent ($c + $i >= $(sent))" \
+	[ $((${c:-0} + ${i:-0})) -ge "$(sent)" ]
+next_seq
+rm -f "$TMP/sd.pcapng"
+
+# zero copy with the reader stopped: the application holds every frame,
+# so the driver has none to post and the NIC misses
+drain
+start_cap "$RX" "$TMP/st.log" --backend pfzc -B 512 -q -w "$TMP/st.pcapng" ||
+	not_ok "zero copy, reader stalled: zcap starts"
+st=$CAP
+check "zero copy, reader stalled: RX's link is back after the switch" carrier_on "$RX"
+kill -STOP $st
+gen -c 4000 -s 128
+sleep 3
+kill -CONT $st
+sleep 2
+stop_cap $st
+check "zero copy, reader stalled: zcap exits 0" [ $? -eq 0 ]
+c=$(captured "$TMP/st.log") d=$(summary "$TMP/st.log" "dropped by ring") i=$(if_drops "$TMP/st.log")
+diag "zero copy, reader stalled: sent=$(sent) captured=$c ring=$d if=$i missed=$(missed) dma=$(awk -v i="$RX" '$3 == i { print $11 }' /proc/net/pf_zerocopy)"
+check "zero copy, reader stalled: the NIC's misses are in zcap's summary (dropped by interface $i > 0)" \
+	[ "${i:-0}" -gt 0 ]
+check "zero copy, reader stalled: captured + dropped >= sent ($c + $d + $i >= $(sent))" \
+	[ $((${c:-0} + ${d:-0} + ${i:-0})) -ge "$(sent)" ]
+check "zero copy, reader stalled: what was captured is whole, once, in order" \
+	verify_valid "$c" --start-seq "$SEQ" --expect 4000 --allow-loss "$TMP/st.pcapng"
+next_seq
+rm -f "$TMP/st.pcapng"
 
 # --- 4. teardown under traffic -------------------------------------------------
 # traffic: zcap-gen sending to RX in the background for S seconds
