@@ -23,6 +23,14 @@ does() {
 	none) echo "nothing: the stack drops it (the baseline)" ;;
 	esac
 }
+# the ring zcap-run gave tcpdump-zr, from its ZCAP_RUN_VERBOSE line (run.env)
+zr_ring() {
+	case "${ZR_RING:-}" in
+	''|'?') echo "ring size not recorded by this run" ;;
+	*' '*) echo "rings of $ZR_RING bytes" ;;
+	*) awk -v b="$ZR_RING" 'BEGIN { if (b % 1048576 == 0) printf "%d MiB\n", b / 1048576; else printf "%d bytes\n", b }' ;;
+	esac
+}
 ring() {
 	case "$1" in
 	zcap|zcap-count) echo "128 MiB TPACKET_V3 (zcap's default)" ;;
@@ -30,7 +38,7 @@ ring() {
 	zcapxdp) echo "AF_XDP umem (copy mode)" ;;
 	tcpdump|pcap) echo "2 MiB TPACKET_V3 (libpcap's default)" ;;
 	tcpdump-128m|pcap-128m) echo "128 MiB TPACKET_V3 (zcap's size)" ;;
-	tcpdump-zr) echo "8 MiB (zcap-run's default), libzcap backend ${ZR_BACKEND:-?}" ;;
+	tcpdump-zr) echo "$(zr_ring) (zcap-run's default), libzcap backend ${ZR_BACKEND:-?}" ;;
 	tcpdump-zr-128m) echo "128 MiB (\`-B 131072\`, zcap's size), libzcap backend ${ZR_BACKEND:-?}" ;;
 	netsniff) echo "netsniff-ng's default" ;;
 	*) echo "–" ;;
@@ -405,7 +413,7 @@ if { [ $have_raw = 1 ] && grep -q '^tcpdump-zr	' summary.tsv; } ||
 	echo
 	echo "## Issue 12: tcpdump plainly and under zcap-run, quiet and with a busy loop"
 	echo
-	echo "The same tcpdump command plainly (\`tcpdump\`: libpcap's 2 MiB ring; \`tcpdump-128m\`: \`-B 131072\`, zcap's ring size) and under \`zcap-run\` (\`tcpdump-zr\`: libzcap, backend ${ZR_BACKEND:-?}, zcap-run's default 8 MiB ring; \`tcpdump-zr-128m\`: the same with \`-B 131072\`), interleaved in the same runs; \"quiet\" is the full-speed table above, \"busy\" the busy-loop table (the spin's CPU taken out of the whole-machine figure). Goal (issue 12): no loss under zcap-run wherever plain tcpdump loses, and no more CPU per packet than plain tcpdump. Cells: median (min–max)."
+	echo "The same tcpdump command plainly (\`tcpdump\`: libpcap's 2 MiB ring; \`tcpdump-128m\`: \`-B 131072\`, zcap's ring size) and under \`zcap-run\` (\`tcpdump-zr\`: libzcap, backend ${ZR_BACKEND:-?}, zcap-run's default ring, $(zr_ring); \`tcpdump-zr-128m\`: the same with \`-B 131072\`), interleaved in the same runs; \"quiet\" is the full-speed table above, \"busy\" the busy-loop table (the spin's CPU taken out of the whole-machine figure). Goal (issue 12): no loss under zcap-run wherever plain tcpdump loses, and no more CPU per packet than plain tcpdump. Cells: median (min–max)."
 	echo
 	echo "| condition | size | row | n | offered kpps | loss % | lost in | CPU ns/pkt | overhead ns/pkt | own CPU ns/pkt |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"

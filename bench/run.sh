@@ -289,12 +289,13 @@ start_cap() {
 # mapped and libzcap opened the handle (ZCAP_RUN_VERBOSE's line); else it
 # is stopped and the run fails: a row that fell back to the system's
 # libpcap would measure plain tcpdump under another name. Appends
-# "CAP SIZE BACKEND" to $TMPD/zr.log.
+# "CAP SIZE BACKEND RING_BYTES" to $TMPD/zr.log.
 through_libzcap() {
 	zr_line=$(grep -m1 'capturing with libzcap, backend' "$TMPD/cap.err")
 	zr_backend=$(echo "$zr_line" | sed -n 's/.*capturing with libzcap, backend \([a-z]*\),.*/\1/p')
 	if grep -q libzcap-pcap.so "/proc/$CAP_PID/maps" 2>/dev/null && [ -n "$zr_backend" ]; then
-		echo "$cap $size $zr_backend" >>"$TMPD/zr.log"
+		zr_ring=$(echo "$zr_line" | sed -n 's/.*, ring \([0-9]*\) bytes.*/\1/p')
+		echo "$cap $size $zr_backend ${zr_ring:-?}" >>"$TMPD/zr.log"
 		return 0
 	fi
 	log "$cap: not through libzcap (maps: $(grep -c libzcap-pcap.so "/proc/$CAP_PID/maps" 2>/dev/null), stderr: $(head -3 "$TMPD/cap.err" | tr '\n' ' '))"
@@ -787,6 +788,8 @@ T_END=$(date +%s)
 # every tcpdump-zr run went through libzcap (through_libzcap fails it
 # otherwise): the backends libzcap took, for the report
 ZR_BACKEND=$(awk '{ print $3 }' "$TMPD/zr.log" 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
+# the ring zcap-run gave tcpdump-zr (no -B), as its ZCAP_RUN_VERBOSE line said
+ZR_RING=$(awk '$1 == "tcpdump-zr" { print $4 }' "$TMPD/zr.log" 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
 zr_ran=0
 [ $MAIN = 1 ] && case " $CAPS " in *" tcpdump-zr"*) zr_ran=1 ;; esac
 [ "$BUSY" = 1 ] && case " $BUSY_CAPS " in *" tcpdump-zr"*) zr_ran=1 ;; esac
@@ -809,7 +812,7 @@ CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 for v in DATE CMD SECS LOADS STEAL_MS KERNEL NPROC CPU_MODEL MEM DD_MBS DD_PC_MBS DD_MB CPU_WIN \
 	STOP_AFTER RUNS COUNT TRIALS SEARCH_STEPS SEARCH_SECS TX_RUNS TX_COUNT GEN_CPU CAP_CPU XDP_NOTE \
-	ZR_BACKEND BUSY_NICE SR_RUNS; do
+	ZR_BACKEND ZR_RING BUSY_NICE SR_RUNS; do
 	eval "printf '%s=%q\n' $v \"\$$v\""
 done >"$RES/run.env"
 "$BENCH/report.sh" "$RES" || not_ok "report.sh"
