@@ -159,10 +159,17 @@ void e1000_pfzc_configure_rx(struct e1000_adapter *adapter)
 	if (!po)
 		return;
 	/* one 2048-byte receive buffer (RCTL.BSIZE) per frame: MTU 1500 */
-	if (adapter->netdev->mtu > ETH_DATA_LEN || adapter->num_rx_queues != 1 ||
-	    pfzc_zc_rx_frame_size(po) < E1000_RXBUFFER_2048) {
+	if (adapter->netdev->mtu > ETH_DATA_LEN) {
 		e_warn(drv, "pf_zerocopy: MTU %u over %u: receiving by copy\n",
 		       adapter->netdev->mtu, ETH_DATA_LEN);
+		return;
+	}
+	if (adapter->num_rx_queues != 1 ||
+	    pfzc_zc_rx_frame_size(po) < E1000_RXBUFFER_2048) {
+		e_warn(drv, "pf_zerocopy: %d receive queues, frames of %u bytes "
+		       "(zero copy needs 1 queue and %u-byte frames): receiving by copy\n",
+		       adapter->num_rx_queues, pfzc_zc_rx_frame_size(po),
+		       E1000_RXBUFFER_2048);
 		return;
 	}
 	posted = kvcalloc(ring->count, sizeof(*posted), GFP_KERNEL);

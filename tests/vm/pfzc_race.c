@@ -131,7 +131,8 @@ struct shared {
 	atomic_int admin_errno;
 	char admin_err[96];
 	/* the traffic child parks while the admin deletes or moves a device */
-	atomic_int gate, parked;
+	atomic_int gate, parked, traffic_pid;
+	char park_diag[512];	/* where the traffic child was when it was late */
 };
 
 static struct shared *sh;
@@ -1063,12 +1064,51 @@ static void put_str(const char *path, const char *v)
  * AF_PACKET's, not the module's: the traffic child waits it out here. The
  * module's own sendmsg and kicks get no such shelter.
  */
+/* The traffic child's state and kernel stack, into sh->park_diag. */
+static void traffic_where(void)
+{
+	char path[64], buf[2048], st[256] = "";
+	int pid = atomic_load(&sh->traffic_pid);
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r"))) {
+		if (fgets(st, sizeof(st), f)) {
+			char *p = strrchr(st, ')');
+			memmove(st, p ? p + 2 : st, 2);	/* the state letter */
+			st[1] = 0;
+		}
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+	if ((f = fopen(path, "r"))) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	for (char *c = buf; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	snprintf(sh->park_diag, sizeof(sh->park_diag), "pid %d state %s, stack: %s",
+		 pid, st, n ? buf : "(unreadable)");
+}
+
 static void traffic_park(bool park)
 {
+	int i;
+
 	atomic_store(&sh->gate, park);
-	/* 10 s: a burst takes milliseconds even on the KASAN kernel */
-	for (int i = 0; park && i < 10000 && !atomic_load(&sh->parked); i++)
+	/* A burst takes milliseconds even on the KASAN kernel: 10 s is late
+	 * (where the child was is kept for the log), 60 s a failure. At the
+	 * end of the run the child exits instead, parked for good: an admin
+	 * step begun just before waited here for it in vain (10 s, then
+	 * ETIMEDOUT: seen in CI, the child a zombie). */
+	for (i = 0; park && i < 60000 && !atomic_load(&sh->parked); i++) {
+		if (i == 10000)
+			traffic_where();
 		sleep_us(1000);
+	}
 	if (park && !atomic_load(&sh->parked))
 		admin_fail("the traffic child did not park", ETIMEDOUT);
 }
@@ -1238,6 +1278,7 @@ static void traffic_main(void)
 	unsigned long n = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	atomic_store(&sh->traffic_pid, getpid());
 	if (s < 0)
 		_exit(2);
 	memset(ll.sll_addr, 0xff, 6);
@@ -1264,6 +1305,8 @@ static void traffic_main(void)
 		atomic_store(&sh->traffic_frames, n);
 		sleep_us(2000);
 	}
+	/* sends no more: an admin step in flight at the stop waits for this */
+	atomic_store(&sh->parked, 1);
 	_exit(0);
 }
 
@@ -1400,9 +1443,12 @@ int main(int argc, char **argv)
 	waitpid(admin, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		printf("# the admin child ended with status %#x\n", status);
-	waitpid(traffic, &status, 0);
+	status = -1;
+	if (waitpid(traffic, &status, 0) != traffic)
+		printf("# waitpid of the traffic child (%d): %s\n", (int)traffic, strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		printf("# the traffic child ended with status %#x\n", status);
+		printf("# the traffic child ended with status %#x%s\n", status,
+		       WIFSIGNALED(status) ? " (a signal)" : "");
 	end(true, "the run: %.0f s of stress, no kernel message during it", now() - t0);
 
 	/* ---- verdicts ---- */
@@ -1430,6 +1476,9 @@ int main(int argc, char **argv)
 		printf("# the admin child: %lu errors, the last %s: %s\n",
 		       atomic_load(&sh->admin_errors), sh->admin_err,
 		       ename(atomic_load(&sh->admin_errno)));
+	if (sh->park_diag[0])
+		printf("# the traffic child was 10 s late to park, at least once; the last time: %s\n",
+		       sh->park_diag);
 	end(sh->admin_errors == 0 && sh->zc_updown > 0 && sh->veth_updown > 0 &&
 	    sh->veth_recreate > 0 && sh->netns_moves > 0,
 	    "devices: %lu zc down/up, %lu veth down/up, %lu veth re-creations, %lu moves into a namespace that then died (%lu sockets bound there)",

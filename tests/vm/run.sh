@@ -277,6 +277,10 @@ done
 if TCPDUMP=$(command -v tcpdump); then
 	copy_elf "$TCPDUMP" /zcap/build/vm/tcpdump
 fi
+# ethtool -S for the e1000's own statistics (80-e1000-zc.sh)
+if ETHTOOL=$(command -v ethtool); then
+	copy_elf "$ETHTOOL" /usr/sbin/ethtool
+fi
 for t in build/vm/*; do
 	is_elf_exe "$t" && copy_elf "$t" "/zcap/$t"
 done

@@ -9,12 +9,14 @@
 #     intact, at 64 and 1518 bytes and random sizes, with the module's
 #     counters at rx_dma = frames, rx_copied = 0, and none of them reaching
 #     the stack (a tpacket witness on RX sees 0);
+#   - the stack with nothing bound: ping over the pair, tcpdump on RX,
+#     ip -s link and ethtool -S counting;
 #   - the stock path again after the socket is gone;
 #   - nothing lost silently: the NIC's misses in zcap's summary after a
 #     stop by SIGINT, on the stock path with a source faster than the
 #     guest, and in zero copy with the reader stopped;
-#   - teardown under traffic (close, kill -9, link down, device removal by
-#     rmmod), each followed by a check that no page the kernel freed was
+#   - teardown under traffic (close, kill -9, link down, five bind/unbind
+#     cycles, device removal by rmmod), each followed by a check that no page the kernel freed was
 #     written to (pfzc_memcheck).
 # Run it alone with
 #   make vm-bins && sh tests/vm/run.sh tests/vm/guest/80-e1000-zc.sh
@@ -132,6 +134,73 @@ stock_path() {
 	rm -f "$TMP/s.pcapng"
 }
 stock_path "stock path, nothing bound"
+
+# --- 1b. the stack with nothing bound: ping, tcpdump, ip -s link, ethtool -S
+# RX alone in a network namespace, so that a ping from TX's address goes
+# over the wire (the hub) and not through the local route.
+stack_tools() {
+	unshare -n sleep 600 &
+	nsp=$!
+	sleep 0.2
+	ip link set "$RX" netns $nsp || { not_ok "stack: RX into a namespace"; kill $nsp; return; }
+	inns() { nsenter -t $nsp -n "$@"; }
+	inns ip link set lo up
+	inns ip addr add 10.99.0.2/24 dev "$RX"
+	inns ip link set "$RX" up
+	ip addr add 10.99.0.1/24 dev "$TX"
+	for _ in $(seq 600); do
+		inns ip link show "$RX" | grep -q LOWER_UP && break
+		sleep 0.1
+	done
+	# the kernel's counters (/proc/net/dev, what ip -s link prints: the
+	# guest's busybox ip has no -s) and the NIC's (ethtool -S)
+	rxp() { inns cat /proc/net/dev | tr ':' ' ' | awk -v i="$RX" '$1 == i { print $2 }'; }
+	etp() { inns ethtool -S "$RX" 2>/dev/null | awk '$1 == "rx_packets:" { print $2 }'; }
+	rx0=$(rxp) e0=$(etp)
+	tcpd=
+	if [ -x "$BUILD/vm/tcpdump" ]; then
+		# nsenter execs tcpdump: $! is tcpdump (a backgrounded function
+		# would be a subshell, deaf to the signal that stops tcpdump)
+		nsenter -t $nsp -n "$BUILD/vm/tcpdump" -Z root -n -i "$RX" -w "$TMP/icmp.pcap" icmp \
+			2>"$TMP/tcpd.err" &
+		tcpd=$!
+		wait_for "$TMP/tcpd.err" "listening on" ||
+			{ not_ok "stack: tcpdump starts on RX"; sed 's/^/# /' "$TMP/tcpd.err"; }
+	fi
+	ping -c 5 -i 0.3 -W 5 10.99.0.2 >"$TMP/ping.out" 2>&1
+	sed -n 's/^/# /; /packets transmitted/p' "$TMP/ping.out"
+	check "stack, nothing bound: ping over the e1000 pair gets 5 replies of 5" \
+		grep -q "5 packets transmitted, 5 packets received" "$TMP/ping.out"
+	if [ -n "$tcpd" ]; then
+		sleep 1
+		kill -TERM $tcpd
+		wait_gone $tcpd 100 || { not_ok "stack: tcpdump stops on SIGTERM"; kill -9 $tcpd; }
+		wait $tcpd
+		"$BUILD/vm/tcpdump" -Z root -n -r "$TMP/icmp.pcap" >"$TMP/icmp.txt" 2>&1
+		sed -n 's/^/# /; 1,8p' "$TMP/icmp.txt"
+		n=$(grep -c 'ICMP echo request' "$TMP/icmp.txt")
+		check "stack, nothing bound: tcpdump on RX saw the 5 echo requests (saw $n)" [ "$n" = 5 ]
+	else
+		skip "stack: tcpdump on RX" "no tcpdump on the host to copy into the VM"
+	fi
+	rx1=$(rxp) e1=$(etp)
+	diag "RX rx_packets: kernel $rx0 -> $rx1, NIC (ethtool -S) $e0 -> $e1"
+	check "stack, nothing bound: the kernel's counters count what RX received ($rx0 -> $rx1)" \
+		[ "${rx1:-0}" -ge $((${rx0:-0} + 5)) ]
+	if command -v ethtool >/dev/null; then
+		check "stack, nothing bound: ethtool -S reads the NIC's own counters ($e0 -> $e1)" \
+			[ "${e1:-0}" -ge $((${e0:-0} + 5)) ]
+	else
+		skip "stack: ethtool -S" "no ethtool in the VM"
+	fi
+	ip addr del 10.99.0.1/24 dev "$TX"
+	inns ip link set "$RX" netns 1
+	kill $nsp; wait $nsp 2>/dev/null
+	ip addr flush dev "$RX"
+	ip link set "$RX" up
+	check "stack: RX back in the first namespace, link up" carrier_on "$RX"
+}
+stack_tools
 
 # --- 2. zero copy ------------------------------------------------------------
 for args in "-s 64" "-s 1518" "--random-sizes"; do
@@ -255,6 +324,22 @@ sleep 2
 check "link down and up under traffic: capture goes on (rx_dma $(pz 11))" [ "$(pz 11)" -gt 0 ]
 stop_cap
 memcheck "link down and up under traffic"
+wait $GENPID
+
+# bind and unbind, five times, under traffic: each bind switches RX to
+# zero copy, each close back to the stack
+traffic 40
+cycles_ok=0
+for k in 1 2 3 4 5; do
+	start_cap "$RX" "$TMP/cy.log" --backend pfzc -q -w /dev/null || continue
+	carrier_on "$RX"
+	sleep 1
+	d=$(pz 11)
+	stop_cap && [ "${d:-0}" -gt 0 ] && cycles_ok=$((cycles_ok + 1))
+	diag "cycle $k: rx_dma=$d, $(captured "$TMP/cy.log") captured"
+done
+check "bind/unbind under traffic: 5 of 5 cycles took frames by DMA and exited 0" [ $cycles_ok = 5 ]
+memcheck "bind/unbind cycles under traffic"
 wait $GENPID
 
 # rmmod e1000 under traffic with a socket bound: the device goes away

@@ -24,6 +24,8 @@ GEN=$BUILD/zcap-gen
 VERIFY=$BUILD/zcap-verify
 KMOD=$ZROOT/kmod/pf_zerocopy.ko
 TMP=$(mktemp -d /tmp/vmtest.XXXXXX)
+# tcpdump -Z root (and the user drop of Debian's tcpdump) looks the user up
+grep -q '^root:' /etc/passwd 2>/dev/null || echo 'root:x:0:0:root:/root:/bin/sh' >>/etc/passwd
 
 # At its exit, every guest script says "# zcap-vm: end NAME". run.sh
 # requires from each script it asked for at least one TAP line and this
