@@ -398,6 +398,19 @@ wait_quiet() {
 # offered (0 outside the busy section).
 RUN_COLS='sent\tseconds\tgen_pps\trx\toffered_pps\tcaptured\tcaptured_pps\tloss_pct\tcpu_ns_pkt\toffered_mbs\tif_tx_dropped\tstart_s\tif_rx_dropped\tcap_cpu_ns_pkt\tbusy_cpu_ns_pkt'
 
+# run_end LABEL: after the capturers stopped: stops the busy loop (1 if it
+# did not run in the window, B0..B1), and reads the generator's sent, secs
+# and ifdrop
+run_end() {
+	stop_busy
+	if [ $BUSY_RUN = 1 ] && [ "$B1" -le "$B0" ]; then
+		log "$1: the busy loop did not run in the window"
+		return 1
+	fi
+	sent=$(kv "$TMPD/gen.log" sent) secs=$(kv "$TMPD/gen.log" seconds)
+	ifdrop=$(kv "$TMPD/gen.log" if_tx_dropped)
+}
+
 # one_run CAP SIZE SEED COUNT RATE SINK: one measurement; prints the
 # RUN_COLS, space-separated, or FAIL
 one_run() {
@@ -418,13 +431,7 @@ one_run() {
 	[ "$sink" != /dev/null ] && wait_quiet "$sink"
 	P1=$(proc_ns "$CAP_PID")
 	captured=$(stop_cap "$cap")
-	stop_busy
-	if [ $BUSY_RUN = 1 ] && [ "$B1" -le "$B0" ]; then
-		log "$cap $size: the busy loop did not run in the window"
-		echo FAIL; return 1
-	fi
-	sent=$(kv "$TMPD/gen.log" sent) secs=$(kv "$TMPD/gen.log" seconds)
-	ifdrop=$(kv "$TMPD/gen.log" if_tx_dropped)
+	run_end "$cap $size" || { echo FAIL; return 1; }
 	if [ -z "$sent" ] || [ -z "$captured" ] || [ -z "$secs" ] || [ "$RX1" -le "$RX0" ]; then
 		log "$cap $size: no numbers (gen: $(cat "$TMPD/gen.log"))"
 		echo FAIL; return 1
@@ -705,13 +712,7 @@ pair_run() {
 		out="$out$cap $3 $4 ${captured:-x}
 "
 	done
-	stop_busy
-	if [ $BUSY_RUN = 1 ] && [ "$B1" -le "$B0" ]; then
-		log "pair $size: the busy loop did not run in the window"
-		echo FAIL; return 1
-	fi
-	sent=$(kv "$TMPD/gen.log" sent) secs=$(kv "$TMPD/gen.log" seconds)
-	ifdrop=$(kv "$TMPD/gen.log" if_tx_dropped)
+	run_end "pair $size" || { echo FAIL; return 1; }
 	if [ -z "$sent" ] || [ -z "$secs" ] || [ "$RX1" -le "$RX0" ] || echo "$out" | grep -q ' x$'; then
 		log "pair $size: no numbers (gen: $(cat "$TMPD/gen.log"); caps: $(echo "$out" | tr '\n' ' '))"
 		echo FAIL; return 1
