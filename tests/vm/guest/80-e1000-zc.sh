@@ -249,17 +249,26 @@ stock_path "stock path after the socket closed"
 # if_drops LOG: zcap's "dropped by interface"
 if_drops() { summary "$1" "dropped by interface"; }
 
-# the stock driver and a tpacket capture: at RATE the guest cannot keep up
+# the stock driver and a tpacket capture, the other NIC sending at full
+# speed. Whether the guest falls behind depends on the kernel (the stock
+# kernel took 254 of 2,000 at 4,000 frames/s; the KASAN kernel, booted
+# with acpi=noirq, all of them): the misses are checked where the NIC had
+# any, and captured + dropped >= sent in every case.
 drain
+m0=$(missed)
 start_cap "$RX" "$TMP/sd.log" --backend tpacket -q -w "$TMP/sd.pcapng" ||
 	not_ok "stock path, source faster than the guest: zcap starts"
-gen -c 2000 -s 128
+taskset -c 0 "$GEN" -q -i "$TX" --dst-mac "$RXMAC" --start-seq "$SEQ" -c 20000 -s 128 2>"$TMP/gen.log"
 sleep 3
 stop_cap
-c=$(captured "$TMP/sd.log") i=$(if_drops "$TMP/sd.log")
-diag "stock path, source faster than the guest: sent=$(sent) captured=$c dropped_by_interface=$i missed=$(missed)"
-check "stock path, SIGINT: the NIC's misses are in zcap's summary (dropped by interface $i > 0)" \
-	[ "${i:-0}" -gt 0 ]
+c=$(captured "$TMP/sd.log") i=$(if_drops "$TMP/sd.log") m=$(($(missed) - m0))
+diag "stock path, source at full speed: sent=$(sent) captured=$c dropped_by_interface=$i missed=+$m"
+if [ "$m" -gt 0 ]; then
+	check "stock path, SIGINT: the NIC's misses are in zcap's summary (dropped by interface $i > 0)" \
+		[ "${i:-0}" -gt 0 ]
+else
+	skip "stock path, SIGINT: the NIC's misses in zcap's summary" "the NIC missed none here"
+fi
 check "stock path, SIGINT: captured + dropped by interface >= sent ($c + $i >= $(sent))" \
 	[ $((${c:-0} + ${i:-0})) -ge "$(sent)" ]
 next_seq
@@ -328,7 +337,7 @@ wait $GENPID
 
 # bind and unbind, five times, under traffic: each bind switches RX to
 # zero copy, each close back to the stack
-traffic 40
+traffic 600	# stopped after the cycles (the link's return takes long on debug kernels)
 cycles_ok=0
 for k in 1 2 3 4 5; do
 	start_cap "$RX" "$TMP/cy.log" --backend pfzc -q -w /dev/null || continue
@@ -340,6 +349,7 @@ for k in 1 2 3 4 5; do
 done
 check "bind/unbind under traffic: 5 of 5 cycles took frames by DMA and exited 0" [ $cycles_ok = 5 ]
 memcheck "bind/unbind cycles under traffic"
+kill $GENPID 2>/dev/null
 wait $GENPID
 
 # rmmod e1000 under traffic with a socket bound: the device goes away
