@@ -249,20 +249,22 @@ stock_path "stock path after the socket closed"
 # if_drops LOG: zcap's "dropped by interface"
 if_drops() { summary "$1" "dropped by interface"; }
 
-# the stock driver and a tpacket capture, the other NIC sending at full
-# speed. Whether the guest falls behind depends on the kernel (the stock
-# kernel took 254 of 2,000 at 4,000 frames/s; the KASAN kernel, booted
-# with acpi=noirq, all of them): the misses are checked where the NIC had
-# any, and captured + dropped >= sent in every case.
+# the stock driver and a tpacket capture, 2,000 frames at RATE. Whether
+# the guest falls behind depends on the kernel (the stock kernel took 254
+# of 2,000; the KASAN kernel, booted with acpi=noirq, all of them): the
+# misses are checked where the NIC had any, and captured + dropped >= sent
+# in every case. Not at full speed: 20,000 frames overflow the queue qemu
+# keeps for a NIC with no free buffer, and what it drops there no counter
+# of the NIC sees (254 captured + 16,730 missed of 20,000, in CI).
 drain
 m0=$(missed)
 start_cap "$RX" "$TMP/sd.log" --backend tpacket -q -w "$TMP/sd.pcapng" ||
 	not_ok "stock path, source faster than the guest: zcap starts"
-taskset -c 0 "$GEN" -q -i "$TX" --dst-mac "$RXMAC" --start-seq "$SEQ" -c 20000 -s 128 2>"$TMP/gen.log"
+gen -c 2000 -s 128
 sleep 3
 stop_cap
 c=$(captured "$TMP/sd.log") i=$(if_drops "$TMP/sd.log") m=$(($(missed) - m0))
-diag "stock path, source at full speed: sent=$(sent) captured=$c dropped_by_interface=$i missed=+$m"
+diag "stock path, 2,000 frames at $RATE/s: sent=$(sent) captured=$c dropped_by_interface=$i missed=+$m"
 if [ "$m" -gt 0 ]; then
 	check "stock path, SIGINT: the NIC's misses are in zcap's summary (dropped by interface $i > 0)" \
 		[ "${i:-0}" -gt 0 ]
