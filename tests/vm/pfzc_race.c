@@ -1056,14 +1056,6 @@ static void put_str(const char *path, const char *v)
 	}
 }
 
-/*
- * AF_PACKET's sendmsg checks IFF_UP, then copies and transmits holding only
- * a device reference: one that lags behind a device's unregistration picks a
- * tx queue after the queues went, which the core logs ("selects TX queue 0,
- * but real number of TX queues is 0"). That race is the core's and
- * AF_PACKET's, not the module's: the traffic child waits it out here. The
- * module's own sendmsg and kicks get no such shelter.
- */
 /* The traffic child's state and kernel stack, into sh->park_diag. */
 static void traffic_where(void)
 {
@@ -1094,6 +1086,14 @@ static void traffic_where(void)
 		 pid, st, n ? buf : "(unreadable)");
 }
 
+/*
+ * AF_PACKET's sendmsg checks IFF_UP, then copies and transmits holding only
+ * a device reference: one that lags behind a device's unregistration picks a
+ * tx queue after the queues went, which the core logs ("selects TX queue 0,
+ * but real number of TX queues is 0"). That race is the core's and
+ * AF_PACKET's, not the module's: the traffic child waits it out here. The
+ * module's own sendmsg and kicks get no such shelter.
+ */
 static void traffic_park(bool park)
 {
 	int i;
