@@ -531,6 +531,9 @@ struct zcap_tx_stats {
 				 * (TPACKET: ENOBUFS); not lost */
 	uint64_t drop_if;	/* the interface's tx_dropped since open, from
 				 * every sender on it */
+	uint64_t dma;		/* of sent, read by the NIC straight from this
+				 * handle's frames, never copied: pfzc on a NIC
+				 * that transmits by DMA, xdp in zero-copy mode */
 };
 
 /*
@@ -544,7 +547,8 @@ int zcap_tx_stats(zcap_tx_t *t, struct zcap_tx_stats *st);
 /* The socket, for socket options (-1 for none). Owned by t. */
 int zcap_tx_fd(zcap_tx_t *t);
 const char *zcap_tx_backend_name(const zcap_tx_t *t);
-/* "zero-copy" or "copy" for xdp; "copy" for the others. */
+/* "zero-copy" or "copy" for xdp; for pfzc, "zero-copy" once
+ * zcap_tx_stats() found frames the NIC read by DMA; "copy" otherwise. */
 const char *zcap_tx_mode(const zcap_tx_t *t);
 /* The last error's message; "" when none. */
 const char *zcap_tx_geterr(zcap_tx_t *t);

@@ -22,6 +22,7 @@ void pfzc_dev_register(struct pfzc_dev *pd, struct net_device *dev,
 	pd->dev = dev;
 	pd->ops = ops;
 	RCU_INIT_POINTER(pd->sock, NULL);
+	pd->tx_sock = NULL;
 	mutex_lock(&pfzc_devs_lock);
 	list_add_tail(&pd->node, &pfzc_devs);
 	mutex_unlock(&pfzc_devs_lock);
@@ -38,7 +39,7 @@ void pfzc_dev_unregister(struct pfzc_dev *pd)
 {
 	mutex_lock(&pfzc_devs_lock);
 	if (!list_empty(&pd->node)) {
-		WARN_ON(rcu_access_pointer(pd->sock));
+		WARN_ON(rcu_access_pointer(pd->sock) || pd->tx_sock);
 		list_del_init(&pd->node);
 	}
 	mutex_unlock(&pfzc_devs_lock);
@@ -50,13 +51,15 @@ EXPORT_SYMBOL_GPL(pfzc_dev_unregister);
  * goes through ops->xmit_frame), and po becomes dev's direct receiver if
  * it has an rx ring and its binder may divert the device's traffic.
  * -EBUSY if another socket already is: while it is, frames do not reach
- * the stack, so a second socket would silently see nothing. Called with
- * po->lock held, in the binder's context.
+ * the stack, so a second socket would silently see nothing. A socket with
+ * a tx ring becomes the device's DMA sender if its driver transmits by DMA
+ * and no other socket is; otherwise it sends by copy, as it always can.
+ * Called with po->lock and RTNL held, in the binder's context.
  */
 int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
 {
 	struct pfzc_dev *pd;
-	bool divert;
+	bool divert, dma_tx = false;
 	int err = 0;
 
 	/*
@@ -82,24 +85,40 @@ int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
 			po->direct = true;
 			rcu_assign_pointer(pd->sock, po);
 		}
+		if (po->tx.map && pd->ops->xmit_dma && !pd->tx_sock) {
+			pd->tx_sock = po;
+			dma_tx = true;
+		}
 		break;
 	}
 	mutex_unlock(&pfzc_devs_lock);
-	if (!err && po->direct && po->pdev->ops->rx_switch)
+	if (err)
+		return err;
+	/* no memory to map the frames: this socket sends by copy */
+	if (dma_tx && pfzc_zc_tx_start(po, po->pdev->dma_dev)) {
+		mutex_lock(&pfzc_devs_lock);
+		po->pdev->tx_sock = NULL;
+		mutex_unlock(&pfzc_devs_lock);
+	}
+	if (po->direct && po->pdev->ops->rx_switch)
 		po->pdev->ops->rx_switch(po->pdev);
-	return err;
+	return 0;
 }
 
-/* Whether detaching po restarts its driver's receive side (under RTNL). */
+/*
+ * Whether detaching po needs RTNL: its driver restarts its receive side,
+ * or stops its DMA from po's tx frames.
+ */
 bool pfzc_dev_switches(const struct pfzc_sock *po)
 {
-	return po->direct && po->pdev->ops->rx_switch;
+	return (po->direct && po->pdev->ops->rx_switch) || po->tx_dma.dev;
 }
 
 /*
  * The caller waits for a grace period before the rings go. A driver that
- * DMAs into the frames stops doing so in rx_switch, before this returns:
- * RTNL is held (the notifier, and release and bind of such a socket).
+ * DMAs into the frames stops doing so in rx_switch, and from them in
+ * tx_stop, before this returns: RTNL is held (the notifier, and release
+ * and bind of such a socket).
  */
 void pfzc_dev_detach(struct pfzc_sock *po)
 {
@@ -112,6 +131,14 @@ void pfzc_dev_detach(struct pfzc_sock *po)
 			po->pdev->ops->rx_switch(po->pdev);
 		}
 		po->direct = false;
+	}
+	if (po->tx_dma.dev) {
+		ASSERT_RTNL();
+		po->pdev->ops->tx_stop(po->pdev, po);
+		pfzc_zc_tx_stop(po);
+		mutex_lock(&pfzc_devs_lock);
+		po->pdev->tx_sock = NULL;
+		mutex_unlock(&pfzc_devs_lock);
 	}
 	WRITE_ONCE(po->pdev, NULL);
 	WARN_ON_ONCE(po->rx_dma.dev);

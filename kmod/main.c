@@ -348,10 +348,14 @@ static int pfzc_getsockopt(struct socket *sock, int level, int optname,
 		u.st.tx_errors = atomic64_read(&po->tx_errors);
 		u.st.rx_dma = atomic64_read(&po->rx_dma_frames);
 		u.st.rx_copied = atomic64_read(&po->rx_copied);
+		u.st.tx_dma = atomic64_read(&po->tx_dma_frames);
+		u.st.tx_copied = atomic64_read(&po->tx_copied);
 		size = sizeof(u.st);
-		/* a caller built against version 1, whose struct ended at
-		 * tx_errors, gets that struct */
-		if (len >= (int)offsetofend(struct pfzc_stats, tx_errors) && len < size)
+		/* the struct only grew at its end: a caller built when it
+		 * ended at tx_errors (version 1) or at rx_copied gets that */
+		if (len < size && len >= (int)offsetofend(struct pfzc_stats, rx_copied))
+			size = offsetofend(struct pfzc_stats, rx_copied);
+		else if (len < size && len >= (int)offsetofend(struct pfzc_stats, tx_errors))
 			size = offsetofend(struct pfzc_stats, tx_errors);
 		break;
 	case PFZC_MMAP_OFFSETS:
@@ -419,6 +423,7 @@ static int pfzc_create(struct net *net, struct socket *sock, int protocol,
 	po = pfzc_sk(sk);
 	mutex_init(&po->lock);
 	spin_lock_init(&po->rx_lock);
+	spin_lock_init(&po->tx_dma.lock);
 	po->state = PFZC_UNBOUND;
 	po->proto = protocol ? (__force __be16)protocol : htons(ETH_P_ALL);
 	/* sk_alloc() zeroes the rest: no umem, no rings, counters at 0 */
@@ -486,7 +491,7 @@ static int pfzc_proc_show(struct seq_file *seq, void *v)
 	struct pfzc_net *pn = pfzc_pernet(seq_file_single_net(seq));
 	struct pfzc_sock *po;
 
-	seq_puts(seq, "inode ifindex ifname rx_entries tx_entries rx rx_drop_full tx tx_invalid direct rx_dma rx_copied\n");
+	seq_puts(seq, "inode ifindex ifname rx_entries tx_entries rx rx_drop_full tx tx_invalid direct rx_dma rx_copied tx_dma tx_copied\n");
 	mutex_lock(&pn->lock);
 	list_for_each_entry(po, &pn->socks, node) {
 		char name[IFNAMSIZ] = "-";
@@ -502,7 +507,7 @@ static int pfzc_proc_show(struct seq_file *seq, void *v)
 		direct = po->direct;
 		mutex_unlock(&po->lock);
 
-		seq_printf(seq, "%lu %d %s %u %u %llu %llu %llu %llu %d %llu %llu\n",
+		seq_printf(seq, "%lu %d %s %u %u %llu %llu %llu %llu %d %llu %llu %llu %llu\n",
 			   sock_i_ino(&po->sk), ifindex, name,
 			   po->rx.entries, po->tx.entries,
 			   (u64)atomic64_read(&po->rx_packets),
@@ -510,7 +515,9 @@ static int pfzc_proc_show(struct seq_file *seq, void *v)
 			   (u64)atomic64_read(&po->tx_packets),
 			   (u64)atomic64_read(&po->tx_invalid), direct,
 			   (u64)atomic64_read(&po->rx_dma_frames),
-			   (u64)atomic64_read(&po->rx_copied));
+			   (u64)atomic64_read(&po->rx_copied),
+			   (u64)atomic64_read(&po->tx_dma_frames),
+			   (u64)atomic64_read(&po->tx_copied));
 	}
 	mutex_unlock(&pn->lock);
 	return 0;

@@ -14,6 +14,9 @@
  *   RTNL -> pfzc_devs_lock (pfzc_dev_unregister() from a driver's
  *           ndo_uninit, as vnet.c's, under unregister_netdevice)
  *   mm->mmap_lock (mmap) -> pfzc_sock.lock
+ *   pfzc_sock.tx_dma.lock (a DMA sender's tx consumer, BH off: its kick,
+ *           under pfzc_sock.lock, and the driver's completions) -> the
+ *           driver's tx queue lock (ops->xmit_dma)
  *   pfzc_sock.rx_lock (rx ring producer, BH off: the packet hook, a
  *           driver's direct receive, and a tx ring kick into a virtual
  *           pair's peer under the sender's pfzc_sock.lock; nests nothing)
@@ -113,6 +116,31 @@ struct pfzc_rx_dma {
 	u32 npages;
 };
 
+/*
+ * The DMA sender's hold on its tx frames (zc_tx.c), under lock. With cons
+ * = *consumer (moved only by the kernel) and next = the tx ring's
+ * cached_cons, the slots:
+ *
+ *   [cons, next)   dealt with: queued on the NIC (inflight of them, which
+ *                  it may still read) or refused as invalid; none is the
+ *                  application's again yet
+ *   [next, prod)   published, not looked at yet
+ *
+ * The NIC completes frames in the order they were queued, so when frame
+ * idx comes back every slot before it was dealt with: consumer moves to
+ * idx + 1, or to next when no frame is left in flight (invalid slots
+ * after the last one go back with it).
+ */
+struct pfzc_tx_dma {
+	struct device *dev;	/* NULL: this socket's frames are copied */
+	dma_addr_t *page;	/* bus address of each page from first_page */
+	u32 first_page;
+	u32 npages;
+	u32 inflight;
+	u32 cons;		/* what the kernel last stored in consumer */
+	spinlock_t lock;	/* BH off: the kick and the completions */
+};
+
 struct pfzc_sock {
 	struct sock sk;		/* must be first */
 	struct mutex lock;
@@ -133,6 +161,7 @@ struct pfzc_sock {
 	struct pfzc_rx_frames rxf;	/* with rx, under rx_lock */
 	struct pfzc_rx_dma rx_dma;	/* set and cleared by the driver, its receive stopped */
 	struct pfzc_kring tx;
+	struct pfzc_tx_dma tx_dma;	/* set at bind if this is the DMA sender */
 	atomic_t mapped;	/* live vmas of either ring */
 	struct list_head node;	/* pfzc_net.socks */
 
@@ -146,6 +175,8 @@ struct pfzc_sock {
 	atomic64_t tx_packets;
 	atomic64_t tx_invalid;
 	atomic64_t tx_errors;
+	atomic64_t tx_dma_frames;	/* read by a NIC's DMA, not copied */
+	atomic64_t tx_copied;		/* copied out of a frame by the kernel */
 };
 
 static inline struct pfzc_sock *pfzc_sk(const struct sock *sk)
@@ -184,6 +215,11 @@ void pfzc_rx_frames_free(struct pfzc_sock *po);
 void __pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f,
 		      const struct pfzc_desc *meta, u64 ts_ns);
 
+/* zc_tx.c */
+int pfzc_zc_tx_start(struct pfzc_sock *po, struct device *dma_dev);
+void pfzc_zc_tx_stop(struct pfzc_sock *po);
+int pfzc_zc_tx_kick(struct pfzc_sock *po);
+
 /* cbpf.c */
 unsigned int pfzc_cbpf_run(const struct sock_fprog_kern *prog, const void *data,
 			   u32 len, const struct net_device *dev);
@@ -200,5 +236,8 @@ int pfzc_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 
 /* tx.c */
 int pfzc_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+void pfzc_write_space(struct sock *sk);
+bool pfzc_tx_desc_get(struct pfzc_sock *po, const struct net_device *dev,
+		      u32 idx, struct pfzc_desc *d);
 
 #endif /* _PFZC_H */

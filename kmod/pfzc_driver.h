@@ -71,7 +71,34 @@
  * when the reader polls the socket (ops->rx_kick, BH off, RCU): a reader
  * that drained the ring polls before it sleeps.
  *
- * Transmit: a socket's tx ring kick hands each validated frame to
+ * Transmit by DMA, for a NIC that reads frames from memory it was given
+ * (ops->xmit_dma): one socket with a tx ring per device, the first to bind
+ * (the others send by copy), is its DMA sender. Its tx frames are mapped
+ * for the NIC at bind (pd->dma_dev, set by the driver before
+ * pfzc_dev_register()), and a kick hands each validated frame's bus
+ * address to the driver, in ring order, with no copy and no skb:
+ *
+ *   kick, BH off, the socket's tx lock held:
+ *     n = ops->xmit_dma(pd, po, f, n)            queues f[0..ret) on the
+ *                                                NIC, in order; the rest
+ *                                                wait for the next kick
+ *   completion, BH off or under RTNL with the NIC stopped, in the order
+ *   the frames were queued:
+ *     pfzc_zc_tx_complete(po, f->idx, sent)      sent: the NIC read it
+ *                                                and put it on the wire;
+ *                                                false: dropped unsent
+ *                                                (reset, link lost)
+ *   detach, process context, RTNL held:
+ *     ops->tx_stop(pd, po)                       returns when the NIC reads
+ *                                                no frame of po and every
+ *                                                one came back
+ *
+ * The NIC may read a frame until it completes: only then does the tx ring's
+ * consumer move past its slot (include/uapi/pf_zerocopy.h), so the
+ * application rewrites no frame the NIC still reads, and release unmaps
+ * and unpins only after tx_stop.
+ *
+ * Transmit by copy: a socket's tx ring kick hands each validated frame to
  * ops->xmit_frame() instead of building an skb, with BH disabled and
  * inside rcu_read_lock(). The frame lives in user memory that its owner
  * may rewrite at any time: its address and length were validated once and
@@ -90,18 +117,25 @@
 
 struct pfzc_sock;
 struct pfzc_dev;
+struct pfzc_zc_tx_frame;
 
 struct pfzc_dev_ops {
 	int (*xmit_frame)(struct pfzc_dev *pd, const void *data, u32 len);
 	/* optional: a driver that receives by DMA (see above) */
 	void (*rx_switch)(struct pfzc_dev *pd);
 	void (*rx_kick)(struct pfzc_dev *pd);
+	/* optional: a driver that transmits by DMA (see above) */
+	u32 (*xmit_dma)(struct pfzc_dev *pd, struct pfzc_sock *po,
+			const struct pfzc_zc_tx_frame *f, u32 n);
+	void (*tx_stop)(struct pfzc_dev *pd, struct pfzc_sock *po);
 };
 
 struct pfzc_dev {
 	struct net_device *dev;
 	const struct pfzc_dev_ops *ops;
+	struct device *dma_dev;		/* xmit_dma: maps the tx frames */
 	struct pfzc_sock __rcu *sock;	/* the direct receiver, or NULL */
+	struct pfzc_sock *tx_sock;	/* the DMA sender, or NULL */
 	struct list_head node;		/* the module's list of devices */
 };
 
@@ -116,6 +150,13 @@ struct pfzc_rx_frame {
 struct pfzc_zc_frame {
 	dma_addr_t dma;
 	u32 frame;	/* private to the API */
+};
+
+/* A tx frame for the NIC to read: bus address, length, and its ring slot. */
+struct pfzc_zc_tx_frame {
+	dma_addr_t dma;
+	u32 len;
+	u32 idx;	/* for pfzc_zc_tx_complete() */
 };
 
 void pfzc_dev_register(struct pfzc_dev *pd, struct net_device *dev,
@@ -139,5 +180,8 @@ void pfzc_zc_rx_deliver(struct pfzc_sock *po, const struct pfzc_zc_frame *f,
 			u32 len, int vlan_tci, const struct net_device *dev);
 void pfzc_zc_rx_recycle(struct pfzc_sock *po, const struct pfzc_zc_frame *f);
 void pfzc_zc_rx_flush(struct pfzc_sock *po);
+
+void pfzc_zc_tx_complete(struct pfzc_sock *po, u32 idx, bool sent);
+u32 pfzc_zc_tx_inflight(struct pfzc_sock *po);
 
 #endif /* _PFZC_DRIVER_H */

@@ -53,10 +53,28 @@ static void pfzc_tx_setup(struct sk_buff *skb, struct net_device *dev)
 
 static void pfzc_tx_count(struct pfzc_sock *po, int rc)
 {
-	if (net_xmit_eval(rc) == 0)
+	if (net_xmit_eval(rc) == 0) {
 		atomic64_inc(&po->tx_packets);
-	else
+		atomic64_inc(&po->tx_copied);
+	} else {
 		atomic64_inc(&po->tx_errors);
+	}
+}
+
+/*
+ * Slot idx of the tx ring, read once into d and validated there: false
+ * when it names no tx frame or no sendable length (the caller counts it in
+ * tx_invalid once it has dealt with the slot).
+ */
+bool pfzc_tx_desc_get(struct pfzc_sock *po, const struct net_device *dev,
+		      u32 idx, struct pfzc_desc *d)
+{
+	struct pfzc_umem *umem = po->umem;
+	u64 tx_first = (u64)po->rx.entries * umem->frame_size;
+
+	pfzc_desc_read_once(d, pfzc_cons_desc(&po->tx.r, idx));
+	return pfzc_validate_tx_desc(d, tx_first, umem->len, umem->frame_size) &&
+	       pfzc_tx_len_ok(dev, d->len);
 }
 
 /* Sends one validated descriptor. Called with po->lock held. */
@@ -105,10 +123,7 @@ static void pfzc_tx_direct(struct pfzc_sock *po, const struct pfzc_desc *d)
 	va = kmap_local_page(pfzc_umem_page(po->umem, d->addr));
 	err = pd->ops->xmit_frame(pd, va + offset_in_page(d->addr), d->len);
 	kunmap_local(va);
-	if (err)
-		atomic64_inc(&po->tx_errors);
-	else
-		atomic64_inc(&po->tx_packets);
+	pfzc_tx_count(po, err ? NET_XMIT_DROP : NET_XMIT_SUCCESS);
 }
 
 /*
@@ -118,8 +133,6 @@ static void pfzc_tx_direct(struct pfzc_sock *po, const struct pfzc_desc *d)
 static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 {
 	struct pfzc_kring *kr = &po->tx;
-	struct pfzc_umem *umem = po->umem;
-	u64 tx_first = (u64)po->rx.entries * umem->frame_size;
 	u32 budget = kr->entries;
 	bool direct = po->pdev && po->pdev->ops->xmit_frame;
 	struct pfzc_desc d;
@@ -129,6 +142,8 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 		return -ENETDOWN;
 	if (!pfzc_link_is_eth(dev))
 		return -EINVAL;
+	if (po->tx_dma.dev)
+		return pfzc_zc_tx_kick(po);
 
 	while (budget) {
 		n = pfzc_cons_peek(&kr->r, min_t(u32, budget, PFZC_TX_BATCH),
@@ -142,10 +157,7 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 			rcu_read_lock();
 		}
 		for (i = 0; i < n; i++) {
-			pfzc_desc_read_once(&d, pfzc_cons_desc(&kr->r, idx + i));
-			if (!pfzc_validate_tx_desc(&d, tx_first, umem->len,
-						   umem->frame_size) ||
-			    !pfzc_tx_len_ok(dev, d.len)) {
+			if (!pfzc_tx_desc_get(po, dev, idx + i, &d)) {
 				atomic64_inc(&po->tx_invalid);
 				continue;
 			}
@@ -165,7 +177,7 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 	return 0;
 }
 
-static void pfzc_write_space(struct sock *sk)
+void pfzc_write_space(struct sock *sk)
 {
 	struct socket_wq *wq;
 

@@ -3,11 +3,13 @@
  * The pfzc backend's transmit side: the pf_zerocopy module's tx ring
  * (include/uapi/pf_zerocopy.h; set up in pfzc_common.c). Frames are
  * written in place in a registered buffer, tx slot i always naming frame
- * i; one empty sendto() hands a batch over. The module copies each frame once (into an skb, or
- * straight into the peer's ring on its virtual pair), validates it first,
- * and moves the ring's consumer past every slot it has dealt with before
- * the kick returns: a slot behind the consumer is completed and its frame
- * free again.
+ * i; one empty sendto() hands a batch over. The module validates each
+ * frame, then either copies it once (into an skb, or straight into the
+ * peer's ring on its virtual pair) and moves the ring's consumer past it
+ * before the kick returns, or, on a NIC that transmits by DMA, queues it
+ * for the NIC to read from this buffer and moves the consumer when the
+ * NIC has completed it (zero-copy mode). Either way a slot behind the
+ * consumer is completed and its frame free again.
  *
  * The module counts per socket what it sent (tx_packets), what it refused
  * as malformed (tx_invalid) and what the device refused (tx_errors); the
@@ -137,14 +139,13 @@ static enum zcap_tx_kick tpz_kick(struct zcap_tx *t)
 
 	if (pfzc_load_acquire(z->s.ring.consumer) == z->s.ring.cached_prod)
 		return ZCAP_KICK_DONE;
-	if (sendto(t->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) == 0) {
-		/* one lap per kick: a full ring filled again meanwhile is
-		 * not possible here (one thread), so this is everything */
-		return pfzc_load_acquire(z->s.ring.consumer) == z->s.ring.cached_prod ?
-		       ZCAP_KICK_DONE : ZCAP_KICK_AGAIN;
-	}
+	/* the kernel deals with up to one lap per kick, and this one
+	 * thread did not refill the ring meanwhile: 0 means it took all */
+	if (sendto(t->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) == 0)
+		return ZCAP_KICK_DONE;
 	switch (errno) {
-	case EAGAIN:
+	case EAGAIN:		/* the NIC had no room for some: as slots
+				 * come back, kick again */
 	case EINTR:
 		return ZCAP_KICK_AGAIN;
 	case ENETDOWN:
@@ -178,6 +179,10 @@ static int tpz_stats(struct zcap_tx *t, struct zcap_tx_stats *st)
 	st->bytes = z->bytes;
 	st->invalid = ks.tx_invalid;
 	st->errors = ks.tx_errors;
+	st->dma = ks.tx_dma;
+	/* the module says which way this socket sends once it has */
+	if (ks.tx_dma)
+		t->mode = "zero-copy";
 	return 0;
 }
 

@@ -23,7 +23,7 @@
 
 #define TX_OPTS_KNOWN zcap_offsetofend(struct zcap_tx_opts, xdp)
 #define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue)
-#define TX_STATS_KNOWN zcap_offsetofend(struct zcap_tx_stats, drop_if)
+#define TX_STATS_KNOWN zcap_offsetofend(struct zcap_tx_stats, dma)
 
 static uint64_t now_ns(void)
 {

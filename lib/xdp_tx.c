@@ -280,6 +280,8 @@ static int txdp_stats(struct zcap_tx *t, struct zcap_tx_stats *st)
 	st->invalid = s.tx_invalid_descs;
 	st->completed = x->done + st->invalid;
 	st->bytes = x->bytes;
+	if (!x->copy)
+		st->dma = x->done;
 	return 0;
 }
 

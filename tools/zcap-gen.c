@@ -529,10 +529,10 @@ int main(int argc, char **argv)
 
 	secs = (double)(t_end - t_start) / 1e9;
 	fprintf(stderr, PROG ": sent=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f pps=%" PRIu64
-		" mbps=%.3f if_tx_dropped=%" PRIu64 " retries=%" PRIu64 "\n",
+		" mbps=%.3f if_tx_dropped=%" PRIu64 " retries=%" PRIu64 " dma=%" PRIu64 "\n",
 		st.sent, st.bytes, secs,
 		secs > 0 ? (uint64_t)((double)st.sent / secs + 0.5) : 0,
 		secs > 0 ? (double)st.bytes * 8 / secs / 1e6 : 0.0,
-		if_drop, st.retries);
+		if_drop, st.retries, ts.dma);
 	return 0;
 }

@@ -116,9 +116,10 @@
  *	i for slot i. tx descriptors name frames in [rx_entries, umem
  *	frames): a tx descriptor pointing into the rx frames is invalid.
  *   getsockopt(SOL_PFZC, PFZC_MMAP_OFFSETS / PFZC_STATISTICS / PFZC_VERSION)
- *	optlen smaller than the struct [EINVAL]; for PFZC_STATISTICS, an
- *	optlen from version 1's struct (up to tx_errors) to just short of
- *	the whole gets version 1's struct, and optlen says so.
+ *	optlen smaller than the struct [EINVAL]; for PFZC_STATISTICS, a
+ *	shorter optlen gets the struct as it ended earlier, up to tx_errors
+ *	(version 1) or up to rx_copied, the longest that fits, and optlen
+ *	says so.
  *   mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_* * page size)
  *	no such ring, other offset, len over the ring's size (see Ring
  *	layout) rounded up to pages, or not MAP_SHARED [EINVAL].
@@ -163,6 +164,18 @@
  *	tx descriptor (see "A descriptor is valid"), sent or counted as
  *	tx_invalid, and its slot handed back by moving consumer. A frame is
  *	at least an Ethernet header, 14 bytes: a shorter one is invalid.
+ *	Usually the kernel copies each frame out before the kick returns,
+ *	and consumer has moved past every slot by then. On a NIC whose
+ *	driver transmits by DMA (the patched e1000), the first socket with a
+ *	tx ring to bind to it is its DMA sender: the NIC reads the frames
+ *	straight from the umem, and consumer moves past a slot only when the
+ *	NIC has completed its frame, after the kick returned; poll() gives
+ *	POLLOUT as slots come back. Slots come back in ring order, and an
+ *	invalid one with the frame before it. The kick fails [EAGAIN] when
+ *	the NIC had no room for all of them: kick again once slots came
+ *	back. A frame the NIC dropped unsent (a reset, the link lost) counts
+ *	in tx_errors. /proc/net/pf_zerocopy's last two columns and tx_dma
+ *	and tx_copied in the statistics tell the two ways apart.
  *	Not bound [ENXIO]; device gone [ENETDOWN]; no tx ring, or the
  *	device is no longer plain Ethernet (its type changed) [EINVAL].
  *   Without rings: recvmsg() returns one packet per call (MSG_TRUNC
@@ -261,6 +274,9 @@ struct pfzc_stats {
 	/* since version 2; a version-1 caller's shorter optlen gets the above */
 	__u64 rx_dma;			/* rx_packets the NIC wrote by DMA */
 	__u64 rx_copied;		/* rx_packets the kernel copied */
+	/* later; a caller whose struct ends at rx_copied gets that much */
+	__u64 tx_dma;			/* tx_packets the NIC read by DMA */
+	__u64 tx_copied;		/* tx_packets the kernel copied */
 };
 
 #endif /* _UAPI_PF_ZEROCOPY_H */

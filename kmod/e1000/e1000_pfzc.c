@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The e1000 driver's zero-copy receive for PF_ZEROCOPY: see e1000_pfzc.h.
+ * The e1000 driver's zero-copy receive and transmit for PF_ZEROCOPY: see
+ * e1000_pfzc.h.
  *
  * Switching. The module calls rx_switch under RTNL when the device's
  * direct receiver comes or goes; the driver then restarts (as for an MTU
@@ -240,23 +241,190 @@ static void e1000_pfzc_rx_kick(struct pfzc_dev *pd)
 		napi_schedule(&adapter->napi);
 }
 
+/* ---- transmit by DMA ---- */
+
+/* One legacy descriptor: len bytes at dma, cmd on top of FCS insertion. */
+static void e1000_pfzc_tx_put(struct e1000_tx_ring *tx_ring, unsigned int i,
+			      dma_addr_t dma, u32 len, u32 cmd)
+{
+	struct e1000_tx_desc *d = E1000_TX_DESC(*tx_ring, i);
+	struct e1000_tx_buffer *b = &tx_ring->buffer_info[i];
+
+	d->buffer_addr = cpu_to_le64(dma);
+	d->lower.data = cpu_to_le32(E1000_TXD_CMD_IFCS | cmd | len);
+	d->upper.data = 0;
+	/* no mapping of its own: the module mapped the umem */
+	b->dma = 0;
+	b->skb = NULL;
+	b->length = len;
+	b->mapped_as_page = false;
+	b->time_stamp = jiffies;
+	b->next_to_watch = i;
+	b->segs = 0;
+	b->bytecount = 0;
+	b->pfzc_po = NULL;
+}
+
+/*
+ * Queues frames of the DMA sender po on the NIC, under the tx queue lock
+ * that the stack's e1000_xmit_frame() runs under, as it would queue an skb
+ * with no offload: one descriptor per frame, two when a frame under 60
+ * bytes takes the zero padding after it (the stock driver pads short
+ * frames itself: padded by the hardware, they may be corrupted), or when
+ * the hardware's erratum after a TSO frame wants the last 4 bytes apart
+ * (as e1000_tx_map() splits them). The tail moves once per call.
+ */
+static u32 e1000_pfzc_xmit_dma(struct pfzc_dev *pd, struct pfzc_sock *po,
+			       const struct pfzc_zc_tx_frame *f, u32 n)
+{
+	struct e1000_adapter *adapter = pd_adapter(pd);
+	struct net_device *netdev = adapter->netdev;
+	struct e1000_tx_ring *tx_ring = adapter->tx_ring;
+	struct netdev_queue *txq = netdev_get_tx_queue(netdev, 0);
+	struct e1000_pfzc *z = &adapter->pfzc;
+	unsigned int i, first, eop;
+	u32 done = 0;
+
+	__netif_tx_lock(txq, smp_processor_id());
+	if (netif_xmit_frozen_or_stopped(txq) || !netif_carrier_ok(netdev) ||
+	    test_bit(__E1000_DOWN, &adapter->flags))
+		goto out;
+	i = tx_ring->next_to_use;
+	for (; done < n; done++) {
+		u32 len = f[done].len;
+		bool pad = len < ETH_ZLEN;
+		bool split = !pad && tx_ring->last_tx_tso;
+
+		/* two spare, as e1000_xmit_frame() keeps: tail never
+		 * reaches head */
+		if (E1000_DESC_UNUSED(tx_ring) < (pad || split ? 2 : 1) + 2)
+			break;
+		first = i;
+		if (pad) {
+			e1000_pfzc_tx_put(tx_ring, i, f[done].dma, len, 0);
+			if (++i == tx_ring->count)
+				i = 0;
+			e1000_pfzc_tx_put(tx_ring, i, z->pad_dma, ETH_ZLEN - len,
+					  adapter->txd_cmd);
+		} else if (split) {
+			tx_ring->last_tx_tso = false;
+			e1000_pfzc_tx_put(tx_ring, i, f[done].dma, len - 4, 0);
+			if (++i == tx_ring->count)
+				i = 0;
+			e1000_pfzc_tx_put(tx_ring, i, f[done].dma + len - 4, 4,
+					  adapter->txd_cmd);
+		} else {
+			e1000_pfzc_tx_put(tx_ring, i, f[done].dma, len,
+					  adapter->txd_cmd);
+		}
+		eop = i;
+		tx_ring->buffer_info[eop].segs = 1;
+		tx_ring->buffer_info[eop].bytecount = max_t(u32, len, ETH_ZLEN);
+		tx_ring->buffer_info[eop].pfzc_idx = f[done].idx;
+		tx_ring->buffer_info[eop].pfzc_po = po;
+		tx_ring->buffer_info[first].next_to_watch = eop;
+		if (++i == tx_ring->count)
+			i = 0;
+	}
+	if (done) {
+		dma_wmb();	/* descriptors before the NIC may fetch them */
+		tx_ring->next_to_use = i;
+		writel(i, adapter->hw.hw_addr + tx_ring->tdt);
+		txq_trans_cond_update(txq);
+	}
+out:
+	__netif_tx_unlock(txq);
+	return done;
+}
+
+/*
+ * e1000_unmap_and_free_tx_resource() on a frame's last buffer: from
+ * e1000_clean_tx_irq() once the NIC completed it, or from
+ * e1000_clean_tx_ring() after a reset, where a frame the NIC had not
+ * completed was not sent (its descriptor done bit says which).
+ */
+void e1000_pfzc_tx_done(struct e1000_adapter *adapter,
+			struct e1000_tx_buffer *buffer_info)
+{
+	struct e1000_tx_ring *tx_ring = adapter->tx_ring;
+	unsigned int i = buffer_info - tx_ring->buffer_info;
+	bool sent = le32_to_cpu(E1000_TX_DESC(*tx_ring, i)->upper.data) &
+		    E1000_TXD_STAT_DD;
+
+	pfzc_zc_tx_complete(buffer_info->pfzc_po, buffer_info->pfzc_idx, sent);
+	buffer_info->pfzc_po = NULL;
+}
+
+/*
+ * Under RTNL, at the DMA sender's detach: its frames still queued come
+ * back by the next clean, which a poll brings about within a few ms; a NIC
+ * that does not complete them (its link lost) is reset, which cleans the
+ * ring and gives every frame back unsent.
+ */
+static void e1000_pfzc_tx_stop(struct pfzc_dev *pd, struct pfzc_sock *po)
+{
+	struct e1000_adapter *adapter = pd_adapter(pd);
+	int t;
+
+	for (t = 0; t < 100 && pfzc_zc_tx_inflight(po); t++) {
+		if (!netif_running(adapter->netdev))
+			break;
+		local_bh_disable();
+		napi_schedule(&adapter->napi);
+		local_bh_enable();
+		usleep_range(1000, 2000);
+	}
+	if (pfzc_zc_tx_inflight(po) && netif_running(adapter->netdev))
+		e1000_reinit_locked(adapter);
+	WARN_ON_ONCE(pfzc_zc_tx_inflight(po));
+}
+
 static const struct pfzc_dev_ops e1000_pfzc_ops = {
 	.rx_switch = e1000_pfzc_rx_switch,
 	.rx_kick = e1000_pfzc_rx_kick,
 };
 
-/* Before register_netdev(). */
+static const struct pfzc_dev_ops e1000_pfzc_dma_tx_ops = {
+	.rx_switch = e1000_pfzc_rx_switch,
+	.rx_kick = e1000_pfzc_rx_kick,
+	.xmit_dma = e1000_pfzc_xmit_dma,
+	.tx_stop = e1000_pfzc_tx_stop,
+};
+
+/*
+ * Before register_netdev(). Transmit by DMA where the stock driver needs
+ * no workaround that rewrites or times a frame (the 82547's FIFO, the
+ * 82544 on PCI-X), and with the padding mapped; receive by DMA always.
+ */
 void e1000_pfzc_probe(struct e1000_adapter *adapter)
 {
-	pfzc_dev_register(&adapter->pfzc.pd, adapter->netdev, &e1000_pfzc_ops);
-	adapter->pfzc.registered = true;
+	struct e1000_pfzc *z = &adapter->pfzc;
+	struct e1000_hw *hw = &adapter->hw;
+	const struct pfzc_dev_ops *ops = &e1000_pfzc_ops;
+
+	if (hw->mac_type != e1000_82547 && hw->mac_type != e1000_82547_rev_2 &&
+	    !adapter->pcix_82544 && hw->bus_type != e1000_bus_type_pcix) {
+		z->pad = dma_alloc_coherent(&adapter->pdev->dev, ETH_ZLEN,
+					    &z->pad_dma, GFP_KERNEL);
+		if (z->pad)
+			ops = &e1000_pfzc_dma_tx_ops;
+	}
+	z->pd.dma_dev = &adapter->pdev->dev;
+	pfzc_dev_register(&z->pd, adapter->netdev, ops);
+	z->registered = true;
 }
 
 /* After unregister_netdev(), or when register_netdev() failed. */
 void e1000_pfzc_remove(struct e1000_adapter *adapter)
 {
-	if (!adapter->pfzc.registered)
+	struct e1000_pfzc *z = &adapter->pfzc;
+
+	if (!z->registered)
 		return;
-	pfzc_dev_unregister(&adapter->pfzc.pd);
-	adapter->pfzc.registered = false;
+	pfzc_dev_unregister(&z->pd);
+	z->registered = false;
+	if (z->pad)
+		dma_free_coherent(&adapter->pdev->dev, ETH_ZLEN, z->pad,
+				  z->pad_dma);
+	z->pad = NULL;
 }

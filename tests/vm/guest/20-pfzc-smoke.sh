@@ -27,7 +27,7 @@ pins_back_to() {
 	done
 	[ "$(pins)" = "$1" ] || { diag "pinned pages: $(pins), expected $1"; return 1; }
 }
-PROC_HEADER="inode ifindex ifname rx_entries tx_entries rx rx_drop_full tx tx_invalid direct rx_dma rx_copied"
+PROC_HEADER="inode ifindex ifname rx_entries tx_entries rx rx_drop_full tx tx_invalid direct rx_dma rx_copied tx_dma tx_copied"
 pins0=$(pins)
 diag "pinned pages before: $pins0"
 

@@ -5,10 +5,14 @@
 # driver, RX (52:54:00:00:e1:01) receives. Checks:
 #   - the stock path with nothing bound: a tpacket capture gets frames,
 #     each whole and once (not all of them: see RATE);
-#   - zero copy: zcap --backend pfzc on RX gets every frame once, in order,
-#     intact, at 64 and 1518 bytes and random sizes, with the module's
-#     counters at rx_dma = frames, rx_copied = 0, and none of them reaching
-#     the stack (a tpacket witness on RX sees 0);
+#   - zero copy: zcap-gen --backend pfzc sends from TX's tx ring by DMA
+#     (dma=N in its summary) and zcap --backend pfzc on RX gets every frame
+#     once, in order, intact, at 64 and 1518 bytes and random sizes, with
+#     the module's counters at rx_dma = frames, rx_copied = 0, and none of
+#     them reaching the stack (a tpacket witness on RX sees 0);
+#   - transmit by DMA in detail (pfzc_txdma): 14 to 1514 bytes, invalid
+#     descriptors, laps of the ring, a second sender copying, the link
+#     down, a close with frames queued;
 #   - the stack with nothing bound: ping over the pair, tcpdump on RX,
 #     ip -s link and ethtool -S counting;
 #   - the stock path again after the socket is gone;
@@ -16,8 +20,9 @@
 #     stop by SIGINT, on the stock path with a source faster than the
 #     guest, and in zero copy with the reader stopped;
 #   - teardown under traffic (close, kill -9, link down, five bind/unbind
-#     cycles, device removal by rmmod), each followed by a check that no page the kernel freed was
-#     written to (pfzc_memcheck).
+#     cycles, device removal by rmmod; the DMA sender killed, its link
+#     taken down, and rmmod while it sends), each followed by a check that
+#     no page the kernel freed was written to (pfzc_memcheck).
 # Run it alone with
 #   make vm-bins && sh tests/vm/run.sh tests/vm/guest/80-e1000-zc.sh
 . "$(dirname "$0")/lib.sh"
@@ -215,7 +220,10 @@ for args in "-s 64" "-s 1518" "--random-sizes"; do
 	witness=$CAP
 	check "$name: /proc/net/pf_zerocopy shows RX's direct receiver" [ "$(pz 10)" = 1 ]
 	check "$name: RX's link is back after the switch to zero copy" carrier_on "$RX"
-	gen -c "$N" $args
+	# sent from TX's tx ring by DMA too: zcap-gen's socket is TX's DMA sender
+	gen -c "$N" $args --backend pfzc
+	check "$name: zcap-gen sent all $N by DMA from its tx ring (sent=$(sent) dma=$(kv "$TMP/gen.log" dma))" \
+		[ "$(sent)" = "$N" -a "$(kv "$TMP/gen.log" dma)" = "$N" ]
 	sleep 1
 	dma=$(pz 11) copied=$(pz 12)
 	stop_cap $zc
@@ -234,6 +242,13 @@ for args in "-s 64" "-s 1518" "--random-sizes"; do
 		[ "$(captured "$TMP/stack.log")" = 0 ]
 	rm -f "$TMP/c.pcapng"
 done
+
+# --- 2b. transmit by DMA: short frames, invalid descriptors, laps, a second
+# sender, the link down, a close with frames queued (tests/vm/pfzc_txdma.c)
+drain
+"$BUILD/vm/pfzc_txdma" "$TX" "$RX"
+check "transmit by DMA: pfzc_txdma passes" [ $? -eq 0 ]
+check "transmit by DMA: TX's link is up again" carrier_on "$TX"
 
 # --- 3. unbound again: the stock path ------------------------------------------
 stock_path "stock path after the socket closed"
@@ -302,8 +317,13 @@ next_seq
 rm -f "$TMP/st.pcapng"
 
 # --- 4. teardown under traffic -------------------------------------------------
-# traffic: zcap-gen sending to RX in the background for S seconds
-traffic() { taskset -c 0 "$GEN" -q -i "$TX" --dst-mac "$RXMAC" -d "$1" -s 1518 2>/dev/null & GENPID=$!; }
+# traffic S [ARGS]: zcap-gen sending to RX in the background for S seconds
+traffic() {
+	_s=$1
+	shift
+	taskset -c 0 "$GEN" -q -i "$TX" --dst-mac "$RXMAC" -d "$_s" -s 1518 "$@" 2>"$TMP/traffic.log" &
+	GENPID=$!
+}
 memcheck() { check "$1: no DMA into freed pages" "$MEMCHECK" 256 3; }
 
 # close (SIGINT) under traffic
@@ -354,12 +374,33 @@ memcheck "bind/unbind cycles under traffic"
 kill $GENPID 2>/dev/null
 wait $GENPID
 
-# rmmod e1000 under traffic with a socket bound: the device goes away
-traffic 8
+# the DMA sender's teardown, sending at full speed: killed with frames on
+# the NIC, and its link taken down under it (the kick then fails, and
+# zcap-gen stops saying so)
+traffic 8 --backend pfzc
+sleep 2
+kill -9 $GENPID
+wait $GENPID 2>/dev/null
+memcheck "DMA sender killed with -9 while sending"
+traffic 8 --backend pfzc
+sleep 2
+ip link set "$TX" down
+wait $GENPID
+rc=$?
+sed 's/^/# /' "$TMP/traffic.log"
+check "DMA sender, its link taken down: zcap-gen exits non-zero ($rc), saying the interface is down" \
+	[ $rc -ne 0 ] && grep -q "interface is down" "$TMP/traffic.log"
+ip link set "$TX" up
+check "DMA sender, link down: TX's link is up again" carrier_on "$TX"
+memcheck "DMA sender, link taken down while sending"
+
+# rmmod e1000 under traffic with a socket bound: the device goes away,
+# while the DMA sender sends on the other one of the same driver
+traffic 8 --backend pfzc
 start_cap "$RX" "$TMP/t.log" --backend pfzc -q -w /dev/null || not_ok "rmmod: zcap starts"
 zc=$CAP
 sleep 2
-check "rmmod e1000 under traffic, a socket bound" rmmod e1000
+check "rmmod e1000 under traffic, a socket bound on RX, a DMA sender on TX" rmmod e1000
 wait $zc
 diag "rmmod: zcap exited $? ($(tail -1 "$TMP/t.log"))"
 memcheck "rmmod e1000 under traffic"
