@@ -142,9 +142,12 @@ static int cmd_errnos(const char *ifname)
 	    off.tx.desc == off.rx.desc, "mmap offsets 0/64/128/%llu", off.rx.desc);
 	len = offsetof(struct pfzc_stats, rx_dma) - 1;
 	expect(getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, &st, &len), EINVAL, "PFZC_STATISTICS shorter than version 1's");
-	len = sizeof(st) - 1;
+	len = offsetof(struct pfzc_stats, rx_copied) + sizeof(st.rx_copied) - 1;
 	expect(getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, &st, &len), 0, "PFZC_STATISTICS short of version 2's");
 	tap(len == offsetof(struct pfzc_stats, rx_dma), "... gets version 1's struct (optlen %u)", (unsigned)len);
+	len = sizeof(st) - 1;
+	expect(getsockopt(fd, SOL_PFZC, PFZC_STATISTICS, &st, &len), 0, "PFZC_STATISTICS short of the whole struct");
+	tap(len == offsetof(struct pfzc_stats, tx_dma), "... gets the struct up to rx_copied (optlen %u)", (unsigned)len);
 	expect(get_stats(fd, &st), 0, "PFZC_STATISTICS");
 
 	m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PFZC_PGOFF_RX_RING);
