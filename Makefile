@@ -37,7 +37,7 @@ UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 VM_SRCS     := $(wildcard tests/vm/*.c)
 VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
-.PHONY: all check san demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5 \
+.PHONY: all check san demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5 bench-fig5-nic \
 	vm-debug-kernel vm-check-debug
 
 PCAP_SO     := $(B)/libzcap-pcap.so
@@ -176,6 +176,12 @@ bench-ring:
 bench-fig5:
 	@sh scripts/install-deps.sh build test vm fig5
 	@bash bench/fig5/run.sh
+
+# Figure 5 on the NIC, in the VM: the capturers on the patched e1000 with
+# traffic from a host tap device (bench/results/fig5_nic.md).
+bench-fig5-nic:
+	@sh scripts/install-deps.sh build test vm fig5
+	@bash bench/fig5/nic.sh
 
 demo:
 	@sh scripts/install-deps.sh build test

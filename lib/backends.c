@@ -34,7 +34,8 @@ static const struct zcap_backend registry[] = {
 		.rx_why = "the pf_zerocopy module's socket: whenever the module is loaded",
 		.tx = &zcap_pfzc_tx_ops, .tx_auto = ZCAP_AUTO_NEVER,
 		.tx_why = "the pf_zerocopy module's tx ring: only when asked for "
-			  "(the module must be loaded, and it copies each frame once)",
+			  "(the module must be loaded; it copies each frame once, but "
+			  "on a NIC whose driver transmits by DMA)",
 	},
 	{
 		.name = "tpacket",

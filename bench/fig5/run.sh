@@ -105,16 +105,14 @@ esac
 
 # medians per capturer and size; full_runs: runs of kind full
 SUM="$OUT/fig5.tsv"
-awk -F'\t' '
-function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+awk -F'\t' "$(cat bench/fig5/median.awk)"'
 NR == 1 { next }
 { k = $1 "\t" $2; if (!(k in n)) order[++nk] = k; i = ++n[k]; p[k, i] = $4; m[k, i] = $5
   lo[k] = (i == 1 || $4 < lo[k]) ? $4 : lo[k]; hi[k] = (i == 1 || $4 > hi[k]) ? $4 : hi[k]
   if ($8 == "full") f[k]++ }
 END { print "cap\tsize\truns\tpps_median\tpps_min\tpps_max\tmbps_median\tfull_runs"
 	for (q = 1; q <= nk; q++) { k = order[q]; for (i = 1; i <= n[k]; i++) { a[i] = p[k, i]; b[i] = m[k, i] }
-		printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%d\n", k, n[k], med(a, n[k]), lo[k], hi[k], med(b, n[k]), f[k] } }' "$RAW" >"$SUM"
+		printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%d\n", k, n[k], median(a, n[k]), lo[k], hi[k], median(b, n[k]), f[k] } }' "$RAW" >"$SUM"
 
 val() { awk -F'\t' -v c="$1" -v s="$2" -v f="${3:-4}" '$1 == c && $2 == s { print $f }' "$SUM"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "–"; else printf "%.2f×", a / b }'; }

@@ -46,6 +46,9 @@
 #   VM_ENV=                NAME=VALUE... (no spaces in a value) exported to
 #                          the guest scripts, e.g. VM_ENV=PFZC_RACE_SECS=180
 #                          for a long race stress (74-pfzc-race.sh)
+#   VM_QEMU_ARGS=          more qemu arguments (split on spaces), e.g. a third
+#                          e1000 on a host tap device and a serial port to
+#                          talk to the host (bench/fig5/nic.sh)
 #
 # A guest script that needs modules of the image for itself names them on
 # a line "# vm-modules: NAME..." (dependencies included, in load order):
@@ -353,7 +356,7 @@ timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -nodefaults -no-user-c
 	-netdev hubport,id=nic0,hubid=0 -device e1000,netdev=nic0,mac=52:54:00:00:e1:00 \
 	-netdev hubport,id=nic1,hubid=0 -device e1000,netdev=nic1,mac=52:54:00:00:e1:01 \
 	-append "console=ttyS0 panic=-1 slub_debug=FZPU rdinit=/init $VM_APPEND" \
-	-serial "file:$CONSOLE" -serial "file:$GUEST" \
+	-serial "file:$CONSOLE" -serial "file:$GUEST" ${VM_QEMU_ARGS:-} \
 	</dev/null >"$OUT/qemu.log" 2>&1
 qrc=$?
 secs=$(($(date +%s) - start))

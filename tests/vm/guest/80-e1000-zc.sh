@@ -44,13 +44,6 @@ need_pfzc "e1000 zero copy" "$MEMCHECK"
 skip_unless "e1000 zero copy" "no patched e1000.ko (kmod/e1000/build.sh failed?)" \
 	[ -n "$E1000_KO" ]
 
-# ifname_of MAC: the interface with that address
-ifname_of() {
-	for d in /sys/class/net/*; do
-		[ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && { echo "${d##*/}"; return 0; }
-	done
-	return 1
-}
 # e1000_up: insmod the patched driver, find TX and RX, bring both up
 e1000_up() {
 	check "insmod e1000.ko (Debian's, patched)" insmod "$E1000_KO" || return 1
@@ -67,16 +60,6 @@ e1000_up() {
 		sleep 0.1
 	done
 	not_ok "carrier on both e1000 NICs"
-	return 1
-}
-# carrier_on IF: wait (up to 60 s) for IF's link. The bind of a direct
-# receiver restarts the NIC's receive side with e1000's own down/up, which
-# takes the link down until the driver's watchdog sees it again.
-carrier_on() {
-	for _ in $(seq 600); do
-		[ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ] && return 0
-		sleep 0.1
-	done
 	return 1
 }
 e1000_up || exit 1

@@ -130,3 +130,23 @@ verify_valid() {
 	sed 's/^/# /' "$TMP/verify.out"
 	[ "$_vv_rc" -eq 0 ] && [ "$(kv "$TMP/verify.out" valid)" = "$_vv_n" ]
 }
+
+# ifname_of MAC: the interface with that address
+ifname_of() {
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+# carrier_on IF: wait (up to 60 s) for IF's link. The bind of a direct
+# receiver to the patched e1000 restarts the NIC's receive side with
+# e1000's own down/up, which takes the link down until the driver's
+# watchdog sees it again.
+carrier_on() {
+	for _ in $(seq 600); do
+		[ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -1,0 +1,265 @@
+#!/bin/bash
+# Figure 5 on the NIC: the capturers listen on the VM's emulated e1000
+# (qemu's 82540EM, with the patched driver of kmod/e1000/) while the host
+# sends from outside the guest: zcap-gen on a tap device that qemu connects
+# to the VM's third e1000, so that the guest's vCPUs do only the receiving.
+# pfzc (the NIC writes by DMA into zcap's frames) against the stock driver
+# path with the libpcap loop, tcpdump and zcap's tpacket backend, and with
+# no capturer (the NIC's own ceiling). Per capturer and size: the loss-free
+# rate, what the NIC took in at full speed, and the guest's CPU time per
+# frame (/proc/stat). The guest side is bench/fig5/nic_guest.sh.
+#
+#   bench/fig5/nic.sh                 full run; bench/results/fig5_nic.*
+#   bench/fig5/nic.sh --smoke         64 B, one run, one step, in a temp dir
+#   bench/fig5/nic.sh --sizes "64 1518" --runs 1 --steps 3 --out /tmp/f5n
+#
+# Needs root (a tap device, qemu with an initramfs), and the build, vm and
+# fig5 packages and the VM's kernel (make deps; it installs nothing itself).
+# Takes about 40 minutes.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+SIZES="64 128 256 512 1024 1518 rand"
+CAPS="none pfzc pcap tcpdump tpacket"
+RUNS=3 STEPS=4 SECS=1 FULL=2 WAIT=1.5 SMOKE=0 OUT=
+TAP=zcfig5tap0
+NICMAC=52:54:00:00:e1:02
+ARGS="$*"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--smoke) SMOKE=1 ;;
+	--sizes) SIZES=$2; shift ;;
+	--caps) CAPS=$2; shift ;;
+	--runs) RUNS=$2; shift ;;
+	--steps) STEPS=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: $0 [--smoke] [--sizes LIST] [--caps LIST] [--runs N] [--steps N] [--out DIR]" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ $SMOKE = 1 ]; then
+	SIZES=64 RUNS=1 STEPS=1 FULL=0.5 SECS=0.3 WAIT=0.5
+fi
+
+finish() { tap_summary "# fig5nic: "; exit; }
+
+skip_unless fig5nic "needs root" is_root
+TAP_PREFIX="fig5nic: "
+
+TMPD=$(mktemp -d /tmp/zcap-fig5nic.XXXXXX)
+CTLPID=
+cleanup() {
+	[ -n "$CTLPID" ] && kill "$CTLPID" 2>/dev/null
+	ip link del "$TAP" 2>/dev/null
+	[ -n "${FIG5N_KEEP:-}" ] || rm -rf "$TMPD"
+}
+trap cleanup EXIT
+if [ -z "$OUT" ]; then
+	if [ $SMOKE = 1 ]; then OUT=$TMPD/out; else OUT=$ROOT/bench/results; fi
+fi
+mkdir -p "$OUT"
+
+sh scripts/install-deps.sh --check build vm fig5 2>"$TMPD/deps.log" ||
+	{ not_ok "what it needs is installed (make deps)"; sed 's/^/# /' "$TMPD/deps.log"; finish; }
+make -s all vm-bins >"$TMPD/make.log" 2>&1 || { not_ok "make all vm-bins"; tail -20 "$TMPD/make.log"; finish; }
+cc -O2 -Wall -o "$TMPD/pcap_count" bench/pcap_count.c -lpcap || { not_ok "build pcap_count"; finish; }
+
+# the traffic source: a tap device on the host, the VM's third e1000 on it
+ip link del "$TAP" 2>/dev/null
+ip tuntap add dev "$TAP" mode tap || { not_ok "tap device $TAP"; finish; }
+sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
+ip link set "$TAP" up || { not_ok "tap device $TAP up"; finish; }
+
+# the guest asks over its /dev/ttyS2 (a qemu pipe chardev: qemu reads
+# ctl.in and writes ctl.out): "gen ARGS" runs zcap-gen on the tap and
+# answers "done <its summary line>"; "bye" ends the controller
+mkfifo "$TMPD/ctl.in" "$TMPD/ctl.out" || { not_ok "control pipes"; finish; }
+controller() {
+	set -f	# the guest's words are zcap-gen's arguments, never patterns
+	exec 3<"$TMPD/ctl.out" 4>"$TMPD/ctl.in"
+	while IFS= read -r line <&3; do
+		line=${line%$'\r'}
+		case "$line" in
+		"gen "*)
+			# shellcheck disable=SC2086  # split into arguments on purpose
+			build/zcap-gen -i "$TAP" --dst-mac "$NICMAC" ${line#gen } >"$TMPD/gen.out" 2>&1
+			echo "done $(grep 'sent=' "$TMPD/gen.out" | tail -1)" >&4
+			echo "$line → $(grep 'sent=' "$TMPD/gen.out" | tail -1)" >>"$TMPD/gen.history" ;;
+		bye) break ;;
+		esac
+	done
+}
+controller &
+CTLPID=$!
+
+G="$TMPD/fig5nic.sh"
+{
+	echo "FIG5N_SIZES='$SIZES' FIG5N_CAPS='$CAPS' FIG5N_RUNS=$RUNS FIG5N_STEPS=$STEPS FIG5N_SECS=$SECS FIG5N_FULL=$FULL FIG5N_WAIT=$WAIT"
+	echo "export FIG5N_SIZES FIG5N_CAPS FIG5N_RUNS FIG5N_STEPS FIG5N_SECS FIG5N_FULL FIG5N_WAIT"
+	cat bench/fig5/nic_guest.sh
+} >"$G"
+
+start=$(date +%s)
+echo "# booting the VM (patched e1000, a third e1000 on the host's $TAP); sizes [$SIZES] capturers [$CAPS] runs $RUNS"
+VM_BINS_EXTRA="$TMPD/pcap_count" \
+	VM_QEMU_ARGS="-netdev tap,id=nic2,ifname=$TAP,script=no,downscript=no -device e1000,netdev=nic2,mac=$NICMAC -serial pipe:$TMPD/ctl" \
+	VM_TIMEOUT=7200 VM_SCRIPT_TIMEOUT=7000 VM_MEM=2G VM_SMP=2 \
+	sh tests/vm/run.sh "$G" >"$TMPD/vm.out" 2>&1
+vmrc=$?
+secs=$(($(date +%s) - start))
+grep -E '^(not ok|# fig5nic )' "$TMPD/vm.out" | sed 's/^/# /'
+if [ $vmrc -eq 0 ]; then ok "VM run ($secs s)"; else not_ok "VM run (status $vmrc)"; grep -E '^not ok' "$TMPD/vm.out"; tail -5 "$TMPD/vm.out"; fi
+[ -f "$TMPD/gen.history" ] && cp "$TMPD/gen.history" "$OUT/fig5_nic_gen.txt"
+
+RAW="$OUT/fig5_nic_raw.tsv"
+printf 'cap\tsize\trun\tlossfree_pps\tfull_rx_pps\tcpu_us_per_pkt\tsteps\tkind\tfull_sent\tfull_rx\tfull_captured\n' >"$RAW"
+awk '$1 == "#" && $2 == "fig5nic" { printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' \
+	"$TMPD/vm.out" >>"$RAW"
+grep '^# fig5nic-step ' "$TMPD/vm.out" | sed 's/^# fig5nic-step //' >"$OUT/fig5_nic_steps.txt"
+[ -s "$OUT/fig5_nic_steps.txt" ] || rm -f "$OUT/fig5_nic_steps.txt"
+cells=$(($(wc -l <"$RAW") - 1))
+want=$(( $(echo "$SIZES" | wc -w) * $(echo "$CAPS" | wc -w) * RUNS ))
+if [ "$cells" -eq "$want" ]; then ok "$cells of $want cells measured"; else not_ok "$cells of $want cells measured"; fi
+[ "$cells" -gt 0 ] || finish
+
+# medians per capturer and size
+SUM="$OUT/fig5_nic.tsv"
+awk -F'\t' "$(cat bench/fig5/median.awk)"'
+NR == 1 { next }
+{ k = $1 "\t" $2; if (!(k in n)) order[++nk] = k; i = ++n[k]
+  lf[k, i] = $4; rx[k, i] = $5; cpu[k, i] = $6; if ($8 == "full") f[k]++
+  # at full speed: the share the guest driver took in, and the capturer kept
+  din[k, i] = $9 > 0 ? 100 * $10 / $9 : 0; kept[k, i] = $9 > 0 ? 100 * $11 / $9 : 0 }
+END { print "cap\tsize\truns\tlossfree_pps_median\tfull_rx_pps_median\tcpu_us_per_pkt_median\tfull_runs\tlossfree_pps_min\tlossfree_pps_max\tfull_driver_pct_median\tfull_kept_pct_median"
+	for (q = 1; q <= nk; q++) { k = order[q]
+		for (i = 1; i <= n[k]; i++) { a[i] = lf[k, i]; b[i] = rx[k, i]; c[i] = cpu[k, i]; d[i] = din[k, i]; e[i] = kept[k, i] }
+		lo = a[1]; hi = a[1]; for (i = 2; i <= n[k]; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
+		printf "%s\t%d\t%.0f\t%.0f\t%.1f\t%d\t%.0f\t%.0f\t%.1f\t%.1f\n", k, n[k], median(a, n[k]), median(b, n[k]), median(c, n[k]), f[k], lo, hi, median(d, n[k]), median(e, n[k]) } }' "$RAW" >"$SUM"
+
+val() { awk -F'\t' -v c="$1" -v s="$2" -v f="$3" '$1 == c && $2 == s { print $f }' "$SUM"; }
+kpps() { awk -v x="$1" 'BEGIN { if (x == "") print "–"; else printf "%.1f", x / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "–"; else printf "%.2f", a / b }'; }
+
+MD="$OUT/fig5_nic.md"
+KVER=$(. .cache/kernel/env.sh && echo "$KVER")
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+{
+echo "# Figure 5 on the e1000: loss-free rate, the NIC's ceiling and the guest's CPU per frame"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); command: \`bench/fig5/nic.sh${ARGS:+ $ARGS}\` ($secs s)"
+echo "- VM: Debian's $KVER under qemu TCG (no KVM), 2 vCPUs, 2 GiB, Debian's e1000 with kmod/e1000's patch; host: $(uname -r), $CPU ($(nproc) cores), shared with whatever else runs on it (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "- **Traffic source: outside the guest.** The host runs \`zcap-gen -i $TAP --dst-mac $NICMAC -d $FULL|-c N -s SIZE|--random-sizes [-r PPS]\` on a tap device that qemu connects to the VM's e1000 (\`-netdev tap -device e1000\`): the guest's vCPUs do only the receiving. The guest asks for each burst over a serial port."
+echo "- Capturers on that e1000 (one at a time, interleaved run by run):"
+echo "  - none: no capturer: the stock driver path, the stack drops each frame (the guest has no address): **the NIC's own ceiling**"
+echo "  - pfzc: \`zcap --backend pfzc -i IF -q -w /dev/null\`: zero-copy mode, the NIC writes each frame by DMA into zcap's frames; no skb, no stack"
+echo "  - pcap: \`bench/pcap_count IF\` (pcap_dispatch loop, libpcap's 2 MiB TPACKET_V3 ring) through the stock driver and the stack; counts only"
+echo "  - tcpdump: \`tcpdump -Z root -n -i IF -w /dev/null\` through the stock driver and the stack"
+echo "  - tpacket: \`zcap --backend tpacket -i IF -q -w /dev/null\` through the stock driver and the stack"
+echo "- A run: $FULL s at full speed; **full rx** = the frames the NIC took in (the interface's rx_packets) over the host's sending seconds; **CPU/frame** = the guest's busy time (\`/proc/stat\`: user, nice, system, irq, softirq, steal of both vCPUs) over those frames, from the burst's start to $WAIT s after its end. If the capturer kept every frame the host sent, the **loss-free rate** is the rate offered; else a binary search on the offered rate ($STEPS steps of ${SECS} s, \`fig5_nic_steps.txt\`) gives the highest one at which it lost none (0: none found). A frame the host's tap or qemu drops counts as lost, as a frame the NIC misses does. Median of $RUNS runs."
+echo "- **TCG emulates every instruction, and qemu's e1000 model runs on the host's CPUs beside the guest's: absolute rates are far below real hardware; only figures of one run compare.**"
+echo
+CAPN="none pfzc pcap tcpdump tpacket"
+hdr() { printf '| size |'; for c in $CAPN; do printf ' %s |' "$(name "$c")"; done; echo "$1"; printf '|---|'; for c in $CAPN; do printf -- '---|'; done; echo "$2"; }
+name() { case "$1" in none) echo "none (stock driver, no capturer)" ;; pfzc) echo "pfzc (zero copy)" ;; pcap) echo "libpcap loop" ;; *) echo "$1" ;; esac; }
+echo "## Loss-free rate, kpps (median; none: the NIC's ceiling, what it took in at full speed)"
+echo
+hdr "" ""
+for s in $SIZES; do
+	printf '| %s |' "$s"
+	for c in $CAPN; do
+		if [ "$c" = none ]; then printf ' %s |' "$(kpps "$(val none "$s" 5)")"; else printf ' %s |' "$(kpps "$(val "$c" "$s" 4)")"; fi
+	done
+	echo
+done
+echo
+echo "## Guest CPU time per frame the NIC took in, µs (median, at full speed)"
+echo
+hdr " pfzc ÷ none | pfzc ÷ libpcap |" "---|---|"
+for s in $SIZES; do
+	printf '| %s |' "$s"
+	for c in $CAPN; do printf ' %s |' "$(val "$c" "$s" 6)"; done
+	echo " $(ratio "$(val pfzc "$s" 6)" "$(val none "$s" 6)") | $(ratio "$(val pfzc "$s" 6)" "$(val pcap "$s" 6)") |"
+done
+echo
+echo "## At full speed: what the guest's driver took in (what the capturer kept), % of the frames the host sent (median)"
+echo
+echo "What the driver did not take in never reached the guest: the host's tap or qemu's NIC dropped it for want of a free receive buffer. For pfzc the buffers are zcap's frames, for the others the driver's skbs."
+echo
+hdr "" ""
+for s in $SIZES; do
+	printf '| %s |' "$s"
+	for c in $CAPN; do
+		d=$(val "$c" "$s" 10) k=$(val "$c" "$s" 11)
+		if [ "$c" = none ]; then printf ' %s |' "${d:-–}"; else printf ' %s (%s) |' "${d:-–}" "${k:-–}"; fi
+	done
+	echo
+done
+echo
+echo "Goals (issue 14): pfzc's guest CPU per frame below the stock driver's with no capturer, and at most half the libpcap loop's, at every size; its loss-free rate not lower than any other capturer's; where the device caps every capturer at the same rate, say so instead of claiming a ratio."
+echo
+for s in $SIZES; do
+	z=$(val pfzc "$s" 6) n=$(val none "$s" 6) p=$(val pcap "$s" 6)
+	[ -n "$z" ] || continue
+	line="- $s B: pfzc $z µs/frame"
+	[ -n "$n" ] && line="$line, none $n: $(awk -v a="$z" -v b="$n" 'BEGIN { print (a < b ? "**below** (met)" : "**not below** (missed)") }')"
+	[ -n "$p" ] && line="$line; libpcap loop $p: $(awk -v a="$z" -v b="$p" 'BEGIN { printf "%.2f× %s", (b > 0 ? a / b : 0), (a <= b / 2 ? "(met)" : "(missed)") }')"
+	zl=$(val pfzc "$s" 4) lower= same=1
+	for c in pcap tcpdump tpacket; do
+		o=$(val "$c" "$s" 4)
+		[ -n "$o" ] && [ -n "$zl" ] || continue
+		awk -v a="$zl" -v b="$o" 'BEGIN { exit !(a < b) }' && lower="$lower $c"
+		awk -v a="$zl" -v b="$o" 'BEGIN { exit !(a > b * 1.05 || a < b * 0.95) }' && same=0
+	done
+	if [ -n "$lower" ]; then line="$line; loss-free rate lower than$lower (missed)"
+	else line="$line; loss-free rate not lower than any other (met)"; fi
+	nr=$(val none "$s" 5)
+	if [ "$same" = 1 ] && [ -n "$nr" ] && awk -v a="$zl" -v b="$nr" 'BEGIN { exit !(a >= b * 0.95) }'; then
+		line="$line; **every capturer's loss-free rate is within 5 % of the NIC's ceiling ($(kpps "$nr") kpps): the device caps them all, no ratio of rates is claimed**"
+	fi
+	echo "$line"
+done
+echo
+echo "Raw runs: \`fig5_nic_raw.tsv\` (kind: full = nothing lost at full speed, search = the loss-free rate of a search, none = no loss-free step); medians: \`fig5_nic.tsv\`; the host's zcap-gen lines: \`fig5_nic_gen.txt\`."
+} >"$MD"
+
+if command -v gnuplot >/dev/null; then
+	DAT="$OUT/fig5_nic_plot.dat"
+	{
+		echo "size $CAPS $CAPS"
+		for s in $SIZES; do
+			printf '%s' "$s"
+			for c in $CAPS; do
+				f=4; [ "$c" = none ] && f=5
+				v=$(val "$c" "$s" $f); printf ' %s' "$(awk -v x="${v:-0}" 'BEGIN { printf "%.2f", x / 1000 }')"
+			done
+			for c in $CAPS; do v=$(val "$c" "$s" 6); printf ' %s' "${v:-0}"; done
+			echo
+		done
+	} >"$DAT"
+	ncap=$(echo "$CAPS" | wc -w)
+	gnuplot <<GPEOF 2>"$TMPD/gnuplot.log"
+set terminal pngcairo size 1000,900 noenhanced
+set output "$OUT/fig5_nic.png"
+set multiplot layout 2,1 title "Figure 5 on qemu's e1000 (TCG, $(date -u +%Y-%m-%d)), traffic from a host tap: compare within this run only"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set key top right
+set grid ytics
+set title "loss-free rate (none: the NIC's ceiling), median of $RUNS"
+set ylabel "kpps"
+plot for [i=2:$((ncap + 1))] "$DAT" using i:xtic(1) title columnheader(i)
+set title "guest CPU time per frame the NIC took in, at full speed"
+set ylabel "µs per frame"
+set xlabel "frame size (bytes)"
+plot for [i=$((ncap + 2)):$((2 * ncap + 1))] "$DAT" using i:xtic(1) title columnheader(i)
+unset multiplot
+GPEOF
+	if [ -s "$OUT/fig5_nic.png" ]; then ok "fig5_nic.png written"; else not_ok "fig5_nic.png written"; cat "$TMPD/gnuplot.log"; fi
+fi
+if [ -s "$MD" ]; then ok "fig5_nic.md written"; else not_ok "fig5_nic.md written"; fi
+[ $SMOKE = 1 ] || echo "# results in $OUT/fig5_nic.md"
+finish
