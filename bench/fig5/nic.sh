@@ -247,8 +247,9 @@ set multiplot layout 2,1 title "Figure 5 on qemu's e1000 (TCG, $(date -u +%Y-%m-
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.8 border -1
-set key top right
+set key outside right top
 set grid ytics
+set yrange [0:*]
 set title "loss-free rate (none: the NIC's ceiling), median of $RUNS"
 set ylabel "kpps"
 plot for [i=2:$((ncap + 1))] "$DAT" using i:xtic(1) title columnheader(i)

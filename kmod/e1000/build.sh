@@ -5,15 +5,19 @@
 #   sh kmod/e1000/build.sh KDIR OUTDIR     -> OUTDIR/e1000.ko
 #
 # KDIR: the kernel build tree (headers) to build against, whose
-# pf_zerocopy.ko was built in kmod/ (its Module.symvers gives the symbols).
+# pf_zerocopy.ko was built in PFZC_KMOD (kmod/ unless set: its
+# Module.symvers gives the symbols, its pfzc_driver.h the driver API).
 # The sources come from /usr/src/linux-source-6.1.tar.xz (the Debian
 # package linux-source-6.1, scripts/packages.txt group vm), unpacked once
-# into .cache/e1000/VERSION/; nothing of them is kept in this repository.
+# into E1000_CACHE/VERSION/ (.cache/e1000 unless set); nothing of them is
+# kept in this repository. DKMS runs it too (dkms-make.sh).
 # Fails, saying so, when the package is missing or the patch does not
 # apply to its version.
 set -eu
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-HERE="$ROOT/kmod/e1000"
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PFZC_KMOD=${PFZC_KMOD:-$ROOT/kmod}
+E1000_CACHE=${E1000_CACHE:-$ROOT/.cache/e1000}
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 die() { echo "e1000: $*" >&2; exit 1; }
 
@@ -21,10 +25,10 @@ die() { echo "e1000: $*" >&2; exit 1; }
 KDIR=$1
 OUT=$2
 [ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR"
-[ -f "$ROOT/kmod/Module.symvers" ] || die "build pf_zerocopy.ko first (kmod/Module.symvers is missing)"
+[ -f "$PFZC_KMOD/Module.symvers" ] || die "build pf_zerocopy.ko first ($PFZC_KMOD/Module.symvers is missing)"
 [ -f "$TARBALL" ] || die "no $TARBALL: apt-get install linux-source-6.1 (make deps)"
 VER=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null) || VER=unknown
-SRC="$ROOT/.cache/e1000/$VER"
+SRC="$E1000_CACHE/$VER"
 
 if [ ! -f "$SRC/.done" ]; then
 	rm -rf "$SRC"
@@ -45,6 +49,6 @@ if ! (cd "$OUT" && patch -p1 --forward --batch --quiet --no-backup-if-mismatch \
 fi
 cp "$HERE/e1000_pfzc.c" "$HERE/e1000_pfzc.h" "$HERE/Kbuild" "$OUT"/
 echo "e1000: linux-source-6.1 $VER, patched; building against $KDIR"
-make -C "$KDIR" M="$OUT" PFZC_KMOD="$ROOT/kmod" \
-	KBUILD_EXTRA_SYMBOLS="$ROOT/kmod/Module.symvers" modules
+make -C "$KDIR" M="$OUT" PFZC_KMOD="$PFZC_KMOD" \
+	KBUILD_EXTRA_SYMBOLS="$PFZC_KMOD/Module.symvers" modules
 [ -f "$OUT/e1000.ko" ] || die "no e1000.ko in $OUT"
