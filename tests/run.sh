@@ -65,6 +65,7 @@ run tests/vm/dkms.sh sh tests/vm/dkms.sh
 run "bench/run.sh --smoke" bash bench/run.sh --smoke
 run "bench/ring/run.sh --smoke" sh bench/ring/run.sh --smoke
 run "bench/fig5/run.sh --smoke" bash bench/fig5/run.sh --smoke
+run "bench/fig5/nic.sh --smoke" bash bench/fig5/nic.sh --smoke
 rm -f "$LOG"
 
 tap_summary "" && [ "$tap_passed" -gt 0 ]

@@ -123,6 +123,10 @@ grep '^# fig5nic-step ' "$TMPD/vm.out" | sed 's/^# fig5nic-step //' >"$OUT/fig5_
 cells=$(($(wc -l <"$RAW") - 1))
 want=$(( $(echo "$SIZES" | wc -w) * $(echo "$CAPS" | wc -w) * RUNS ))
 if [ "$cells" -eq "$want" ]; then ok "$cells of $want cells measured"; else not_ok "$cells of $want cells measured"; fi
+# a cell whose numbers did not come through (empty fields) must not pass
+bad=$(awk -F'\t' 'NR > 1 && (NF != 11 || $5 !~ /^[0-9]+$/ || $5 == 0 || $6 !~ /^[0-9.]+$/ || $4 !~ /^[0-9]+$/) { n++ } END { print n + 0 }' "$RAW")
+if [ "$bad" = 0 ]; then ok "every cell has a full-speed rate, a CPU time per frame and a loss-free rate"
+else not_ok "every cell has a full-speed rate, a CPU time per frame and a loss-free rate ($bad have not)"; fi
 [ "$cells" -gt 0 ] || finish
 
 # medians per capturer and size
