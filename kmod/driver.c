@@ -111,7 +111,7 @@ int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
  */
 bool pfzc_dev_switches(const struct pfzc_sock *po)
 {
-	return (po->direct && po->pdev->ops->rx_switch) || po->tx_dma.dev;
+	return (po->direct && po->pdev->ops->rx_switch) || po->tx_dma.map.dev;
 }
 
 /*
@@ -132,7 +132,7 @@ void pfzc_dev_detach(struct pfzc_sock *po)
 		}
 		po->direct = false;
 	}
-	if (po->tx_dma.dev) {
+	if (po->tx_dma.map.dev) {
 		ASSERT_RTNL();
 		po->pdev->ops->tx_stop(po->pdev, po);
 		pfzc_zc_tx_stop(po);
@@ -403,16 +403,6 @@ u32 pfzc_zc_rx_frame_size(const struct pfzc_sock *po)
 }
 EXPORT_SYMBOL_GPL(pfzc_zc_rx_frame_size);
 
-static void pfzc_rx_dma_unmap(struct pfzc_rx_dma *rd, u32 n)
-{
-	while (n--)
-		dma_unmap_page(rd->dev, rd->page[n], PAGE_SIZE, DMA_FROM_DEVICE);
-	kvfree(rd->page);
-	rd->page = NULL;
-	rd->npages = 0;
-	rd->dev = NULL;
-}
-
 /*
  * The pages of the rx frames, mapped once for the NIC: frames are lent and
  * returned at packet rate, pages are mapped here only. The umem stays
@@ -421,26 +411,13 @@ static void pfzc_rx_dma_unmap(struct pfzc_rx_dma *rd, u32 n)
  */
 int pfzc_zc_rx_start(struct pfzc_sock *po, struct device *dma_dev)
 {
-	struct pfzc_rx_dma *rd = &po->rx_dma;
 	u64 bytes = (u64)po->rx.entries * po->umem->frame_size;
-	u32 n = DIV_ROUND_UP_ULL(bytes, PAGE_SIZE), i;
 
-	if (WARN_ON_ONCE(rd->dev))
+	if (WARN_ON_ONCE(po->rx_dma.dev))
 		return -EBUSY;
-	rd->page = kvcalloc(n, sizeof(*rd->page), GFP_KERNEL);
-	if (!rd->page)
-		return -ENOMEM;
-	rd->dev = dma_dev;
-	for (i = 0; i < n; i++) {
-		rd->page[i] = dma_map_page(dma_dev, po->umem->pages[i], 0,
-					   PAGE_SIZE, DMA_FROM_DEVICE);
-		if (dma_mapping_error(dma_dev, rd->page[i])) {
-			pfzc_rx_dma_unmap(rd, i);
-			return -ENOMEM;
-		}
-	}
-	rd->npages = n;
-	return 0;
+	return pfzc_dma_pages_map(&po->rx_dma, po->umem, dma_dev, 0,
+				  DIV_ROUND_UP_ULL(bytes, PAGE_SIZE),
+				  DMA_FROM_DEVICE);
 }
 EXPORT_SYMBOL_GPL(pfzc_zc_rx_start);
 
@@ -448,14 +425,14 @@ EXPORT_SYMBOL_GPL(pfzc_zc_rx_start);
 void pfzc_zc_rx_stop(struct pfzc_sock *po)
 {
 	if (po->rx_dma.dev)
-		pfzc_rx_dma_unmap(&po->rx_dma, po->rx_dma.npages);
+		pfzc_dma_pages_unmap(&po->rx_dma);
 }
 EXPORT_SYMBOL_GPL(pfzc_zc_rx_stop);
 
 /* Lends up to n free frames; returns how many (0 while none is free). */
 u32 pfzc_zc_rx_post(struct pfzc_sock *po, struct pfzc_zc_frame *f, u32 n)
 {
-	struct pfzc_rx_dma *rd = &po->rx_dma;
+	struct pfzc_dma_pages *rd = &po->rx_dma;
 	u32 fs = po->umem->frame_size, got, i;
 
 	spin_lock_bh(&po->rx_lock);
@@ -466,7 +443,7 @@ u32 pfzc_zc_rx_post(struct pfzc_sock *po, struct pfzc_zc_frame *f, u32 n)
 	for (i = 0; i < got; i++) {
 		u64 off = (u64)f[i].frame * fs;
 
-		f[i].dma = rd->page[off >> PAGE_SHIFT] + offset_in_page(off);
+		f[i].dma = pfzc_dma_pages_addr(rd, off);
 		dma_sync_single_for_device(rd->dev, f[i].dma, fs, DMA_FROM_DEVICE);
 	}
 	return got;

@@ -34,6 +34,7 @@
 #define _PFZC_H
 
 #include <linux/atomic.h>
+#include <linux/dma-mapping.h>
 #include <linux/filter.h>
 #include <linux/if_arp.h>
 #include <linux/list.h>
@@ -109,11 +110,18 @@ struct pfzc_rx_frames {
 	u32 published;		/* the producer index last made visible */
 };
 
-/* A DMA driver's hold on the rx frames (pfzc_zc_rx_start/stop). */
-struct pfzc_rx_dma {
-	struct device *dev;	/* NULL: no driver DMAs into them */
-	dma_addr_t *page;	/* bus address of each page of rx frames */
+/*
+ * Pages of the umem mapped for a NIC (umem.c): frames are lent to it at
+ * packet rate, their pages are mapped only once, at bind, and unmapped
+ * after the driver stopped its DMA. The rx frames' (pfzc_zc_rx_start/stop)
+ * and a DMA sender's tx frames' (pfzc_zc_tx_start/stop).
+ */
+struct pfzc_dma_pages {
+	struct device *dev;	/* NULL: none mapped */
+	dma_addr_t *page;	/* bus address of each page from first */
+	u32 first;
 	u32 npages;
+	enum dma_data_direction dir;
 };
 
 /*
@@ -121,21 +129,21 @@ struct pfzc_rx_dma {
  * = *consumer (moved only by the kernel) and next = the tx ring's
  * cached_cons, the slots:
  *
- *   [cons, next)   dealt with: queued on the NIC (inflight of them, which
- *                  it may still read) or refused as invalid; none is the
- *                  application's again yet
+ *   [cons, next)   the kernel's: each PFZC_TXS_NIC (queued on the NIC,
+ *                  which may still read its frame: inflight of them) or
+ *                  PFZC_TXS_DONE (completed, or refused as invalid)
  *   [next, prod)   published, not looked at yet
  *
- * The NIC completes frames in the order they were queued, so when frame
- * idx comes back every slot before it was dealt with: consumer moves to
- * idx + 1, or to next when no frame is left in flight (invalid slots
- * after the last one go back with it).
+ * Invariant: next - cons <= entries, whatever the application writes in
+ * producer (a kick looks at no slot past cons + entries), so a slot's
+ * state is never two laps' at once. consumer moves over DONE slots only,
+ * up to the first NIC one: the NIC's completions may come in any order (a
+ * reset cleans its ring from its first descriptor, not its oldest).
  */
+enum { PFZC_TXS_NIC = 1, PFZC_TXS_DONE };
 struct pfzc_tx_dma {
-	struct device *dev;	/* NULL: this socket's frames are copied */
-	dma_addr_t *page;	/* bus address of each page from first_page */
-	u32 first_page;
-	u32 npages;
+	struct pfzc_dma_pages map;	/* map.dev NULL: its frames are copied */
+	u8 *state;		/* entries: of slot s at [s & mask] */
 	u32 inflight;
 	u32 cons;		/* what the kernel last stored in consumer */
 	spinlock_t lock;	/* BH off: the kick and the completions */
@@ -159,7 +167,7 @@ struct pfzc_sock {
 	struct pfzc_umem *umem;
 	struct pfzc_kring rx;
 	struct pfzc_rx_frames rxf;	/* with rx, under rx_lock */
-	struct pfzc_rx_dma rx_dma;	/* set and cleared by the driver, its receive stopped */
+	struct pfzc_dma_pages rx_dma;	/* set and cleared by the driver, its receive stopped */
 	struct pfzc_kring tx;
 	struct pfzc_tx_dma tx_dma;	/* set at bind if this is the DMA sender */
 	atomic_t mapped;	/* live vmas of either ring */
@@ -196,6 +204,16 @@ static inline bool pfzc_link_is_eth(const struct net_device *dev)
 /* umem.c */
 int pfzc_umem_create(const struct pfzc_umem_reg *reg, struct pfzc_umem **out);
 void pfzc_umem_destroy(struct pfzc_umem *umem);
+int pfzc_dma_pages_map(struct pfzc_dma_pages *m, const struct pfzc_umem *umem,
+		       struct device *dev, u32 first, u32 n,
+		       enum dma_data_direction dir);
+void pfzc_dma_pages_unmap(struct pfzc_dma_pages *m);
+
+/* The bus address of byte off of the umem, which must be in m's pages. */
+static inline dma_addr_t pfzc_dma_pages_addr(const struct pfzc_dma_pages *m, u64 off)
+{
+	return m->page[(off >> PAGE_SHIFT) - m->first] + offset_in_page(off);
+}
 
 /* ring.c */
 int pfzc_ring_create(struct pfzc_kring *kr, u32 entries);

@@ -142,7 +142,7 @@ static int pfzc_tx_kick(struct pfzc_sock *po, struct net_device *dev)
 		return -ENETDOWN;
 	if (!pfzc_link_is_eth(dev))
 		return -EINVAL;
-	if (po->tx_dma.dev)
+	if (po->tx_dma.map.dev)
 		return pfzc_zc_tx_kick(po);
 
 	while (budget) {

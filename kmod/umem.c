@@ -3,6 +3,7 @@
  * PF_ZEROCOPY: the user frame buffer (umem), pinned for the socket's life.
  */
 #include <linux/capability.h>
+#include <linux/dma-mapping.h>
 #include <linux/cred.h>
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
@@ -194,4 +195,41 @@ void pfzc_umem_destroy(struct pfzc_umem *umem)
 	pfzc_umem_uncharge(umem);
 	kvfree(umem->pages);
 	kfree(umem);
+}
+
+void pfzc_dma_pages_unmap(struct pfzc_dma_pages *m)
+{
+	while (m->npages--)
+		dma_unmap_page(m->dev, m->page[m->npages], PAGE_SIZE, m->dir);
+	kvfree(m->page);
+	m->page = NULL;
+	m->npages = 0;
+	m->dev = NULL;
+}
+
+/* Process context: maps umem pages [first, first + n) for dev's DMA. */
+int pfzc_dma_pages_map(struct pfzc_dma_pages *m, const struct pfzc_umem *umem,
+		       struct device *dev, u32 first, u32 n,
+		       enum dma_data_direction dir)
+{
+	if (WARN_ON_ONCE(m->dev) || !dev || !n || first > umem->npages ||
+	    n > umem->npages - first)
+		return -EINVAL;
+	m->page = kvcalloc(n, sizeof(*m->page), GFP_KERNEL);
+	if (!m->page)
+		return -ENOMEM;
+	m->dev = dev;
+	m->dir = dir;
+	m->first = first;
+	for (m->npages = 0; m->npages < n; m->npages++) {
+		dma_addr_t a = dma_map_page(dev, umem->pages[first + m->npages],
+					    0, PAGE_SIZE, dir);
+
+		if (dma_mapping_error(dev, a)) {
+			pfzc_dma_pages_unmap(m);
+			return -ENOMEM;
+		}
+		m->page[m->npages] = a;
+	}
+	return 0;
 }

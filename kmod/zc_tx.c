@@ -13,16 +13,6 @@
 /* Frames handed to the driver per call. */
 #define PFZC_ZC_TX_BATCH	64
 
-static void pfzc_tx_dma_unmap(struct pfzc_tx_dma *td, u32 n)
-{
-	while (n--)
-		dma_unmap_page(td->dev, td->page[n], PAGE_SIZE, DMA_TO_DEVICE);
-	kvfree(td->page);
-	td->page = NULL;
-	td->npages = 0;
-	td->dev = NULL;
-}
-
 /*
  * At bind, process context: maps the pages of the tx frames (every frame
  * from the first tx one to the end of the umem, the range a valid tx
@@ -33,26 +23,19 @@ int pfzc_zc_tx_start(struct pfzc_sock *po, struct device *dma_dev)
 {
 	struct pfzc_tx_dma *td = &po->tx_dma;
 	struct pfzc_umem *umem = po->umem;
-	u64 tx_first = (u64)po->rx.entries * umem->frame_size;
-	u32 first = tx_first >> PAGE_SHIFT, i;
-	u32 n = umem->npages - first;
+	u32 first = ((u64)po->rx.entries * umem->frame_size) >> PAGE_SHIFT;
+	int err;
 
-	if (WARN_ON_ONCE(td->dev) || !dma_dev || !n)
-		return -EINVAL;
-	td->page = kvcalloc(n, sizeof(*td->page), GFP_KERNEL);
-	if (!td->page)
+	td->state = kvcalloc(po->tx.entries, sizeof(*td->state), GFP_KERNEL);
+	if (!td->state)
 		return -ENOMEM;
-	td->dev = dma_dev;
-	for (i = 0; i < n; i++) {
-		td->page[i] = dma_map_page(dma_dev, umem->pages[first + i], 0,
-					   PAGE_SIZE, DMA_TO_DEVICE);
-		if (dma_mapping_error(dma_dev, td->page[i])) {
-			pfzc_tx_dma_unmap(td, i);
-			return -ENOMEM;
-		}
+	err = pfzc_dma_pages_map(&td->map, umem, dma_dev, first,
+				 umem->npages - first, DMA_TO_DEVICE);
+	if (err) {
+		kvfree(td->state);
+		td->state = NULL;
+		return err;
 	}
-	td->first_page = first;
-	td->npages = n;
 	td->inflight = 0;
 	td->cons = po->tx.r.cached_cons;
 	return 0;
@@ -63,20 +46,31 @@ void pfzc_zc_tx_stop(struct pfzc_sock *po)
 {
 	struct pfzc_tx_dma *td = &po->tx_dma;
 
-	if (!td->dev)
+	if (!td->map.dev)
 		return;
 	WARN_ON_ONCE(td->inflight);
-	pfzc_tx_dma_unmap(td, td->npages);
+	pfzc_dma_pages_unmap(&td->map);
+	kvfree(td->state);
+	td->state = NULL;
 }
 
 /*
- * Gives back [consumer, to): the NIC reads none of their frames. td->cons
- * is the kernel's own copy of the index, which user space cannot rewrite.
+ * Gives back the DONE slots from consumer on, up to the first the NIC
+ * still holds. td->cons is the kernel's own copy of the index, which user
+ * space cannot rewrite.
  */
-static void pfzc_zc_tx_release(struct pfzc_sock *po, u32 to)
+static void pfzc_zc_tx_release(struct pfzc_sock *po)
 {
-	po->tx_dma.cons = to;
-	smp_store_release(po->tx.r.consumer, to);	/* D, matches A */
+	struct pfzc_tx_dma *td = &po->tx_dma;
+	struct pfzc_ring *r = &po->tx.r;
+	u32 c = td->cons;
+
+	while (c != r->cached_cons && td->state[c & r->mask] == PFZC_TXS_DONE)
+		td->state[c++ & r->mask] = 0;
+	if (c == td->cons)
+		return;
+	td->cons = c;
+	smp_store_release(r->consumer, c);	/* D, matches A */
 }
 
 /*
@@ -88,16 +82,17 @@ static void pfzc_zc_tx_release(struct pfzc_sock *po, u32 to)
 int pfzc_zc_tx_kick(struct pfzc_sock *po)
 {
 	struct pfzc_zc_tx_frame f[PFZC_ZC_TX_BATCH];
-	u32 invalid_before[PFZC_ZC_TX_BATCH + 1];
 	struct pfzc_tx_dma *td = &po->tx_dma;
 	struct pfzc_ring *r = &po->tx.r;
 	struct pfzc_dev *pd = po->pdev;
-	u32 budget = po->tx.entries;
+	u32 budget;
 	int err = 0;
 
 	spin_lock_bh(&td->lock);
+	/* the slots the kernel holds stay out of reach: see the invariant */
+	budget = po->tx.entries - (r->cached_cons - td->cons);
 	while (budget && !err) {
-		u32 idx, n, i, cnt = 0, bad = 0, took;
+		u32 idx, n, i, cnt = 0, took, end;
 		struct pfzc_desc d;
 
 		n = pfzc_cons_peek(r, min_t(u32, budget, PFZC_ZC_TX_BATCH), &idx);
@@ -105,42 +100,41 @@ int pfzc_zc_tx_kick(struct pfzc_sock *po)
 			break;
 		budget -= n;
 		for (i = 0; i < n; i++) {
-			u64 off;
-
-			if (!pfzc_tx_desc_get(po, po->dev, idx + i, &d)) {
-				bad++;
+			if (!pfzc_tx_desc_get(po, po->dev, idx + i, &d))
 				continue;
-			}
-			off = d.addr - ((u64)td->first_page << PAGE_SHIFT);
-			f[cnt].dma = td->page[off >> PAGE_SHIFT] + offset_in_page(off);
+			f[cnt].dma = pfzc_dma_pages_addr(&td->map, d.addr);
 			f[cnt].len = d.len;
 			f[cnt].idx = idx + i;
-			invalid_before[cnt++] = bad;
-			dma_sync_single_for_device(td->dev, f[cnt - 1].dma,
+			cnt++;
+			dma_sync_single_for_device(td->map.dev, f[cnt - 1].dma,
 						   d.len, DMA_TO_DEVICE);
 		}
-		invalid_before[cnt] = bad;
 
 		took = cnt ? pd->ops->xmit_dma(pd, po, f, cnt) : 0;
 		td->inflight += took;
+		end = idx + n;
 		if (took < cnt) {
 			/* the NIC is full: from the first frame it did not
 			 * take on, the slots are looked at again next time */
-			r->cached_cons = f[took].idx;
+			end = f[took].idx;
+			r->cached_cons = end;
 			err = -EAGAIN;
 		}
-		/* counted once: the ones after f[took] are read again */
-		atomic64_add(invalid_before[took], &po->tx_invalid);
-		if (!td->inflight)
-			pfzc_zc_tx_release(po, r->cached_cons);
+		/* the slots dealt with: queued, or invalid (counted once) */
+		for (i = 0; idx + i != end; i++)
+			td->state[(idx + i) & r->mask] = PFZC_TXS_DONE;
+		for (i = 0; i < took; i++)
+			td->state[f[i].idx & r->mask] = PFZC_TXS_NIC;
+		atomic64_add(end - idx - took, &po->tx_invalid);
+		pfzc_zc_tx_release(po);
 	}
 	spin_unlock_bh(&td->lock);
 	return err;
 }
 
 /*
- * The NIC is done with frame idx, the oldest in flight: sent, or dropped
- * unsent (a reset). BH off, or under RTNL with the NIC stopped.
+ * The NIC is done with frame idx: sent, or dropped unsent (a reset). BH
+ * off, or under RTNL with the NIC stopped. In any order.
  */
 void pfzc_zc_tx_complete(struct pfzc_sock *po, u32 idx, bool sent)
 {
@@ -148,13 +142,14 @@ void pfzc_zc_tx_complete(struct pfzc_sock *po, u32 idx, bool sent)
 	struct pfzc_ring *r = &po->tx.r;
 
 	spin_lock_bh(&td->lock);
-	if (WARN_ON_ONCE(!td->inflight ||
-			 idx - td->cons >= r->cached_cons - td->cons)) {
+	if (WARN_ON_ONCE(!td->state || idx - td->cons >= r->cached_cons - td->cons ||
+			 td->state[idx & r->mask] != PFZC_TXS_NIC)) {
 		spin_unlock_bh(&td->lock);
 		return;
 	}
+	td->state[idx & r->mask] = PFZC_TXS_DONE;
 	td->inflight--;
-	pfzc_zc_tx_release(po, td->inflight ? idx + 1 : r->cached_cons);
+	pfzc_zc_tx_release(po);
 	spin_unlock_bh(&td->lock);
 
 	if (sent) {

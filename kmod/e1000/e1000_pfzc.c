@@ -266,6 +266,18 @@ static void e1000_pfzc_tx_put(struct e1000_tx_ring *tx_ring, unsigned int i,
 }
 
 /*
+ * Free descriptors from i (the next to fill) up to the oldest the NIC
+ * holds; next_to_clean moves under NAPI meanwhile, only ever freeing more.
+ */
+static unsigned int e1000_pfzc_tx_unused(const struct e1000_tx_ring *tx_ring,
+					 unsigned int i)
+{
+	unsigned int clean = READ_ONCE(tx_ring->next_to_clean);
+
+	return (clean > i ? 0 : tx_ring->count) + clean - i - 1;
+}
+
+/*
  * Queues frames of the DMA sender po on the NIC, under the tx queue lock
  * that the stack's e1000_xmit_frame() runs under, as it would queue an skb
  * with no offload: one descriptor per frame, two when a frame under 60
@@ -296,8 +308,10 @@ static u32 e1000_pfzc_xmit_dma(struct pfzc_dev *pd, struct pfzc_sock *po,
 		bool split = !pad && tx_ring->last_tx_tso;
 
 		/* two spare, as e1000_xmit_frame() keeps: tail never
-		 * reaches head */
-		if (E1000_DESC_UNUSED(tx_ring) < (pad || split ? 2 : 1) + 2)
+		 * reaches head. From i, not next_to_use, which moves only
+		 * after the loop (E1000_DESC_UNUSED() would let a batch run
+		 * over descriptors the NIC still holds) */
+		if (e1000_pfzc_tx_unused(tx_ring, i) < (pad || split ? 2 : 1) + 2)
 			break;
 		first = i;
 		if (pad) {

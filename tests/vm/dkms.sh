@@ -25,17 +25,21 @@ check "the tree holds the sources and the shared headers, nothing built" \
 	sh -c "[ -f '$SRC/pf_zerocopy-$VER/dkms.conf' ] && [ -f '$SRC/pf_zerocopy-$VER/include/uapi/pf_zerocopy.h' ] &&
 	       [ -f '$SRC/pf_zerocopy-$VER/include/pfzc_ring.h' ] &&
 	       [ -z \"\$(find '$SRC' -name '*.o' -o -name '*.ko' -o -name '*.mod.c')\" ]"
-# shellcheck disable=SC2086
-check "dkms add" sh -c "dkms add -m pf_zerocopy -v $VER $D >'$T/add.log' 2>&1"
-# shellcheck disable=SC2086
-if dkms build -m pf_zerocopy -v "$VER" -k "$KVER" --kernelsourcedir "$KDIR" $D >"$T/build.log" 2>&1; then
-	ok "dkms build for $KVER"
-else
-	not_ok "dkms build for $KVER"
-	tail -20 "$T/build.log" | sed 's/^/# /'
-	find "$T/tree" -name make.log -exec tail -20 {} \; | sed 's/^/# /'
-fi
-KO=$(find "$T/tree" -name pf_zerocopy.ko | head -1)
+# add_build PKG: dkms add and build PKG for $KVER, the logs shown on failure
+add_build() {
+	# shellcheck disable=SC2086
+	check "dkms add $1" sh -c "dkms add -m $1 -v $VER $D >'$T/add-$1.log' 2>&1"
+	# shellcheck disable=SC2086
+	if dkms build -m "$1" -v "$VER" -k "$KVER" --kernelsourcedir "$KDIR" $D >"$T/build-$1.log" 2>&1; then
+		ok "dkms build $1 for $KVER"
+	else
+		not_ok "dkms build $1 for $KVER"
+		tail -20 "$T/build-$1.log" | sed 's/^/# /'
+		find "$T/tree/$1" -name make.log -exec tail -30 {} \; | sed 's/^/# /'
+	fi
+}
+add_build pf_zerocopy
+KO=$(find "$T/tree/pf_zerocopy" -name pf_zerocopy.ko | head -1)
 check "it made pf_zerocopy.ko" [ -n "$KO" ]
 if [ -n "$KO" ]; then
 	check "built for $KVER (vermagic)" sh -c "modinfo -F vermagic '$KO' | grep -q '^$KVER '"
@@ -49,16 +53,7 @@ check "the e1000 tree holds the patch, our files, pf_zerocopy's sources and its 
 	sh -c "[ -f '$E/e1000/e1000-pfzc.patch' ] && [ -f '$E/e1000/e1000_pfzc.c' ] && [ -f '$E/main.c' ] &&
 	       [ -f '$E/include/uapi/pf_zerocopy.h' ] && grep -q '^PACKAGE_VERSION=\"$VER\"' '$E/dkms.conf' &&
 	       [ -z \"\$(find '$E' -name '*.o' -o -name '*.ko')\" ]"
-# shellcheck disable=SC2086
-check "dkms add pf_zerocopy-e1000" sh -c "dkms add -m pf_zerocopy-e1000 -v $VER $D >'$T/add-e1000.log' 2>&1"
-# shellcheck disable=SC2086
-if dkms build -m pf_zerocopy-e1000 -v "$VER" -k "$KVER" --kernelsourcedir "$KDIR" $D >"$T/build-e1000.log" 2>&1; then
-	ok "dkms build pf_zerocopy-e1000 for $KVER"
-else
-	not_ok "dkms build pf_zerocopy-e1000 for $KVER"
-	tail -20 "$T/build-e1000.log" | sed 's/^/# /'
-	find "$T/tree/pf_zerocopy-e1000" -name make.log -exec tail -30 {} \; | sed 's/^/# /'
-fi
+add_build pf_zerocopy-e1000
 KO=$(find "$T/tree/pf_zerocopy-e1000" -name e1000.ko | head -1)
 check "it made e1000.ko (and no pf_zerocopy.ko to install twice)" \
 	sh -c "[ -n '$KO' ] && [ -z \"\$(find '$T/tree/pf_zerocopy-e1000' -path '*/module/*' -name pf_zerocopy.ko)\" ]"
