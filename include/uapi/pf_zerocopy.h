@@ -170,8 +170,10 @@
  *	tx ring to bind to it is its DMA sender: the NIC reads the frames
  *	straight from the umem, and consumer moves past a slot only when the
  *	NIC has completed its frame, after the kick returned; poll() gives
- *	POLLOUT as slots come back. Slots come back in ring order, and an
- *	invalid one with the frame before it. The kick fails [EAGAIN] when
+ *	POLLOUT as slots come back. Slots come back in ring order (the NIC
+ *	may complete frames in another), and an invalid one with the frame
+ *	before it. A kick looks at no slot more than entries past consumer,
+ *	whatever producer says. The kick fails [EAGAIN] when
  *	the NIC had no room for all of them: kick again once slots came
  *	back. A frame the NIC dropped unsent (a reset, the link lost) counts
  *	in tx_errors. /proc/net/pf_zerocopy's last two columns and tx_dma
