@@ -28,18 +28,9 @@ RUNS=3 STEPS=4 SECS=1 FULL=2 WAIT=1.5 SMOKE=0 OUT=
 TAP=zcfig5tap0
 NICMAC=52:54:00:00:e1:02
 ARGS="$*"
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--smoke) SMOKE=1 ;;
-	--sizes) SIZES=$2; shift ;;
-	--caps) CAPS=$2; shift ;;
-	--runs) RUNS=$2; shift ;;
-	--steps) STEPS=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: $0 [--smoke] [--sizes LIST] [--caps LIST] [--runs N] [--steps N] [--out DIR]" >&2; exit 2 ;;
-	esac
-	shift
-done
+# shellcheck source=bench/fig5/common.sh
+. bench/fig5/common.sh
+fig5_args "$@"
 if [ $SMOKE = 1 ]; then
 	SIZES=64 RUNS=1 STEPS=1 FULL=0.5 SECS=0.3 WAIT=0.5
 fi
@@ -62,10 +53,7 @@ if [ -z "$OUT" ]; then
 fi
 mkdir -p "$OUT"
 
-sh scripts/install-deps.sh --check build vm fig5 2>"$TMPD/deps.log" ||
-	{ not_ok "what it needs is installed (make deps)"; sed 's/^/# /' "$TMPD/deps.log"; finish; }
-make -s all vm-bins >"$TMPD/make.log" 2>&1 || { not_ok "make all vm-bins"; tail -20 "$TMPD/make.log"; finish; }
-cc -O2 -Wall -o "$TMPD/pcap_count" bench/pcap_count.c -lpcap || { not_ok "build pcap_count"; finish; }
+fig5_build "$TMPD"
 
 # the traffic source: a tap device on the host, the VM's third e1000 on it
 ip link del "$TAP" 2>/dev/null
