@@ -91,12 +91,7 @@ start() {
 # subshell: only the shell that started it can wait for it.
 stop() {
 	case "$1" in none) CAPTURED=$RX; return ;; esac
-	kill -INT "$CAP_PID"
-	wait "$CAP_PID"
-	case "$1" in
-	pcap) CAPTURED=$(kv "$TMP/cap.log" captured) ;;
-	*) CAPTURED=$(summary "$TMP/cap.log" captured) ;;
-	esac
+	stop_counted "$1" "$CAP_PID" "$TMP/cap.log"
 }
 gen_size() { if [ "$1" = rand ]; then echo "--random-sizes"; else echo "-s $1"; fi; }
 

@@ -16,6 +16,8 @@
 # Needs root (a tap device, qemu with an initramfs), and the build, vm and
 # fig5 packages and the VM's kernel (make deps; it installs nothing itself).
 # Takes about 40 minutes.
+# FIG5N_KEEP=1 keeps its temporary directory (vm.out, the VM's whole
+# output; gen.out, the host's last zcap-gen) for a look after the run.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -87,12 +87,7 @@ start() {
 }
 stop() {
 	case "$1" in none) CAPTURED=$RX; return ;; esac
-	kill -INT "$CAP_PID"
-	wait "$CAP_PID"
-	case "$1" in
-	pcap) CAPTURED=$(kv "$TMP/cap.log" captured) ;;
-	*) CAPTURED=$(summary "$TMP/cap.log" captured) ;;
-	esac
+	stop_counted "$1" "$CAP_PID" "$TMP/cap.log"
 	[ -n "$CAPTURED" ] && CAPTURED=$((CAPTURED - WARM))
 	carrier_on "$NIC"
 }

@@ -117,6 +117,19 @@ start_cap() {
 # exit status
 stop_cap() { kill -INT "${1:-$CAP}"; wait "${1:-$CAP}"; }
 
+# stop_counted KIND PID LOG: SIGINT to PID (a capturer of Figure 5's guest
+# scripts), wait for it; CAPTURED is what it says it captured in LOG
+# (pcap_count's captured=N, else zcap's or tcpdump's summary). Not in a
+# subshell: only the shell that started PID can wait for it.
+stop_counted() {
+	kill -INT "$2"
+	wait "$2"
+	case "$1" in
+	pcap) CAPTURED=$(kv "$3" captured) ;;
+	*) CAPTURED=$(summary "$3" captured) ;;
+	esac
+}
+
 # verify_valid N ARG...: zcap-verify ARG... (options, then the file) passes
 # (so no frame is corrupt, duplicate, out of order or cut short, and none
 # is missing unless --allow-loss) and its line counts valid=N: the file
