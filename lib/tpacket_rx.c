@@ -61,6 +61,10 @@ struct tpacket {
 	uint32_t recheck_end;
 	int recheck;
 
+	/* With no socket filter (see tp_open) the kernel does not cut
+	 * packets to the snap length: fill_pkt() does. */
+	uint32_t snaplen;
+
 	uint64_t tp_packets;	/* accepted by the filter (incl. ring full) */
 	uint64_t tp_drops;
 };
@@ -161,10 +165,19 @@ static int tp_open(struct zcap *h)
 			zcap_seterr(h, "socket(AF_PACKET): %s", strerror(errno));
 		goto fail;
 	}
-	if (sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filters.kern,
+	/* Without an expression, with "in" or both ways and the whole
+	 * packet kept, the filter would take every packet whole: the kernel
+	 * would only run it per packet on the receiving core, the sender's
+	 * on veth (issue 15). "in" then rests on PACKET_IGNORE_OUTGOING
+	 * alone, which the open fails without; packets longer than the
+	 * snap length (BIG TCP) are cut in fill_pkt(). */
+	t->snaplen = h->snaplen;
+	if ((h->has_filter || h->cfg.direction == ZCAP_DIR_OUT ||
+	     h->snaplen < ZCAP_SNAPLEN_MAX) &&
+	    sockopt(h, SOL_SOCKET, SO_ATTACH_FILTER, &h->filters.kern,
 		    sizeof(h->filters.kern), "cannot attach filter"))
 		goto fail;
-	/* The filter's "inbound" term already decides; this only spares the
+	/* With a filter its "inbound" term already decides; this spares the
 	 * kernel cloning outgoing packets for a socket that rejects them. */
 	if (h->cfg.direction == ZCAP_DIR_IN &&
 	    sockopt(h, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one),
@@ -191,7 +204,7 @@ fail:
  * inside the block.
  */
 static inline __attribute__((always_inline)) uint32_t fill_pkt(struct zcap_pkt *p, const struct tpacket3_hdr *hdr,
-			 const uint8_t *end)
+			 const uint8_t *end, uint32_t snaplen)
 {
 	const struct sockaddr_ll *sll;
 	size_t room = (size_t)(end - (const uint8_t *)hdr);
@@ -205,7 +218,7 @@ static inline __attribute__((always_inline)) uint32_t fill_pkt(struct zcap_pkt *
 		snap = 0;
 	}
 	p->data = (const uint8_t *)hdr + mac;
-	p->caplen = snap;
+	p->caplen = snap < snaplen ? snap : snaplen;
 	p->len = shared_u32(hdr->tp_len);
 	p->ts_ns = (uint64_t)shared_u32(hdr->tp_sec) * 1000000000ull +
 		   shared_u32(hdr->tp_nsec);
@@ -261,7 +274,7 @@ static inline __attribute__((always_inline)) int next_pkt(struct zcap *h, struct
 				return 0;
 			continue;
 		}
-		uint32_t next = fill_pkt(p, t->pkt, t->blk_end);
+		uint32_t next = fill_pkt(p, t->pkt, t->blk_end, t->snaplen);
 
 		t->pkt = (struct tpacket3_hdr *)((uint8_t *)t->pkt + next);
 		t->left = next ? t->left - 1 : 0;

@@ -407,6 +407,17 @@ static void tiny_config(struct test_cfg *cfg, const char *filter)
 	cfg->o.filter = filter;
 }
 
+/* Instructions of the socket filter the kernel runs on h's socket: 0 for
+ * none (SO_GET_FILTER with no buffer answers the length). */
+static int kern_filter_len(zcap_t *h)
+{
+	socklen_t len = 0;
+
+	if (getsockopt(zcap_fd(h), SOL_SOCKET, SO_GET_FILTER, NULL, &len))
+		return -1;
+	return (int)len;
+}
+
 static void test_open_defaults(void)
 {
 	char err[ZCAP_ERRBUF_SIZE] = "";
@@ -436,6 +447,11 @@ static void test_open_defaults(void)
 	      zcap_ifindex(h) == (int)if_nametoindex("lo"),
 	      "ifname and ifindex are lo's");
 	CHECK(zcap_fd(h) >= 0, "zcap_fd is a descriptor (%d)", zcap_fd(h));
+	/* it would take every packet whole: the kernel would run it per
+	 * packet for nothing (issue 15) */
+	CHECK(kern_filter_len(h) == 0,
+	      "no expression, whole packets: no socket filter attached (%d instructions)",
+	      kern_filter_len(h));
 	zcap_close(h);
 
 	small_config(&cfg);
@@ -443,6 +459,25 @@ static void test_open_defaults(void)
 	h = open_lo(&cfg, "snaplen 100");
 	CHECK(h && zcap_snaplen(h) == 100, "a snaplen of 100 is honoured (got %u)",
 	      h ? zcap_snaplen(h) : 0);
+	CHECK(h && kern_filter_len(h) > 0,
+	      "snaplen 100: a socket filter cuts packets in the kernel (%d instructions)",
+	      h ? kern_filter_len(h) : -1);
+	zcap_close(h);
+
+	small_config(&cfg);
+	cfg.o.filter = "udp";
+	h = open_lo(&cfg, "filter udp");
+	CHECK(h && kern_filter_len(h) > 0,
+	      "an expression: its socket filter is attached (%d instructions)",
+	      h ? kern_filter_len(h) : -1);
+	zcap_close(h);
+
+	small_config(&cfg);
+	cfg.o.direction = ZCAP_DIR_OUT;
+	h = open_lo(&cfg, "direction out");
+	CHECK(h && kern_filter_len(h) > 0,
+	      "direction out: a socket filter keeps only outgoing (%d instructions)",
+	      h ? kern_filter_len(h) : -1);
 	zcap_close(h);
 
 	small_config(&cfg);
