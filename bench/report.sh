@@ -10,14 +10,15 @@ cd "$RES" || exit 1
 [ -f run.env ] || { echo "report.sh: no run.env in $RES" >&2; exit 1; }
 # shellcheck disable=SC1091
 . ./run.env
-ORDER="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none"
+ORDER="zcap zcap-count tpv3 tpv3-touch zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none"
 
 # what each row does per packet, and with which ring
 does() {
 	case "$1" in
 	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m)
 		echo "pcap record, written to /dev/null" ;;
-	zcap-count|pcap|pcap-128m) echo "count only" ;;
+	zcap-count|pcap|pcap-128m|tpv3) echo "count only" ;;
+	tpv3-touch) echo "reads every byte" ;;
 	netsniff) echo "pcap record, written to a file on tmpfs (a memory copy)" ;;
 	xdp) echo "dropped by an XDP program (goal 2's ceiling)" ;;
 	none) echo "nothing: the stack drops it (the baseline)" ;;
@@ -34,6 +35,7 @@ zr_ring() {
 ring() {
 	case "$1" in
 	zcap|zcap-count) echo "128 MiB TPACKET_V3 (zcap's default)" ;;
+	tpv3|tpv3-touch) echo "128 MiB TPACKET_V3 in 1 MiB blocks, no socket filter (zcap's ring)" ;;
 	zcap-2m) echo "2 MiB TPACKET_V3 (\`-B 2048\`)" ;;
 	zcapxdp) echo "AF_XDP umem (copy mode)" ;;
 	tcpdump|pcap) echo "2 MiB TPACKET_V3 (libpcap's default)" ;;
@@ -48,6 +50,8 @@ command_of() {
 	case "$1" in
 	zcap) echo "zcap -i NAME-c -w /dev/null" ;;
 	zcap-count) echo "bench/zcap_count NAME-c (libzcap's zcap_recv loop, backend auto)" ;;
+	tpv3) echo "bench/tp_count NAME-c (a bare TPACKET_V3 reader: walks the blocks, counts)" ;;
+	tpv3-touch) echo "bench/tp_count NAME-c --touch (the same, reading every byte of every packet)" ;;
 	zcap-2m) echo "zcap -B 2048 -i NAME-c -w /dev/null" ;;
 	zcapxdp) echo "zcap --backend xdp -i NAME-c -w /dev/null" ;;
 	tcpdump) echo "tcpdump -Z root -n -i NAME-c -w /dev/null" ;;
@@ -337,11 +341,36 @@ if [ $have_raw = 1 ]; then
 			printf "- the same goal with the same work (both only count), size %s: zcap-count %.0f vs the libpcap loop %.0f ns/pkt — %s\n", s, z, p,
 				(p <= 0) ? "not measurable here (the loop'"'"'s median overhead is not above 0)" : (z <= 0) ? "**met** (zcap-count'"'"'s median overhead is not above 0: within the noise)" : (z <= p / 4) ? "**met**" : "**missed**" }'
 	done
+	# issue 15: zcap against the bare TPACKET_V3 reader of the same run
+	for s in $(sizes_in summary.tsv); do
+		t=$(sv summary.tsv tpv3 "$s" offered) z=$(sv summary.tsv zcap "$s" offered)
+		[ -n "$t" ] && [ -n "$z" ] && awk -v s="$s" -v z="$z" -v t="$t" 'BEGIN {
+			printf "- offered with zcap ≥ 0.95× the bare counting TPACKET_V3 reader'"'"'s (tpv3), size %s: %.0f / %.0f kpps = %.2f× — %s\n", s, z / 1000, t / 1000, z / t, (z >= 0.95 * t) ? "**met**" : "**missed**" }'
+		zo=$(sv summary.tsv zcap "$s" overhead)
+		for c in pcap tcpdump; do
+			o=$(sv summary.tsv "$c" "$s" overhead)
+			[ -n "$o" ] && [ -n "$zo" ] && awk -v s="$s" -v z="$zo" -v o="$o" -v c="$c" 'BEGIN {
+				printf "- zcap overhead ≤ 1/3 of %s'"'"'s, size %s: %.0f vs %.0f ns/pkt — %s\n", c, s, z, o,
+					(o <= 0) ? "not measurable here (" c "'"'"'s median overhead is not above 0)" : (z <= 0) ? "**met** (zcap'"'"'s median overhead is not above 0: within the noise)" : (z <= o / 3) ? "**met**" : "**missed**" }'
+		done
+	done
+	if [ $have_busy = 1 ]; then
+		for s in $(sizes_in busy_summary.tsv); do
+			z=$(sv busy_summary.tsv zcap "$s" loss) d=$(sv busy_summary.tsv tcpdump "$s" loss)
+			tt=$(sv busy_summary.tsv tpv3-touch "$s" loss)
+			[ -n "$z" ] || continue
+			[ -n "$d" ] && [ "$s" != 64 ] && awk -v s="$s" -v z="$z" -v d="$d" 'BEGIN {
+				printf "- busy loop on the capture core, size %s: zcap'"'"'s loss ≤ 1/10 of tcpdump'"'"'s: %.2f %% vs %.2f %% — %s\n", s, z, d, (z <= d / 10) ? "**met**" : "**missed**" }'
+			[ -n "$tt" ] && awk -v s="$s" -v z="$z" -v t="$tt" 'BEGIN {
+				printf "- busy loop, size %s: zcap loses nothing where the reader that reads every byte (tpv3-touch) loses nothing: zcap %.2f %%, tpv3-touch %.2f %% — %s\n", s, z, t, (t > 0) ? "not applicable (tpv3-touch lost too)" : (z == 0) ? "**met**" : "**missed**" }'
+		done
+	fi
 	if [ $have_disk = 1 ]; then
 		for s in $(sizes_in disk_summary.tsv); do
 			l=$(sv disk_summary.tsv zcap "$s" loss)
 			[ -n "$l" ] && awk -v s="$s" -v l="$l" -v m="$(sv disk_summary.tsv zcap "$s" mbs)" -v d="${DD_MBS:-0}" 'BEGIN {
-				printf "- to disk, size %s: zcap lost %.2f %% (median) at %.0f MB/s offered, the disk %.0f MB/s — %s\n", s, l, m, d, (l == 0) ? "**met**" : "**missed**" }'
+				printf "- to disk, size %s: zcap lost %.2f %% (median) at %.0f MB/s offered, %s of the disk'"'"'s %.0f MB/s (dd, direct) — %s\n", s, l, m, (d > 0) ? sprintf("%.0f %%", 100 * m / d) : "? %", d,
+					(l == 0) ? "**met**" : (d > 0 && m > d) ? "above the disk'"'"'s bandwidth: loss expected" : "**missed**" }'
 		done
 	fi
 fi

@@ -1,7 +1,8 @@
 #!/bin/bash
-# The capture benchmark (issues 4, 11 and 12): zcap against tcpdump (plainly
-# and under zcap-run), a libpcap loop, netsniff-ng and the ceilings (XDP_DROP,
-# no capturer), side by side in one run, the same rows again with a busy loop
+# The capture benchmark (issues 4, 11, 12 and 15): zcap against tcpdump
+# (plainly and under zcap-run), a libpcap loop, netsniff-ng, a bare
+# TPACKET_V3 reader (counting, and reading every byte) and the ceilings
+# (XDP_DROP, no capturer), side by side in one run, the same rows again with a busy loop
 # on the capture core, and zcap-gen's transmit rate per backend.
 #
 #   bench/run.sh                      the full run; results in bench/results/
@@ -17,15 +18,15 @@
 #                                     issue 12's CPU at one rate only
 #                                     (samerate.tsv, samerate_busy.tsv)
 #
-# Options: --only LIST (zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m
-# tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none; "none" is always added as the
+# Options: --only LIST (zcap zcap-count tpv3 tpv3-touch zcap-2m zcapxdp tcpdump
+# tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none; "none" is always added as the
 # overhead baseline), --size LIST (64 512 1518 rand), --runs N, --count N
 # (frames per run), --trials N (runs per step of the loss-free search),
 # --steps N, --no-search, --search-all (search below full speed even without
 # loss), --no-disk, --disk-only, --no-tx, --tx-only, --busy, --no-busy,
 # --busy-only, --busy-caps LIST (the busy section's rows; default: the --only
 # list, else tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m zcap zcap-count
-# pcap pcap-128m), --same-rate, --no-same-rate, --same-rate-only (issue 12:
+# tpv3 tpv3-touch pcap pcap-128m), --same-rate, --no-same-rate, --same-rate-only (issue 12:
 # tcpdump and tcpdump-zr at one requested rate a size, quiet and busy; on
 # by default in a full run), --same-rate-runs N (default 7),
 # --out DIR. The busy section (a spin loop pinned to the capture core during
@@ -48,7 +49,7 @@ TESTBED="$ROOT/scripts/testbed.sh"
 DST_MAC=02:00:00:00:00:01	# owned by no host, as on a mirror port
 
 SMOKE=0
-CAPS="zcap zcap-count zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none"
+CAPS="zcap zcap-count tpv3 tpv3-touch zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none"
 SIZES="64 512 1518 rand"
 SIZES_SET=0
 ONLY=0
@@ -57,7 +58,7 @@ BUSY_CAPS=
 BUSY_SIZES="64 1518 rand"
 SAME_RATE=auto
 SR_RUNS=7
-RUNS=3
+RUNS=5
 COUNT=1000000
 SEARCH=1
 SEARCH_ALL=0
@@ -124,7 +125,7 @@ if [ "$SAME_RATE" = auto ]; then SAME_RATE=1; [ $ONLY = 1 ] || [ $MAIN = 0 ] && 
 SR_SIZES=$SIZES
 [ $SMOKE = 1 ] && SR_RUNS=1 SR_SIZES=64
 if [ -z "$BUSY_CAPS" ]; then
-	BUSY_CAPS="tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m zcap zcap-count pcap pcap-128m"
+	BUSY_CAPS="tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m zcap zcap-count tpv3 tpv3-touch pcap pcap-128m"
 	[ $ONLY = 1 ] && BUSY_CAPS=$CAPS
 fi
 case " $BUSY_CAPS " in *" none "*) ;; *) BUSY_CAPS="$BUSY_CAPS none" ;; esac
@@ -174,6 +175,8 @@ cc -O2 -Wall -Wextra -o "$TMPD/pcap_count" "$BENCH/pcap_count.c" -lpcap ||
 	{ not_ok "build pcap_count"; exit 1; }
 cc -O2 -Wall -Wextra -I"$ROOT/include" -o "$TMPD/zcap_count" "$BENCH/zcap_count.c" \
 	"$BUILD/libzcap.a" -lpcap -lxdp -lbpf -pthread || { not_ok "build zcap_count"; exit 1; }
+cc -O2 -Wall -Wextra -o "$TMPD/tp_count" "$BENCH/tp_count.c" ||
+	{ not_ok "build tp_count"; exit 1; }
 XDP_OBJ=
 XDP_NOTE=
 if have clang && [ -f /usr/include/bpf/bpf_helpers.h ]; then
@@ -247,6 +250,9 @@ start_cap() {
 	zcap) set -- "$ZCAP" -i "$CAP_IF" -w "$sink" ;;
 	zcap-2m) set -- "$ZCAP" -B 2048 -i "$CAP_IF" -w "$sink" ;;
 	zcap-count) set -- "$TMPD/zcap_count" "$CAP_IF" ;;
+	# the kernel's floor for this path, and for a reader of the data
+	tpv3) set -- "$TMPD/tp_count" "$CAP_IF" ;;
+	tpv3-touch) set -- "$TMPD/tp_count" "$CAP_IF" --touch ;;
 	zcapxdp) set -- "$ZCAP" --backend xdp -i "$CAP_IF" -w "$sink" ;;	# AF_XDP, copy mode on veth
 	tcpdump) set -- tcpdump -Z root -n -i "$CAP_IF" -w "$sink" ;;
 	tcpdump-128m) set -- tcpdump -Z root -n -B 131072 -i "$CAP_IF" -w "$sink" ;;
@@ -362,7 +368,7 @@ stop_cap() {
 	CAP_PID=
 	case "$cap" in
 	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m) summary "$TMPD/cap.err" captured ;;
-	pcap|pcap-128m|zcap-count) kv "$TMPD/cap.err" captured ;;
+	pcap|pcap-128m|zcap-count|tpv3|tpv3-touch) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
 			"$TMPD/cap.out"
