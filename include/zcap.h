@@ -321,10 +321,12 @@ int zcap_linktype(const zcap_t *h);	/* a pcap DLT_* value */
 /* ---------------------------------------------------------------------------
  * Writing pcap and pcapng files.
  *
- * Records are copied into two buffers of bufsize (ZCAP_DUMP_DEFAULT_BUF by
- * default, rounded up to a multiple of 4096): a thread of the dumper writes
- * one while the caller fills the other, so a capture does not stall in
- * write(2) while its ring fills. Regular files are written with O_DIRECT,
+ * Records are copied into buffers that a thread of the dumper writes while
+ * the caller fills the next, so a capture does not stall in write(2) while
+ * its ring fills: two of bufsize (rounded up to a multiple of 4096) when it
+ * is set; else two of ZCAP_DUMP_DEFAULT_BUF for a regular file, and four of
+ * 256 KiB for a pipe, a device or a non-file stdout, which stay in the
+ * CPU's cache. Regular files are written with O_DIRECT,
  * which the disk took faster than the page cache (bench/results/results.md,
  * "To disk"); file systems without it get buffered writes.
  * zcap_dump_flush() returns when every byte so far is in the file.
@@ -353,7 +355,7 @@ struct zcap_dump_info {
 	uint32_t snaplen;	/* 0 = ZCAP_SNAPLEN_MAX */
 	int nsec;		/* pcap only: 1 = nanosecond magic */
 	const char *app;	/* SHB shb_userappl (pcapng); NULL = "zcap <ver>" */
-	size_t bufsize;		/* 0 = ZCAP_DUMP_DEFAULT_BUF */
+	size_t bufsize;		/* 0 = by the output (above) */
 };
 
 /*
