@@ -111,7 +111,9 @@ struct zcap_dumper {
 	uint8_t *buf[DUMP_NBUF_MAX];
 	unsigned int nbuf;
 	size_t bufsize;	/* a multiple of DUMP_ALIGN */
-	size_t used;	/* in the buffer being filled, buf[fill % nbuf] */
+	uint8_t *cur;	/* the buffer being filled, buf[fill % nbuf]: kept so
+			 * that emit(), per record, divides by nothing */
+	size_t used;	/* in cur */
 	size_t kept;	/* of those, already in the file (a flushed tail) */
 	uint64_t off;	/* file offset of that buffer's first byte */
 	uint64_t bytes;
@@ -364,7 +366,8 @@ static int hand_off(zcap_dumper_t *d, size_t keep)
 	if (werr)
 		return check_werr(d, werr);
 	/* Both sides only read the old buffer: the writer may be at it. */
-	memcpy(d->buf[d->fill % d->nbuf], old + d->used - keep, keep);
+	d->cur = d->buf[d->fill % d->nbuf];
+	memcpy(d->cur, old + d->used - keep, keep);
 	d->off += d->used - keep;
 	d->used = keep;
 	d->kept = keep;
@@ -392,7 +395,7 @@ static int emit(zcap_dumper_t *d, const void *p, size_t n)
 
 		if (k > n)
 			k = n;
-		memcpy(d->buf[d->fill % d->nbuf] + d->used, s, k);
+		memcpy(d->cur + d->used, s, k);
 		d->used += k;
 		s += k;
 		n -= k;
@@ -598,6 +601,7 @@ static zcap_dumper_t *dump_alloc(const char *path, enum zcap_format fmt,
 		dump_free(d);
 		return NULL;
 	}
+	d->cur = d->buf[0];
 	return d;
 }
 
