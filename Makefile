@@ -88,7 +88,7 @@ $(B)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(B)/zcap: $(B)/tools/zcap.o $(B)/tools/print.o $(LIB_A)
+$(B)/zcap: $(B)/tools/zcap.o $(B)/tools/print.o $(B)/tools/rotate.o $(B)/tools/stats_json.o $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIB_LDLIBS)
 
 $(B)/zcap-gen: $(B)/tools/zcap-gen.o $(LIB_A)

@@ -71,6 +71,9 @@ SEARCH_STEPS=5
 SEARCH_SECS=1
 TRIALS=3
 DISK_COUNT=1000000
+# To disk only (issue 16): rotation, and a fanout group of 1 and 2 threads.
+# In a full run; with --only, those of them it names.
+DISK_EXTRA="zcap-rot zcap-fan1 zcap-fan2"
 DD_MB=1024
 TX_RUNS=5
 TX_COUNT=1000000
@@ -87,7 +90,7 @@ ARGS="$*"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) SMOKE=1 ;;
-	--only) CAPS=$(echo "$2" | tr ',' ' '); TX=0 ONLY=1; shift ;;
+	--only) CAPS=$(echo "$2" | tr ',' ' '); TX=0 ONLY=1 DISK_EXTRA=; shift ;;
 	--size) SIZES=$(echo "$2" | tr ',' ' ') SIZES_SET=1; shift ;;
 	--runs) RUNS=$2; shift ;;
 	--count) COUNT=$2; DISK_COUNT=$2; shift ;;
@@ -249,6 +252,12 @@ start_cap() {
 	case "$cap" in
 	zcap) set -- "$ZCAP" -i "$CAP_IF" -w "$sink" ;;
 	zcap-2m) set -- "$ZCAP" -B 2048 -i "$CAP_IF" -w "$sink" ;;
+	# issue 16, to disk: rotation every 100 MB (files $sink, ${sink}1, ...)
+	zcap-rot) set -- "$ZCAP" -C 100 -i "$CAP_IF" -w "$sink" ;;
+	# a fanout group of 1 and of 2 threads, a file each ($sink -> _0, _1),
+	# on both cores: the generator's too, which the second thread shares
+	zcap-fan1) set -- "$ZCAP" --fanout 1 --per-thread-files -i "$CAP_IF" -w "$sink" ;;
+	zcap-fan2) set -- "$ZCAP" --fanout 2 --per-thread-files -i "$CAP_IF" -w "$sink" ;;
 	zcap-count) set -- "$TMPD/zcap_count" "$CAP_IF" ;;
 	# the kernel's floor for this path, and for a reader of the data
 	tpv3) set -- "$TMPD/tp_count" "$CAP_IF" ;;
@@ -279,7 +288,9 @@ start_cap() {
 	none) return 0 ;;
 	esac
 	t0=$(now)
-	ip netns exec "$CAP_NS" taskset -c "$CAP_CPU" "$@" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
+	cpus=$CAP_CPU
+	case "$cap" in zcap-fan*) cpus="$GEN_CPU,$CAP_CPU" ;; esac
+	ip netns exec "$CAP_NS" taskset -c "$cpus" "$@" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
 	CAP_PID=$!
 	if [ "$cap" = netsniff ]; then
 		cap_started "$TMPD/cap.out" "Running!" || return 1
@@ -775,11 +786,11 @@ if [ $DISK = 1 ]; then
 	[ $SMOKE = 1 ] && disk_sizes=rand
 	for size in $disk_sizes; do
 		for run in $(seq 1 "$RUNS"); do
-			for cap in $(rotate $((run - 1)) zcap zcap-2m tcpdump tcpdump-128m); do
-				case " $CAPS " in *" $cap "*) ;; *) continue ;; esac
+			for cap in $(rotate $((run - 1)) zcap zcap-2m tcpdump tcpdump-128m $DISK_EXTRA); do
+				case " $CAPS $DISK_EXTRA " in *" $cap "*) ;; *) continue ;; esac
 				f="$DISKDIR/$cap.pcap"; case $cap in zcap*) f="$DISKDIR/$cap.pcapng" ;; esac
 				r=$(one_run "$cap" "$size" "$run" "$DISK_COUNT" 0 "$f")
-				rm -f "$f"
+				rm -f "$f" "$f"[0-9]* "${f%.pcapng}"_*.pcapng
 				sync
 				if [ "$r" = FAIL ] || [ -z "$r" ]; then not_ok "disk $cap $size run $run"; continue; fi
 				printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" "$(echo "$r" | tr ' ' '\t')" >>"$DK"

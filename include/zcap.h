@@ -125,6 +125,23 @@ enum zcap_direction {
 };
 
 #define ZCAP_OPT_NO_PROMISC (1u << 0)	/* leave promiscuous mode off (-p) */
+/*
+ * Join fanout group fanout_id of the interface (since 1.3): the kernel
+ * hands each packet to one handle of the group, chosen by a hash of its
+ * flow that is the same both ways (addresses and ports in either order),
+ * so a flow's two directions meet in one handle. Handles of one process
+ * or of several (Suricata's and Zeek's workers) join by using the same id,
+ * backend, direction and interface; fragments are put back together first
+ * so that they follow their flow. tpacket only (PACKET_FANOUT_HASH with
+ * PACKET_FANOUT_FLAG_DEFRAG): "auto" takes tpacket, another backend asked
+ * for by name fails with EOPNOTSUPP. For AF_XDP, open one handle per rx
+ * queue instead (zcap_xdp_opts.queue) and let the NIC's RSS spread flows.
+ *
+ * The counters of a handle in a group are its own, but for drop_if, which
+ * is the interface's (take it once for the group), and filtered, which
+ * is 0 (what the interface saw cannot be split among the group).
+ */
+#define ZCAP_OPT_FANOUT (1u << 1)
 
 /* Options of the tpacket backend; ignored by the others. */
 struct zcap_tpacket_opts {
@@ -159,6 +176,8 @@ struct zcap_opts {
 	uint32_t direction;	/* enum zcap_direction */
 	const struct zcap_tpacket_opts *tpacket;	/* NULL = defaults */
 	const struct zcap_xdp_opts *xdp;		/* NULL = defaults */
+	uint32_t fanout_id;	/* since 1.3, with ZCAP_OPT_FANOUT: the group,
+				 * 0..65535 */
 };
 
 /*
@@ -356,14 +375,64 @@ struct zcap_dump_info {
 	int nsec;		/* pcap only: 1 = nanosecond magic */
 	const char *app;	/* SHB shb_userappl (pcapng); NULL = "zcap <ver>" */
 	size_t bufsize;		/* 0 = by the output (above) */
+	const struct zcap_dump_rotate *rotate;	/* since 1.3; NULL = one file */
+	/* Since 1.3, pcapng only: several interfaces, one Interface
+	 * Description Block each, in this order (ifname is then unused);
+	 * zcap_dump_write_if() names the one a packet came from. */
+	const char *const *ifnames;
+	uint32_t n_ifnames;
 };
+
+/*
+ * Rotation (since 1.3): the records go to a sequence of files, each a valid
+ * pcap or pcapng file of its own (its own header), that together hold
+ * every record exactly once, in order. tcpdump's -C, -G and -W, with its
+ * names: path is the first file's name; with interval_ns, path goes
+ * through strftime(3) with the local time the file's interval began; with
+ * max_bytes, the n-th file after that gets n appended (the first none),
+ * or, with ring_files, every file gets its number modulo ring_files in as
+ * many digits as ring_files - 1 has (ring_files 10: trace0 ... trace9).
+ * A -G rotation starts the numbering again at 0.
+ *
+ * A file is written as ".NAME.part" in NAME's directory and renamed to
+ * NAME when it is finished, so that a tool that picks up NAME never sees it
+ * half written; a name taken again (the ring) is replaced at that rename.
+ * The writer thread of the dumper closes, renames and opens the files, so
+ * rotation costs the caller no system call.
+ *
+ * Every field's 0 is "off". Only for a path (not "-"), and a regular file.
+ */
+struct zcap_dump_rotate {
+	size_t sz;
+	uint64_t max_bytes;	/* a new file before a record would take the
+				 * current one past this many bytes (a file
+				 * holds at least one record) */
+	uint64_t interval_ns;	/* a new file for the first record whose
+				 * timestamp is this long after the current
+				 * file's start, or at zcap_dump_tick() */
+	uint32_t ring_files;	/* with max_bytes: names cycle over this many */
+	uint32_t max_files;	/* the dumper ends after this many files:
+				 * writing one more record returns
+				 * ZCAP_DUMP_END (tcpdump's -W with -G only) */
+	/* Called once for every finished file, with its final name, after
+	 * the rename: from the writer thread, or for the last file from
+	 * zcap_dump_close(). Must not call into the dumper. */
+	void (*on_file)(const char *path, void *arg);
+	void *arg;
+};
+
+/* Returned by zcap_dump_write() and zcap_dump_tick() when rotation's
+ * max_files are full: the record was not written; the dumper takes no more. */
+#define ZCAP_DUMP_END 1
 
 /*
  * Creates path (truncating it) and writes the file header; "-" writes to
  * stdout. Returns the dumper, or NULL with a message in errbuf
  * (ZCAP_ERRBUF_SIZE bytes) and errno set: EINVAL for a NULL path or info,
- * a format not in enum zcap_format, or an info that sets a field this
- * library does not know; else what open(2) or the first
+ * a format not in enum zcap_format, an info that sets a field this
+ * library does not know, several ifnames in pcap, or rotation to stdout;
+ * EEXIST for rotation onto something not a regular file; else what
+ * open(2) or the first
  * write said (EACCES, ENOENT, ENOSPC, ...). Nothing is left on disk then.
  */
 zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
@@ -375,8 +444,37 @@ zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
  * Returns 0, or -1 with zcap_dump_geterr() and errno set by the failed
  * write (ENOSPC, EIO, ...), now or in the writer thread since the last
  * call: the dumper has failed for good, and the file should be aborted.
+ * With rotation, also ZCAP_DUMP_END (above).
  */
 int zcap_dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt);
+
+/* The same for a packet of interface ifid (an index into info's ifnames;
+ * 0 without). Since 1.3. -1 with EINVAL for an ifid out of range (the
+ * dumper goes on). */
+int zcap_dump_write_if(zcap_dumper_t *d, const struct zcap_pkt *pkt,
+		       uint32_t ifid);
+
+/*
+ * pcapng: writes an Interface Statistics Block for interface ifid with the
+ * counters of st and the capture's start and end times (ns), as close
+ * does for interface 0. For a capture of several interfaces, once for each
+ * before zcap_dump_close(d, NULL, ...). pcap: does nothing. Since 1.3.
+ * Returns 0, or -1 as zcap_dump_write().
+ */
+int zcap_dump_stats(zcap_dumper_t *d, uint32_t ifid, const struct zcap_stats *st,
+		    uint64_t start_ns, uint64_t end_ns);
+
+/*
+ * With rotation by interval_ns: starts the next file when now_ns (the
+ * CLOCK_REALTIME time, as packets' timestamps) has passed the interval,
+ * so that a quiet link still gets its files finished and renamed on
+ * time. For a caller whose zcap_recv() timed out. Since 1.3.
+ * Returns 0, ZCAP_DUMP_END, or -1 as zcap_dump_write().
+ */
+int zcap_dump_tick(zcap_dumper_t *d, uint64_t now_ns);
+
+/* Files begun so far: 1 without rotation. Since 1.3. */
+unsigned int zcap_dump_files(const zcap_dumper_t *d);
 
 /*
  * Waits until every record written so far is in the file.

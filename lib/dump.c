@@ -42,6 +42,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -97,6 +98,8 @@
 struct dump_chunk {
 	size_t len;
 	uint64_t off;
+	char *open;	/* rotation: the final name of a file that begins
+			 * with this chunk; the writer owns it once handed */
 };
 
 struct zcap_dumper {
@@ -119,8 +122,30 @@ struct zcap_dumper {
 	uint64_t bytes;
 	char *path;
 
-	/* Only the writer touches this while it runs. */
+	/*
+	 * Rotation (zcap_dump_rotate): the filler decides where a file ends
+	 * and names the next (rot_next()); the writer closes, renames and
+	 * opens (rot_switch()). rotating is constant after open.
+	 */
+	int rotating;
+	struct zcap_dump_rotate rot;
+	int linktype;		/* for each new file's header */
+	char **ifnames;		/* one IDB each; entries may be NULL */
+	uint32_t nifs;
+	char *app;
+	int wchars;		/* digits of a ring number */
+	uint64_t file_base;	/* d->bytes where the current file began */
+	uint64_t file_recs;	/* records in it */
+	uint64_t file_ns;	/* the start of its -G interval */
+	unsigned int ccount;	/* -C number within the -G interval */
+	unsigned int files;	/* begun so far */
+	int ended;		/* max_files were full */
+	char *next_name;	/* the file the buffer being filled begins */
+
+	/* Only the writer touches these while it runs. */
 	int direct;	/* O_DIRECT is on */
+	char *fname;	/* rotation: the file being written, final name */
+	char *tname;	/* ... and where it is until finished */
 
 	int threaded;	/* else the filler writes, in hand_off() */
 	pthread_t thread;
@@ -158,7 +183,7 @@ static void put64(uint8_t *p, uint64_t v)
 
 static const char *dump_name(const zcap_dumper_t *d)
 {
-	return d->is_stdout ? "stdout" : d->path;
+	return d->is_stdout ? "stdout" : d->fname ? d->fname : d->path;
 }
 
 /* Writer side: the message; the filler sets d->failed when it sees werr. */
@@ -249,12 +274,100 @@ static int write_chunk(zcap_dumper_t *d, const uint8_t *p,
 	return ret;
 }
 
+static int is_regular(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Creates path for writing, O_DIRECT where the file system has it. */
+static int open_file(zcap_dumper_t *d, const char *path)
+{
+	d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (d->fd < 0)
+		return -1;
+	/* Refused (EINVAL) by file systems without direct I/O. */
+	d->direct = is_regular(d->fd) && set_direct(d->fd, 1) == 0;
+	return 0;
+}
+
+/* ".NAME.part" beside NAME: where NAME is written until it is finished. */
+static char *part_name(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	int dir = slash ? (int)(slash + 1 - name) : 0;
+	size_t n = strlen(name) + sizeof(".") + sizeof(".part");
+	char *t = malloc(n);
+
+	if (t)
+		snprintf(t, n, "%.*s.%s.part", dir, name, name + dir);
+	return t;
+}
+
+/* A rename onto name would replace something that is not a capture file
+ * (rotation onto /dev/null, say). */
+static int not_regular(const char *name)
+{
+	struct stat sb;
+
+	return lstat(name, &sb) == 0 && !S_ISREG(sb.st_mode);
+}
+
+/*
+ * The current file is complete: closed, and renamed from its part name to
+ * its own, replacing a file of that name (the -W ring's oldest). Writer
+ * side, or close's with the writer gone.
+ */
+static int rot_finish(zcap_dumper_t *d)
+{
+	int fd = d->fd;
+
+	d->fd = -1;
+	if (close(fd))
+		return dump_werr(d, "close", errno);
+	if (not_regular(d->fname))
+		return dump_werr(d, "rotate onto", EEXIST);
+	if (rename(d->tname, d->fname))
+		return dump_werr(d, "rename onto", errno);
+	if (d->rot.on_file)
+		d->rot.on_file(d->fname, d->rot.arg);
+	return 0;
+}
+
+/* Writer side: finishes the current file and begins name (owned now). */
+static int rot_switch(zcap_dumper_t *d, char *name)
+{
+	char *tname = part_name(name);
+
+	if (!tname || rot_finish(d)) {
+		int err = tname ? errno : ENOMEM;
+
+		free(tname);
+		free(name);
+		return err == ENOMEM ? dump_werr(d, "next file after", err) : -1;
+	}
+	free(d->fname);
+	free(d->tname);
+	d->fname = name;
+	d->tname = tname;
+	if (open_file(d, tname))
+		return dump_werr(d, "cannot create", errno);
+	return 0;
+}
+
 /* Writes chunk i, unless skip: an earlier one failed or an abort is on. */
 static void write_one(zcap_dumper_t *d, unsigned int i, int skip)
 {
+	struct dump_chunk *c = &d->chunk[i % d->nbuf];
+	char *open = c->open;
 	int err = 0;
 
-	if (!skip && write_chunk(d, d->buf[i % d->nbuf], &d->chunk[i % d->nbuf]))
+	c->open = NULL;
+	if (skip)
+		free(open);
+	else if ((open && rot_switch(d, open)) ||
+		 write_chunk(d, d->buf[i % d->nbuf], c))
 		err = errno;
 	pthread_mutex_lock(&d->lock);
 	if (err && !d->werr)
@@ -349,7 +462,9 @@ static int hand_off(zcap_dumper_t *d, size_t keep)
 	const uint8_t *old = d->buf[cur % d->nbuf];
 	int werr;
 
-	d->chunk[cur % d->nbuf] = (struct dump_chunk){ d->used, d->off };
+	d->chunk[cur % d->nbuf] = (struct dump_chunk){ d->used, d->off,
+						      d->next_name };
+	d->next_name = NULL;
 	if (d->threaded) {
 		pthread_mutex_lock(&d->lock);
 		d->fill = cur + 1;
@@ -495,13 +610,13 @@ static int write_idb(zcap_dumper_t *d, int linktype, const char *ifname)
 	return emit_block(d, b, PCAPNG_IDB, n);
 }
 
-static int write_isb(zcap_dumper_t *d, const struct zcap_stats *st,
+static int write_isb(zcap_dumper_t *d, uint32_t ifid, const struct zcap_stats *st,
 		     uint64_t start_ns, uint64_t end_ns)
 {
 	uint8_t b[256];
 	size_t n = 8;
 
-	put32(b + n, 0);	/* interface id */
+	put32(b + n, ifid);
 	put32(b + n + 4, (uint32_t)(end_ns >> 32));
 	put32(b + n + 8, (uint32_t)end_ns);
 	n += 12;
@@ -520,13 +635,127 @@ static int write_isb(zcap_dumper_t *d, const struct zcap_stats *st,
 	return emit_block(d, b, PCAPNG_ISB, n);
 }
 
-static int write_file_header(zcap_dumper_t *d, const struct zcap_dump_info *info)
+static int write_file_header(zcap_dumper_t *d)
 {
 	if (d->fmt == ZCAP_FMT_PCAP)
-		return write_pcap_header(d, info->linktype);
-	if (write_shb(d, info->app))
+		return write_pcap_header(d, d->linktype);
+	if (write_shb(d, d->app))
 		return -1;
-	return write_idb(d, info->linktype, info->ifname);
+	for (uint32_t i = 0; i < d->nifs; i++)
+		if (write_idb(d, d->linktype, d->ifnames[i]))
+			return -1;
+	return 0;
+}
+
+/* ---- rotation, the filler's side ---- */
+
+/* The current file's name, after tcpdump's MakeFilename(). */
+static char *rot_name(zcap_dumper_t *d)
+{
+	char base[4096], *name;
+	size_t n;
+
+	if (d->rot.interval_ns) {
+		time_t t = (time_t)(d->file_ns / 1000000000u);
+		struct tm tm;
+
+		n = localtime_r(&t, &tm) ?
+			strftime(base, sizeof(base), d->path, &tm) : 0;
+		if (!n && *d->path) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+	} else {
+		n = (size_t)snprintf(base, sizeof(base), "%s", d->path);
+		if (n >= sizeof(base)) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+	}
+	if (!d->rot.max_bytes || (!d->ccount && !d->wchars))
+		return strdup(base);
+	if (asprintf(&name, "%s%0*u", base, d->wchars, d->ccount) < 0)
+		return NULL;
+	return name;
+}
+
+/*
+ * Ends the current file before the next record: what the buffer holds goes
+ * to the writer as the old file's end, and the next buffer begins the new
+ * file with its header. Returns 0, ZCAP_DUMP_END, or -1.
+ */
+static int rot_next(zcap_dumper_t *d, uint64_t now_ns, int by_time)
+{
+	char *name;
+
+	if (d->rot.max_files && d->files >= d->rot.max_files) {
+		d->ended = 1;
+		return ZCAP_DUMP_END;
+	}
+	if (by_time) {
+		d->file_ns = now_ns;
+		d->ccount = 0;
+	} else if (++d->ccount == d->rot.ring_files) {
+		d->ccount = 0;
+	}
+	name = rot_name(d);
+	if (!name)
+		return dump_fail(d, "next file after", errno);
+	if (d->used > d->kept && hand_off(d, 0)) {
+		free(name);
+		return -1;
+	}
+	d->used = 0;
+	d->kept = 0;
+	d->off = 0;
+	free(d->next_name);
+	d->next_name = name;
+	d->files++;
+	d->file_base = d->bytes;
+	d->file_recs = 0;
+	return write_file_header(d);
+}
+
+/* Before a record of rec bytes stamped ts: a new file first? */
+static int rot_check(zcap_dumper_t *d, uint64_t ts, size_t rec)
+{
+	if (d->ended)
+		return ZCAP_DUMP_END;
+	if (d->rot.interval_ns && ts >= d->file_ns &&
+	    ts - d->file_ns >= d->rot.interval_ns)
+		return rot_next(d, ts, 1);
+	if (d->rot.max_bytes && d->file_recs &&
+	    d->bytes - d->file_base + rec > d->rot.max_bytes)
+		return rot_next(d, ts, 0);
+	return 0;
+}
+
+int zcap_dump_tick(zcap_dumper_t *d, uint64_t now_ns)
+{
+	if (d->failed)
+		return -1;
+	if (!d->rotating || !d->rot.interval_ns)
+		return 0;
+	if (d->ended)
+		return ZCAP_DUMP_END;
+	if (now_ns >= d->file_ns && now_ns - d->file_ns >= d->rot.interval_ns)
+		return rot_next(d, now_ns, 1);
+	return 0;
+}
+
+unsigned int zcap_dump_files(const zcap_dumper_t *d)
+{
+	return d->rotating ? d->files : 1;
+}
+
+/* Counting digits of ring_files - 1, as tcpdump's -W names do. */
+static int digits_below(uint32_t n)
+{
+	int c = 0;
+
+	for (n = n ? n - 1 : 0; n; n /= 10)
+		c++;
+	return c;
 }
 
 static void set_err(char *errbuf, const char *fmt, const char *path, int err)
@@ -541,8 +770,17 @@ static void dump_free(zcap_dumper_t *d)
 	unsigned int i;
 
 	writer_stop(d, 2);
-	for (i = 0; i < DUMP_NBUF_MAX; i++)
+	for (i = 0; i < DUMP_NBUF_MAX; i++) {
 		free(d->buf[i]);
+		free(d->chunk[i].open);
+	}
+	free(d->next_name);
+	free(d->fname);
+	free(d->tname);
+	for (i = 0; d->ifnames && i < d->nifs; i++)
+		free(d->ifnames[i]);
+	free(d->ifnames);
+	free(d->app);
 	pthread_cond_destroy(&d->freed);
 	pthread_cond_destroy(&d->wake);
 	pthread_mutex_destroy(&d->lock);
@@ -591,6 +829,18 @@ static zcap_dumper_t *dump_alloc(const char *path, enum zcap_format fmt,
 	d->bufsize = (n + DUMP_ALIGN - 1) & ~(size_t)(DUMP_ALIGN - 1);
 	d->is_stdout = strcmp(path, "-") == 0;
 	d->path = strdup(path);
+	d->linktype = info->linktype;
+	d->nifs = info->n_ifnames ? info->n_ifnames : 1;
+	d->ifnames = calloc(d->nifs, sizeof(*d->ifnames));
+	bad |= !d->ifnames;
+	for (i = 0; d->ifnames && i < d->nifs; i++) {
+		const char *name = info->n_ifnames ? info->ifnames[i] : info->ifname;
+
+		if (name && !(d->ifnames[i] = strdup(name)))
+			bad = 1;
+	}
+	if (info->app && !(d->app = strdup(info->app)))
+		bad = 1;
 	for (i = 0; i < d->nbuf; i++) {
 		void *p = NULL;
 
@@ -605,14 +855,49 @@ static zcap_dumper_t *dump_alloc(const char *path, enum zcap_format fmt,
 	return d;
 }
 
-static int is_regular(int fd)
-{
-	struct stat sb;
+#define DUMP_ROTATE_KNOWN zcap_offsetofend(struct zcap_dump_rotate, arg)
 
-	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+/* Opens the first file of a rotation under its part name. */
+static int rot_open(zcap_dumper_t *d, const struct zcap_dump_rotate *rot,
+		    char *errbuf)
+{
+	struct timespec now;
+
+	if (zcap_opts_copy(&d->rot, DUMP_ROTATE_KNOWN, rot,
+			   "struct zcap_dump_rotate", errbuf))
+		return -1;
+	if (d->is_stdout) {
+		set_err(errbuf, "cannot rotate %s: %s (rotation writes files)",
+			"stdout", EINVAL);
+		return -1;
+	}
+	d->rotating = 1;
+	d->wchars = d->rot.max_bytes ? digits_below(d->rot.ring_files) : 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	d->file_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	d->files = 1;
+	d->fname = rot_name(d);
+	d->tname = d->fname ? part_name(d->fname) : NULL;
+	if (!d->tname) {
+		set_err(errbuf, "cannot name a file after %s: %s", d->path,
+			d->fname ? ENOMEM : errno);
+		return -1;
+	}
+	if (not_regular(d->fname)) {
+		set_err(errbuf, "cannot rotate onto %s: %s (not a regular file)",
+			d->fname, EEXIST);
+		return -1;
+	}
+	if (open_file(d, d->tname)) {
+		set_err(errbuf, "cannot create %s: %s", d->tname, errno);
+		return -1;
+	}
+	d->regular = 1;
+	d->may_unlink = 1;
+	return 0;
 }
 
-#define DUMP_INFO_KNOWN zcap_offsetofend(struct zcap_dump_info, bufsize)
+#define DUMP_INFO_KNOWN zcap_offsetofend(struct zcap_dump_info, n_ifnames)
 
 zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
 			      const struct zcap_dump_info *opts, char *errbuf)
@@ -628,17 +913,34 @@ zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
 	if (zcap_opts_copy(info, DUMP_INFO_KNOWN, opts, "struct zcap_dump_info",
 			   errbuf))
 		return NULL;
+	if (info->n_ifnames > 1 && fmt != ZCAP_FMT_PCAPNG) {
+		set_err(errbuf, "cannot create %s: %s (several interfaces need "
+			"pcapng)", path, EINVAL);
+		return NULL;
+	}
+	if (info->n_ifnames && !info->ifnames) {
+		set_err(errbuf, "cannot create %s: %s (n_ifnames without ifnames)",
+			path, EINVAL);
+		return NULL;
+	}
 	/* Allocate first so that a failure here never leaves a file behind. */
 	d = dump_alloc(path, fmt, info);
 	if (!d) {
 		set_err(errbuf, "cannot create %s: %s", path, ENOMEM);
 		return NULL;
 	}
-	if (d->is_stdout) {
+	if (info->rotate) {
+		if (rot_open(d, info->rotate, errbuf)) {
+			int err = errno;
+
+			zcap_dump_abort(d);
+			errno = err;
+			return NULL;
+		}
+	} else if (d->is_stdout) {
 		d->fd = STDOUT_FILENO;
 	} else {
-		d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (d->fd < 0) {
+		if (open_file(d, path)) {
 			int err = errno;
 
 			dump_free(d);
@@ -647,11 +949,9 @@ zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
 		}
 		d->regular = is_regular(d->fd);
 		d->may_unlink = d->regular;
-		/* Refused (EINVAL) by file systems without direct I/O. */
-		d->direct = d->regular && set_direct(d->fd, 1) == 0;
 	}
 	/* Headers fit one buffer: this only copies. */
-	if (write_file_header(d, info)) {
+	if (write_file_header(d)) {
 		if (errbuf)
 			snprintf(errbuf, ZCAP_ERRBUF_SIZE, "%s", d->err);
 		zcap_dump_abort(d);
@@ -703,7 +1003,7 @@ static int write_pcap_rec(zcap_dumper_t *d, const struct zcap_pkt *pkt,
 }
 
 static int write_epb(zcap_dumper_t *d, const struct zcap_pkt *pkt, int vlan,
-		     uint32_t caplen, uint32_t len)
+		     uint32_t caplen, uint32_t len, uint32_t ifid)
 {
 	static const uint8_t zero[4];
 	uint32_t total = 32 + caplen + (uint32_t)pad4(caplen);
@@ -711,7 +1011,7 @@ static int write_epb(zcap_dumper_t *d, const struct zcap_pkt *pkt, int vlan,
 
 	put32(h, PCAPNG_EPB);
 	put32(h + 4, total);
-	put32(h + 8, 0);	/* interface id */
+	put32(h + 8, ifid);
 	put32(h + 12, (uint32_t)(pkt->ts_ns >> 32));
 	put32(h + 16, (uint32_t)pkt->ts_ns);
 	put32(h + 20, caplen);
@@ -722,7 +1022,8 @@ static int write_epb(zcap_dumper_t *d, const struct zcap_pkt *pkt, int vlan,
 	return emit(d, &total, sizeof(total));
 }
 
-int zcap_dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt)
+static inline int dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt,
+			     uint32_t ifid)
 {
 	int vlan = (pkt->flags & ZCAP_PKT_VLAN) && pkt->caplen >= VLAN_OFFSET;
 	uint32_t caplen = pkt->caplen + (vlan ? VLAN_TAG_LEN : 0);
@@ -734,9 +1035,47 @@ int zcap_dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt)
 	 * or cut such records, so cut it here as the kernel would have. */
 	if (caplen > d->snaplen)
 		caplen = d->snaplen;
+	if (d->rotating) {
+		size_t rec = d->fmt == ZCAP_FMT_PCAP ? 16 + caplen :
+			     32 + caplen + pad4(caplen);
+		int r = rot_check(d, pkt->ts_ns, rec);
+
+		if (r)
+			return r;
+		d->file_recs++;
+	}
 	if (d->fmt == ZCAP_FMT_PCAP)
 		return write_pcap_rec(d, pkt, vlan, caplen, len);
-	return write_epb(d, pkt, vlan, caplen, len);
+	return write_epb(d, pkt, vlan, caplen, len, ifid);
+}
+
+int zcap_dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt)
+{
+	return dump_write(d, pkt, 0);
+}
+
+int zcap_dump_write_if(zcap_dumper_t *d, const struct zcap_pkt *pkt,
+		       uint32_t ifid)
+{
+	if (ifid >= d->nifs) {
+		errno = EINVAL;
+		return -1;
+	}
+	return dump_write(d, pkt, ifid);
+}
+
+int zcap_dump_stats(zcap_dumper_t *d, uint32_t ifid, const struct zcap_stats *st,
+		    uint64_t start_ns, uint64_t end_ns)
+{
+	if (d->failed)
+		return -1;
+	if (ifid >= d->nifs || !st) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (d->fmt != ZCAP_FMT_PCAPNG)
+		return 0;
+	return write_isb(d, ifid, st, start_ns, end_ns);
 }
 
 static int dump_finish(zcap_dumper_t *d)
@@ -747,10 +1086,24 @@ static int dump_finish(zcap_dumper_t *d)
 	/* Never close the caller's stdout. */
 	if (d->is_stdout)
 		return ret;
-	if (close(d->fd) && !d->failed)
+	if (d->rotating && !d->failed && d->fd >= 0) {
+		if (rot_finish(d)) {
+			d->failed = 1;
+			ret = -1;
+		}
+		return ret;
+	}
+	if (d->fd >= 0 && close(d->fd) && !d->failed)
 		ret = dump_fail(d, "close", errno);
 	d->fd = -1;
 	return ret;
+}
+
+/* What a failed dumper removes: the file being written, never a finished
+ * one of a rotation. */
+static const char *dump_victim(const zcap_dumper_t *d)
+{
+	return d->rotating ? d->tname : d->path;
 }
 
 int zcap_dump_close(zcap_dumper_t *d, const struct zcap_stats *st,
@@ -761,12 +1114,12 @@ int zcap_dump_close(zcap_dumper_t *d, const struct zcap_stats *st,
 	if (!d)
 		return 0;
 	if (!d->failed && st && d->fmt == ZCAP_FMT_PCAPNG)
-		write_isb(d, st, start_ns, end_ns);
+		write_isb(d, 0, st, start_ns, end_ns);
 	ret = dump_finish(d);
 	if (d->failed) {
 		ret = -1;
-		if (d->may_unlink)
-			unlink(d->path);
+		if (d->may_unlink && dump_victim(d))
+			unlink(dump_victim(d));
 	}
 	dump_free(d);
 	return ret;
@@ -779,8 +1132,8 @@ void zcap_dump_abort(zcap_dumper_t *d)
 	writer_stop(d, 2);
 	if (!d->is_stdout && d->fd >= 0)
 		close(d->fd);
-	if (d->may_unlink)
-		unlink(d->path);
+	if (d->may_unlink && dump_victim(d))
+		unlink(dump_victim(d));
 	dump_free(d);
 }
 

@@ -67,6 +67,11 @@ static int pz_open(struct zcap *h)
 	struct pfzc *z;
 	uint32_t frame_size, entries;
 
+	if (h->cfg.fanout >= 0) {
+		zcap_seterr(h, "%s: pfzc has no fanout group yet", h->ifname);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	z = calloc(1, sizeof(*z));
 	if (!z) {
 		zcap_seterr(h, "out of memory");

@@ -18,7 +18,8 @@
 
 #define TPACKET_OPTS_KNOWN zcap_offsetofend(struct zcap_tpacket_opts, block_timeout_ms)
 #define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue)
-#define OPTS_KNOWN zcap_offsetofend(struct zcap_opts, xdp)
+#define OPTS_KNOWN zcap_offsetofend(struct zcap_opts, fanout_id)
+#define OPT_FLAGS (ZCAP_OPT_NO_PROMISC | ZCAP_OPT_FANOUT)
 #define STATS_KNOWN zcap_offsetofend(struct zcap_stats, pending)
 
 /* The application's options, checked, with every default filled in. */
@@ -42,6 +43,11 @@ static int resolve_opts(const struct zcap_opts *in, struct zcap_opts *o,
 	c->promisc = !(o->flags & ZCAP_OPT_NO_PROMISC);
 	c->direction = (enum zcap_direction)o->direction;
 	c->queue = xo.flags & ZCAP_XDP_QUEUE ? (int)xo.queue : -1;
+	c->fanout = o->flags & ZCAP_OPT_FANOUT ? (int)o->fanout_id : -1;
+	if (o->fanout_id > 65535) {
+		zcap_errf(err, "fanout group %u out of range (0..65535)", o->fanout_id);
+		return -1;
+	}
 	if (c->snaplen > ZCAP_SNAPLEN_MAX) {
 		zcap_errf(err, "snap length %u out of range (0..%u, 0 = everything)",
 			  c->snaplen, ZCAP_SNAPLEN_MAX);
@@ -61,8 +67,8 @@ static int resolve_opts(const struct zcap_opts *in, struct zcap_opts *o,
 		zcap_errf(err, "bad xdp queue %u or flags %#x", xo.queue, xo.flags);
 		return -1;
 	}
-	if (o->flags & ~ZCAP_OPT_NO_PROMISC) {
-		zcap_errf(err, "unknown flags %#x", o->flags & ~ZCAP_OPT_NO_PROMISC);
+	if (o->flags & ~OPT_FLAGS) {
+		zcap_errf(err, "unknown flags %#x", o->flags & ~OPT_FLAGS);
 		return -1;
 	}
 	if (o->direction > ZCAP_DIR_OUT) {
@@ -477,7 +483,7 @@ static int stats(struct zcap *h, struct zcap_stats *st)
 		 * estimate it as what the interface saw minus what the
 		 * filter accepted. Only while a filter is set, and not once
 		 * frozen (our reject-all filter then takes everything). */
-		if (!h->frozen && !h->counts_filtered &&
+		if (!h->frozen && !h->counts_filtered && h->cfg.fanout < 0 &&
 		    (h->has_filter || h->cfg.direction != ZCAP_DIR_INOUT)) {
 			seen = 0;
 			if (h->cfg.direction != ZCAP_DIR_OUT)

@@ -27,6 +27,7 @@ struct zcap_rx_cfg {
 	int promisc;
 	enum zcap_direction direction;
 	int queue;			/* xdp: this rx queue only; -1 = all */
+	int fanout;			/* the group's id; -1 = none */
 };
 
 /* What filter.c builds from the user's program: for the kernel, with the

@@ -193,6 +193,19 @@ static int tp_open(struct zcap *h)
 		zcap_seterr(h, "%s: bind: %s", h->ifname, strerror(errno));
 		goto fail;
 	}
+	/* After bind: the kernel joins only a running socket to a group.
+	 * The hash is the kernel's symmetric flow hash, so both directions of
+	 * a flow come to one member; DEFRAG reassembles IP fragments first,
+	 * which carry no ports and would otherwise hash apart. */
+	if (h->cfg.fanout >= 0) {
+		int arg = h->cfg.fanout |
+			  ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+
+		if (sockopt(h, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg),
+			    "cannot join the fanout group (one of that id with "
+			    "another mode or interface?)"))
+			goto fail;
+	}
 	return 0;
 fail:
 	return -1;

@@ -311,6 +311,12 @@ static int xdp_open(struct zcap *h)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
+	if (h->cfg.fanout >= 0) {
+		zcap_seterr(h, "%s: xdp has no fanout group: open one handle per "
+			    "rx queue", h->ifname);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if (h->automatic && has_ip_address(h->ifname)) {
 		zcap_seterr(h, "%s has IP addresses, and AF_XDP would take its packets "
 			    "from the stack", h->ifname);

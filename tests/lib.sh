@@ -241,11 +241,13 @@ wait_capture() {
 verified() { counted valid "$@"; }
 
 # counted KEY FILE N [ZCAP-VERIFY-ARGS...]: the same with KEY=N instead of
-# valid=N (truncated, with --allow-truncated, for a snap length)
+# valid=N (truncated, with --allow-truncated, for a snap length). FILE may
+# be several, separated by spaces (a rotation's, in order).
 counted() {
 	_vf_key=$1 _vf_file=$2 _vf_n=$3
 	shift 3
-	"$VERIFY" --expect "$_vf_n" "$@" "$_vf_file" >"$TMP/verify.out" 2>&1
+	# shellcheck disable=SC2086  # several files split on purpose
+	"$VERIFY" --expect "$_vf_n" "$@" $_vf_file >"$TMP/verify.out" 2>&1
 	_vf_rc=$?
 	sed 's/^/# /' "$TMP/verify.out"
 	[ "$_vf_rc" -eq 0 ] && [ "$(kv "$TMP/verify.out" total)" = "$_vf_n" ] &&

@@ -52,6 +52,8 @@ enum {
 	OPT_DST_MAC,
 	OPT_SRC_IP,
 	OPT_DST_IP,
+	OPT_SRC_PORT,
+	OPT_DST_PORT,
 	OPT_START_SEQ,
 	OPT_BATCH,
 	OPT_BACKEND,
@@ -81,6 +83,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: " PROG " -i IF [-c COUNT | -d SECONDS] [-s SIZE | --random-sizes]\n"
 		"                [-r PPS] [--seed N] [--dst-mac MAC] [--src-ip A] [--dst-ip A]\n"
+		"                [--src-port N] [--dst-port N]\n"
 		"                [--start-seq N] [--batch N] [--backend B] [-q]\n"
 		"\n"
 		"Sends numbered UDP test frames on IF for zcap-verify to check.\n"
@@ -97,6 +100,8 @@ static void usage(FILE *out)
 		"      --dst-mac MAC    destination MAC (default ff:ff:ff:ff:ff:ff)\n"
 		"      --src-ip A       source IPv4 address (default 198.18.0.1)\n"
 		"      --dst-ip A       destination IPv4 address (default 198.18.0.2)\n"
+		"      --src-port N     UDP source port (default 1024)\n"
+		"      --dst-port N     UDP destination port (default 9)\n"
 		"      --start-seq N    first sequence number (default 0)\n"
 		"      --batch N        frames per batch (one sendmmsg, or one ring submit),\n"
 		"                       1..%d (default %d)\n"
@@ -173,6 +178,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "dst-mac",      required_argument, NULL, OPT_DST_MAC },
 		{ "src-ip",       required_argument, NULL, OPT_SRC_IP },
 		{ "dst-ip",       required_argument, NULL, OPT_DST_IP },
+		{ "src-port",     required_argument, NULL, OPT_SRC_PORT },
+		{ "dst-port",     required_argument, NULL, OPT_DST_PORT },
 		{ "start-seq",    required_argument, NULL, OPT_START_SEQ },
 		{ "batch",        required_argument, NULL, OPT_BATCH },
 		{ "backend",      required_argument, NULL, OPT_BACKEND },
@@ -226,6 +233,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_DST_IP:
 			o->addr.dst_ip = parse_ip("destination address", optarg);
+			break;
+		case OPT_SRC_PORT:
+			o->addr.src_port = (uint16_t)parse_num("source port", optarg, 1, 65535);
+			break;
+		case OPT_DST_PORT:
+			o->addr.dst_port = (uint16_t)parse_num("destination port", optarg, 1, 65535);
 			break;
 		case OPT_START_SEQ:
 			o->start_seq = parse_num("start sequence number", optarg, 0, UINT64_MAX);

@@ -36,7 +36,8 @@ struct opts {
 	bool allow_loss;
 	bool allow_foreign;
 	bool allow_truncated;
-	const char *file;
+	char **files;	/* read in this order, as one capture */
+	int nfiles;
 };
 
 struct counts {
@@ -50,9 +51,11 @@ struct counts {
 static void usage(FILE *out)
 {
 	fputs("Usage: " PROG " [--expect N] [--start-seq N] [--allow-loss] [--allow-foreign]\n"
-	      "                   [--allow-truncated] FILE\n"
+	      "                   [--allow-truncated] FILE...\n"
 	      "\n"
-	      "Checks a pcap or pcapng capture of zcap-gen's frames.\n"
+	      "Checks a pcap or pcapng capture of zcap-gen's frames. Several files\n"
+	      "(a rotation's, in order) are checked as one capture, each read on\n"
+	      "its own by libpcap.\n"
 	      "\n"
 	      "      --expect N       N frames were sent: seqs start-seq..start-seq+N-1\n"
 	      "                       must all be present (else counted as missing)\n"
@@ -66,6 +69,7 @@ static void usage(FILE *out)
 	      "Prints one line to stdout:\n"
 	      "  " PROG ": total=N valid=N foreign=N corrupt=N truncated=N duplicate=N\n"
 	      "    reordered=N missing=N ts_backwards=N first_seq=N last_seq=N\n"
+	      "    [files=N, with more than one]\n"
 	      "A truncated frame (caplen < len) fails the check unless\n"
 	      "--allow-truncated; its content cannot be checked, but its seq still\n"
 	      "counts for duplicate, reordered and missing when it was captured. A\n"
@@ -121,9 +125,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind >= argc)
 		usage_error("no capture file given");
-	if (optind + 1 < argc)
-		usage_error("unexpected argument '%s': one file at a time", argv[optind + 1]);
-	o->file = argv[optind];
+	o->files = argv + optind;
+	o->nfiles = argc - optind;
 	if (o->have_expect && o->expect > UINT64_MAX - o->start_seq)
 		usage_error("--start-seq + --expect is beyond the 64-bit sequence space");
 }
@@ -270,9 +273,31 @@ static void add_reason(char *buf, size_t size, uint64_t n, const char *what)
 	snprintf(buf + len, size - len, "%s%" PRIu64 " %s", len ? ", " : "", n, what);
 }
 
-int main(int argc, char **argv)
+static pcap_t *open_file(const char *file)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	int dlt;
+
+	/* Nanosecond precision so that two frames in the same microsecond
+	 * keep their order, and the timestamp check sees real steps. */
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(file,
+							    PCAP_TSTAMP_PRECISION_NANO,
+							    errbuf);
+	if (!p) {
+		/* libpcap names the file in some messages but not others. */
+		if (strncmp(errbuf, file, strlen(file)) == 0)
+			die("%s", errbuf);
+		die("%s: %s", file, errbuf);
+	}
+	dlt = pcap_datalink(p);
+	if (dlt != DLT_EN10MB)
+		die("%s: link type %s, not Ethernet: cannot hold zcap frames",
+		    file, pcap_datalink_val_to_name(dlt) ?: "unknown");
+	return p;
+}
+
+int main(int argc, char **argv)
+{
 	struct counts c = { 0 };
 	struct seqset seen = { 0 };
 	struct pcap_pkthdr *h;
@@ -280,30 +305,31 @@ int main(int argc, char **argv)
 	struct opts o;
 	uint64_t prev_ts = 0;
 	char reason[512] = "";
-	int r, dlt;
+	const char *file = NULL;
+	pcap_t *p = NULL;
+	int r = 0, f = 0;
 
 	parse_args(argc, argv, &o);
 
-	/* Nanosecond precision so that two frames in the same microsecond
-	 * keep their order, and the timestamp check sees real steps. */
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(o.file,
-							    PCAP_TSTAMP_PRECISION_NANO,
-							    errbuf);
-	if (!p) {
-		/* libpcap names the file in some messages but not others. */
-		if (strncmp(errbuf, o.file, strlen(o.file)) == 0)
-			die("%s", errbuf);
-		die("%s: %s", o.file, errbuf);
-	}
-	dlt = pcap_datalink(p);
-	if (dlt != DLT_EN10MB)
-		die("%s: link type %s, not Ethernet: cannot hold zcap frames",
-		    o.file, pcap_datalink_val_to_name(dlt) ?: "unknown");
-
-	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+	for (;;) {
 		struct zcap_frame_info info;
-		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+		uint64_t ts;
 
+		if (!p) {
+			if (f == o.nfiles)
+				break;
+			file = o.files[f++];
+			p = open_file(file);
+		}
+		r = pcap_next_ex(p, &h, &data);
+		if (r == -1)
+			break;
+		if (r != 1) {
+			pcap_close(p);
+			p = NULL;
+			continue;
+		}
+		ts = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 		if (c.total++ && ts < prev_ts)
 			c.ts_backwards++;
 		prev_ts = ts;
@@ -334,17 +360,19 @@ int main(int argc, char **argv)
 	printf(PROG ": total=%" PRIu64 " valid=%" PRIu64 " foreign=%" PRIu64
 	       " corrupt=%" PRIu64 " truncated=%" PRIu64 " duplicate=%" PRIu64
 	       " reordered=%" PRIu64 " missing=%" PRIu64 " ts_backwards=%" PRIu64
-	       " first_seq=%" PRIu64 " last_seq=%" PRIu64 "\n",
+	       " first_seq=%" PRIu64 " last_seq=%" PRIu64,
 	       c.total, c.valid, c.foreign, c.corrupt, c.truncated, c.duplicate,
 	       c.reordered, c.missing, c.ts_backwards, c.first_seq, c.last_seq);
+	if (o.nfiles > 1)
+		printf(" files=%d", o.nfiles);
+	printf("\n");
 	fflush(stdout);
 
 	/* A damaged file tail is reported after the counts, which still
 	 * describe every packet read up to it. */
 	if (r == -1)
 		die("%s: read error after %" PRIu64 " packets: %s",
-		    o.file, c.total, pcap_geterr(p));
-	pcap_close(p);
+		    file, c.total, pcap_geterr(p));
 	seqset_free(&seen);
 
 	add_reason(reason, sizeof(reason), c.corrupt, "corrupt");

@@ -7,8 +7,9 @@
  * as an installed program would be.
  *
  * The structs below are frozen copies of the 1.0 layouts, as a program
- * compiled against the 1.0 header has them: when a field is added to
- * zcap.h, these must not change.
+ * compiled against the 1.0 header has them, and of the layouts each later
+ * version grew to: when a field is added to zcap.h, these must not change
+ * (a new version gets a copy of its own).
  */
 #define _GNU_SOURCE	/* dlvsym */
 #include <dlfcn.h>
@@ -50,6 +51,19 @@ struct dump_info_v1_0 {
 	size_t bufsize;
 };
 
+/* 1.3: fanout groups, rotation, several interfaces */
+struct opts_v1_3 {
+	struct opts_v1_0 v1;
+	uint32_t fanout_id;
+};
+
+struct dump_info_v1_3 {
+	struct dump_info_v1_0 v1;
+	const struct zcap_dump_rotate *rotate;
+	const char *const *ifnames;
+	uint32_t n_ifnames;
+};
+
 struct tx_opts_v1_0 {
 	size_t sz;
 	const char *backend;
@@ -66,9 +80,9 @@ struct opts_short {
 	uint32_t snaplen;
 };
 
-/* A newer program: 1.0 plus a field this library does not know. */
+/* A newer program: the latest plus a field this library does not know. */
 struct opts_newer {
-	struct opts_v1_0 v1;
+	struct opts_v1_3 v1;
 	uint64_t future;
 };
 
@@ -92,11 +106,11 @@ static void test_rx_opts(void)
 	struct opts_newer nw;
 	zcap_t *h;
 
-	CHECK(sizeof(struct zcap_opts) == sizeof(struct opts_v1_0) &&
+	CHECK(sizeof(struct zcap_opts) == sizeof(struct opts_v1_3) &&
 	      sizeof(struct zcap_stats) == sizeof(struct stats_v1_0) &&
 	      sizeof(struct zcap_tx_opts) == sizeof(struct tx_opts_v1_0) &&
-	      sizeof(struct zcap_dump_info) == sizeof(struct dump_info_v1_0),
-	      "this header's structs are the 1.0 layout (update the copies here "
+	      sizeof(struct zcap_dump_info) == sizeof(struct dump_info_v1_3),
+	      "this header's structs are the 1.3 layout (update the copies here "
 	      "only by adding a version)");
 
 	memset(&v1, 0, sizeof(v1));
@@ -121,8 +135,8 @@ static void test_rx_opts(void)
 	zcap_close(h);
 
 	memset(&nw, 0, sizeof(nw));
-	nw.v1.sz = sizeof(nw);
-	nw.v1.ring_bytes = 1u << 20;
+	nw.v1.v1.sz = sizeof(nw);
+	nw.v1.v1.ring_bytes = 1u << 20;
 	h = open_as(&nw, err);
 	CHECK(h, "a newer struct whose unknown fields are zero works (%s)",
 	      h ? "opened" : err);
@@ -254,7 +268,7 @@ static void test_symbols(void)
 static void test_dump_info(void)
 {
 	char err[ZCAP_ERRBUF_SIZE] = "", path[] = "/tmp/zcap-abi-XXXXXX";
-	struct { struct dump_info_v1_0 v1; uint32_t future; } nw;
+	struct { struct dump_info_v1_3 v1; uint64_t future; } nw;
 	zcap_dumper_t *d;
 	int fd = mkstemp(path);
 
@@ -265,15 +279,15 @@ static void test_dump_info(void)
 	close(fd);
 	unlink(path);
 	memset(&nw, 0, sizeof(nw));
-	nw.v1.sz = sizeof(nw);
-	nw.v1.linktype = 1;
+	nw.v1.v1.sz = sizeof(nw);
+	nw.v1.v1.linktype = 1;
 	nw.future = 5;
 	d = zcap_dump_open(path, ZCAP_FMT_PCAPNG, (struct zcap_dump_info *)&nw, err);
 	CHECK(!d && errno == EINVAL && strstr(err, "zcap_dump_info") &&
 	      access(path, F_OK) != 0,
 	      "dump: a newer struct with an unknown field set is refused, no file made: %s",
 	      err);
-	nw.v1.sz = sizeof(nw.v1);
+	nw.v1.v1.sz = sizeof(nw.v1.v1);
 	d = zcap_dump_open(path, ZCAP_FMT_PCAPNG, (struct zcap_dump_info *)&nw.v1, err);
 	CHECK(d && zcap_dump_close(d, NULL, 0, 0) == 0,
 	      "dump: a 1.0 program's zcap_dump_info works (%s)", d ? "written" : err);
