@@ -378,7 +378,7 @@ stop_cap() {
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=
 	case "$cap" in
-	zcap|zcap-2m|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m) summary "$TMPD/cap.err" captured ;;
+	zcap|zcap-*|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m) summary "$TMPD/cap.err" captured ;;
 	pcap|pcap-128m|zcap-count|tpv3|tpv3-touch) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
@@ -394,9 +394,11 @@ gen_args() {	# SIZE [SEED] -> zcap-gen size flags
 # wait_quiet FILE: until FILE stops growing for 0.5 s (a to-disk capturer
 # draining its ring), at most 30 s
 wait_quiet() {
+	# the bytes in the sink's directory: a rotation's or the threads'
+	# files, and the one being written under its part name
 	last=-1 i=0
 	while [ $i -lt 60 ]; do
-		s=$(stat -c %s "$1" 2>/dev/null || echo 0)
+		s=$(du -sb "$(dirname "$1")" 2>/dev/null | cut -f1)
 		[ "$s" = "$last" ] && break
 		last=$s; sleep 0.5; i=$((i + 1))
 	done
