@@ -5,6 +5,8 @@
 #                                  veth ends NAME-g (sender) and NAME-c (capture)
 #   scripts/testbed.sh down NAME   removes them
 #   scripts/testbed.sh mac NAME    prints the capture end's MAC address
+#   scripts/testbed.sh link NAME N another veth pair between them, NAME-gN and
+#                                  NAME-cN (a second interface to capture)
 #
 # The namespaces have no IP addresses and no IPv6, so the only traffic on the
 # link is what the generator sends: no router solicitations, no ICMP replies.
@@ -35,6 +37,11 @@ up)
 	ip netns add "$cap"
 	quiet_ns "$gen"
 	quiet_ns "$cap"
+	"$0" link "$name"
+	;;
+link)
+	# another veth pair between the two namespaces: NAME-gN, NAME-cN
+	[ -n "${3:-}" ] && gif="$gif$3" cif="$cif$3"
 	ip link add "$gif" type veth peer name "$cif"
 	ip link set "$gif" netns "$gen"
 	ip link set "$cif" netns "$cap"
@@ -52,7 +59,7 @@ mac)
 		ip -n "$cap" -o link show "$cif" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
 	;;
 *)
-	echo "usage: testbed.sh up|down|mac NAME" >&2
+	echo "usage: testbed.sh up|down|mac NAME, or link NAME N" >&2
 	exit 2
 	;;
 esac

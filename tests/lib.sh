@@ -271,6 +271,36 @@ accounted() {
 		[ $((_ac_cap + _ac_ring + _ac_if + ${_ac_unread:-0} + _ac_link)) -eq "$_ac_sent" ]
 }
 
+# fails PROG STATUS PHRASE FILE CMD...: CMD exits with STATUS, a stderr line
+# starting "PROG: " contains PHRASE, and FILE ("" for none) does not exist
+# afterwards
+fails() {
+	prog=$1 status=$2 phrase=$3 file=$4
+	shift 4
+	"$@" >"$TMP/stdout" 2>"$TMP/stderr"
+	rc=$?
+	good=1
+	if [ "$rc" -ne "$status" ]; then
+		diag "exited $rc, not $status"
+		good=0
+	fi
+	if ! grep -F -- "$phrase" "$TMP/stderr" | grep -q "^$prog: "; then
+		diag "stderr has no '$prog: ...$phrase...' line"
+		good=0
+	fi
+	if [ -n "$file" ] && [ -e "$file" ]; then
+		diag "$file was left behind"
+		rm -f "$file"
+		good=0
+	fi
+	if [ $good -eq 0 ]; then
+		diag "rc=$rc, stderr:"
+		sed 's/^/#   /' "$TMP/stderr"
+		return 1
+	fi
+	return 0
+}
+
 # gen ARGS...: zcap-gen towards the capture side; summary line in $TMP/gen.log
 gen() {
 	in_gen "$GEN" -q -i "$GEN_IF" --dst-mac "$CAP_MAC" "$@" 2>"$TMP/gen.log"

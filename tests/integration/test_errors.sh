@@ -15,35 +15,6 @@ trap errors_cleanup EXIT INT TERM
 
 OUT="$TMP/out.pcap"	# the -w target of every failing run; must never appear
 
-# fails PROG STATUS PHRASE FILE CMD...: CMD exits with STATUS, a stderr line
-# starting "PROG: " contains PHRASE, and FILE ("" for none) does not exist
-# afterwards
-fails() {
-	prog=$1 status=$2 phrase=$3 file=$4
-	shift 4
-	"$@" >"$TMP/stdout" 2>"$TMP/stderr"
-	rc=$?
-	good=1
-	if [ "$rc" -ne "$status" ]; then
-		diag "exited $rc, not $status"
-		good=0
-	fi
-	if ! grep -F -- "$phrase" "$TMP/stderr" | grep -q "^$prog: "; then
-		diag "stderr has no '$prog: ...$phrase...' line"
-		good=0
-	fi
-	if [ -n "$file" ] && [ -e "$file" ]; then
-		diag "$file was left behind"
-		rm -f "$file"
-		good=0
-	fi
-	if [ $good -eq 0 ]; then
-		diag "rc=$rc, stderr:"
-		sed 's/^/#   /' "$TMP/stderr"
-		return 1
-	fi
-	return 0
-}
 
 # zcap_fails NAME STATUS PHRASE ARGS...: zcap -w $OUT ARGS... must fail so
 zcap_fails() {
