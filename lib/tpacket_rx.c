@@ -198,8 +198,9 @@ static int tp_open(struct zcap *h)
 	 * a flow come to one member; DEFRAG reassembles IP fragments first,
 	 * which carry no ports and would otherwise hash apart. */
 	if (h->cfg.fanout >= 0) {
-		int arg = h->cfg.fanout |
-			  ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+		int arg = (int)((uint32_t)h->cfg.fanout |
+				((uint32_t)(PACKET_FANOUT_HASH |
+					    PACKET_FANOUT_FLAG_DEFRAG) << 16));
 
 		if (sockopt(h, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg),
 			    "cannot join the fanout group (one of that id with "

@@ -596,9 +596,19 @@ struct capture_set {
 	uint64_t start_ns;
 };
 
-/* Opens a handle per interface and fanout thread. Exits on an error,
- * before any file exists. */
-static void open_handles(struct capture_set *cs, const struct opts *o)
+static void close_handles(struct capture_set *cs)
+{
+	g_nhandles = 0;
+	for (unsigned int i = 0; i < cs->nw; i++) {
+		zcap_close(cs->w[i].h);
+		pthread_mutex_destroy(&cs->w[i].slock);
+	}
+	free(cs->w);
+}
+
+/* Opens a handle per interface and fanout thread. 0, or -1 after saying
+ * why, every handle closed, before any file exists. */
+static int open_handles(struct capture_set *cs, const struct opts *o)
 {
 	unsigned int per_if = o->fanout ? o->fanout : 1;
 	int per_queue = o->fanout && o->cfg.backend &&
@@ -608,8 +618,10 @@ static void open_handles(struct capture_set *cs, const struct opts *o)
 
 	cs->nw = o->nifs * per_if;
 	cs->w = calloc(cs->nw, sizeof(*cs->w));
-	if (!cs->w)
-		die("out of memory");
+	if (!cs->w) {
+		fprintf(stderr, "zcap: out of memory\n");
+		return -1;
+	}
 	for (unsigned int i = 0; i < cs->nw; i++) {
 		struct worker *w = &cs->w[i];
 		struct zcap_opts cfg = o->cfg;
@@ -634,24 +646,16 @@ static void open_handles(struct capture_set *cs, const struct opts *o)
 		w->h = zcap_open(w->ifname, &cfg, err);
 		if (!w->h) {
 			fprintf(stderr, "zcap: %s\n", err);
-			for (unsigned int k = 0; k < i; k++)
-				zcap_close(cs->w[k].h);
-			exit(1);
+			cs->nw = i;
+			close_handles(cs);
+			return -1;
 		}
 		g_handles[i] = w->h;
 		g_nhandles = (sig_atomic_t)(i + 1);
 	}
+	return 0;
 }
 
-static void close_handles(struct capture_set *cs)
-{
-	g_nhandles = 0;
-	for (unsigned int i = 0; i < cs->nw; i++) {
-		zcap_close(cs->w[i].h);
-		pthread_mutex_destroy(&cs->w[i].slock);
-	}
-	free(cs->w);
-}
 
 /* Creates the output(s). 0, or -1 after saying why (nothing left). */
 static int open_dumps(struct capture_set *cs, const struct opts *o,
@@ -717,6 +721,8 @@ static void collect(struct capture_set *cs, struct stats_thread *t, int final)
 		t[i].cpu = w->cpu;
 		t[i].captured = __atomic_load_n(&w->captured, __ATOMIC_RELAXED);
 		if (final) {
+			memset(&t[i].st, 0, sizeof(t[i].st));
+			t[i].st.sz = sizeof(t[i].st);
 			final_stats(w, &t[i].st);
 			continue;
 		}
@@ -819,7 +825,7 @@ static int close_dumps(struct capture_set *cs, const struct opts *o,
 		zcap_dumper_t *d = w->dump;
 		const char *name = o->per_thread_files ? cs->paths[i] : o->wfile;
 		const struct zcap_stats *isb = sum;
-		struct zcap_stats st;
+		ZCAP_DECLARE(zcap_stats, st);
 
 		if (!d || (d == cs->shared && i))
 			continue;
@@ -875,7 +881,10 @@ int main(int argc, char **argv)
 
 	/* Everything that can be wrong with the capture is found before the
 	 * output file is created, so a bad run leaves no file behind. */
-	open_handles(&cs, &o);
+	if (open_handles(&cs, &o)) {
+		free(filter);
+		return 1;
+	}
 	if (o.stats_json) {
 		char err[ZCAP_ERRBUF_SIZE];
 
@@ -883,6 +892,7 @@ int main(int argc, char **argv)
 		if (!cs.json) {
 			fprintf(stderr, "zcap: --stats-json: %s\n", err);
 			close_handles(&cs);
+			free(filter);
 			return 1;
 		}
 	}
@@ -899,6 +909,9 @@ int main(int argc, char **argv)
 
 	cs.paths = calloc(cs.nw, sizeof(*cs.paths));
 	if (!cs.paths || open_dumps(&cs, &o, rotating ? &rot : NULL)) {
+		for (unsigned int i = 0; cs.paths && i < cs.nw; i++)
+			free(cs.paths[i]);
+		free(cs.paths);
 		stats_json_close(cs.json);
 		close_handles(&cs);
 		free(filter);
@@ -946,7 +959,7 @@ int main(int argc, char **argv)
 
 	memset(per_if, 0, sizeof(per_if));
 	for (unsigned int i = 0; i < cs.nw; i++) {
-		struct zcap_stats st;
+		ZCAP_DECLARE(zcap_stats, st);
 
 		final_stats(&cs.w[i], &st);
 		sum_stats(&per_if[cs.w[i].ifid], &st, i % (cs.nw / o.nifs) == 0);
