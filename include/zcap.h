@@ -131,11 +131,12 @@ enum zcap_direction {
  * flow that is the same both ways (addresses and ports in either order),
  * so a flow's two directions meet in one handle. Handles of one process
  * or of several (Suricata's and Zeek's workers) join by using the same id,
- * backend, direction and interface; fragments are put back together first
- * so that they follow their flow. tpacket only (PACKET_FANOUT_HASH with
- * PACKET_FANOUT_FLAG_DEFRAG): "auto" takes tpacket, another backend asked
- * for by name fails with EOPNOTSUPP. For AF_XDP, open one handle per rx
- * queue instead (zcap_xdp_opts.queue) and let the NIC's RSS spread flows.
+ * backend, direction and interface. tpacket: PACKET_FANOUT_HASH with
+ * PACKET_FANOUT_FLAG_DEFRAG (fragments put back together first, so that
+ * they follow their flow); pfzc: the module's PFZC_FANOUT group (uapi,
+ * "fanout"), not on a NIC's direct receiver. xdp fails with EOPNOTSUPP
+ * ("auto" passes over it): open one handle per rx queue instead
+ * (zcap_xdp_opts.queue) and let the NIC's RSS spread flows.
  *
  * The counters of a handle in a group are its own, but for drop_if, which
  * is the interface's (take it once for the group), and filtered, which

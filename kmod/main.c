@@ -63,7 +63,10 @@ static void pfzc_unhook(struct pfzc_sock *po)
 	if (po->state != PFZC_BOUND)
 		return;
 	pfzc_dev_detach(po);
-	__dev_remove_pack(&po->pt);
+	if (po->fanout)
+		pfzc_fanout_leave(po);	/* its own hook is already off */
+	else
+		__dev_remove_pack(&po->pt);
 	po->unhook_gp = get_state_synchronize_rcu();
 	netdev_put(po->dev, &po->dev_tracker);
 	po->dev = NULL;
@@ -296,6 +299,15 @@ static int pfzc_setsockopt(struct socket *sock, int level, int optname,
 	case PFZC_RX_RING:
 	case PFZC_TX_RING:
 		return pfzc_set_ring(po, optname, optval, optlen);
+	case PFZC_FANOUT: {
+		u32 id;
+
+		if (optlen != sizeof(id))
+			return -EINVAL;
+		if (copy_from_sockptr(&id, optval, sizeof(id)))
+			return -EFAULT;
+		return pfzc_fanout_join(po, id);
+	}
 	case PFZC_MMAP_OFFSETS:
 	case PFZC_STATISTICS:
 	case PFZC_VERSION:

@@ -10,7 +10,8 @@
  *       pfzc_sock.lock (configuration, binding, tx ring consumer)
  *         pfzc_devs_lock (driver.c: registered devices and their direct
  *                         receiver; pfzc_dev_attach/detach; nests nothing)
- *         ptype_lock (dev_add_pack / dev_remove_pack)
+ *         pfzc_fanout_mutex (fanout.c: the groups and their members)
+ *           ptype_lock (dev_add_pack / dev_remove_pack)
  *   RTNL -> pfzc_devs_lock (pfzc_dev_unregister() from a driver's
  *           ndo_uninit, as vnet.c's, under unregister_netdevice)
  *   mm->mmap_lock (mmap) -> pfzc_sock.lock
@@ -158,7 +159,8 @@ struct pfzc_sock {
 	int ifindex;
 	struct net_device *dev;
 	netdevice_tracker dev_tracker;
-	struct packet_type pt;
+	struct packet_type pt;	/* off while in a fanout group */
+	struct pfzc_fanout *fanout;	/* under lock; NULL: none */
 	/* PFZC_DEAD: the grace period after which the hook no longer runs
 	 * (get_state_synchronize_rcu()); release waits for it */
 	unsigned long unhook_gp;
@@ -249,6 +251,13 @@ void pfzc_vnet_exit(void);
 /* rx.c */
 int pfzc_rcv(struct sk_buff *skb, struct net_device *dev,
 	     struct packet_type *pt, struct net_device *orig_dev);
+int pfzc_sk_rcv(struct sk_buff *skb, struct net_device *dev, struct sock *sk);
+
+/* fanout.c */
+struct pfzc_fanout;
+int pfzc_fanout_join(struct pfzc_sock *po, u32 id);
+void pfzc_fanout_leave(struct pfzc_sock *po);
+u32 pfzc_fanout_id(const struct pfzc_sock *po);
 int pfzc_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		 int flags);
 

@@ -63,7 +63,12 @@ static void pfzc_rcv_ring(struct pfzc_sock *po, const struct sk_buff *skb,
 int pfzc_rcv(struct sk_buff *skb, struct net_device *dev,
 	     struct packet_type *pt, struct net_device *orig_dev)
 {
-	struct sock *sk = pt->af_packet_priv;
+	return pfzc_sk_rcv(skb, dev, pt->af_packet_priv);
+}
+
+/* A packet for sk: from its own hook, or its fanout group's (fanout.c). */
+int pfzc_sk_rcv(struct sk_buff *skb, struct net_device *dev, struct sock *sk)
+{
 	struct pfzc_sock *po = pfzc_sk(sk);
 	u8 *skb_head = skb->data;
 	unsigned int skb_len = skb->len;

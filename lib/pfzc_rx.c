@@ -67,11 +67,6 @@ static int pz_open(struct zcap *h)
 	struct pfzc *z;
 	uint32_t frame_size, entries;
 
-	if (h->cfg.fanout >= 0) {
-		zcap_seterr(h, "%s: pfzc has no fanout group yet", h->ifname);
-		errno = EOPNOTSUPP;
-		return -1;
-	}
 	z = calloc(1, sizeof(*z));
 	if (!z) {
 		zcap_seterr(h, "out of memory");
@@ -97,6 +92,18 @@ static int pz_open(struct zcap *h)
 	if (pfzc_sock_ring(&z->s, h->ifname, PFZC_RX_RING, entries, h->err) ||
 	    pfzc_sock_bind(&z->s, h->ifname, h->ifindex, h->err))
 		return -1;
+	/* after bind, as the module wants; its errnos (uapi, "fanout") */
+	if (h->cfg.fanout >= 0) {
+		uint32_t id = (uint32_t)h->cfg.fanout;
+
+		if (setsockopt(h->fd, SOL_PFZC, PFZC_FANOUT, &id, sizeof(id))) {
+			zcap_seterr(h, "%s: cannot join fanout group %u: %s%s",
+				    h->ifname, id, strerror(errno),
+				    errno == EOPNOTSUPP ? " (the NIC's direct "
+				    "receiver takes every frame)" : "");
+			return -1;
+		}
+	}
 	h->counts_filtered = 1;
 	return 0;
 }

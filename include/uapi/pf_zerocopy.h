@@ -180,6 +180,23 @@
  *	and tx_copied in the statistics tell the two ways apart.
  *	Not bound [ENXIO]; device gone [ENETDOWN]; no tx ring, or the
  *	device is no longer plain Ethernet (its type changed) [EINVAL].
+ *   fanout: setsockopt(PFZC_FANOUT, __u32 id) on a bound socket joins
+ *	group id of the socket's network namespace, made by its first
+ *	member, and stays in it until the socket is closed or its device
+ *	goes. Each packet the device's hook sees then goes to one member
+ *	only, chosen by the kernel's symmetric flow hash (the same for both
+ *	directions of a flow) over the members in their order: a flow's two
+ *	directions meet in one socket, as with AF_PACKET's
+ *	PACKET_FANOUT_HASH. A member's filter, rings and counters are its
+ *	own; a packet the hash gives to one member is not seen, nor counted,
+ *	by the others. When a member joins or leaves, flows move among them;
+ *	a packet that arrives while a socket joins reaches the other members,
+ *	or no one when it is the first (as if the capture began a moment
+ *	later). Not bound, or its device gone [ENXIO]; already in a group
+ *	[EBUSY]; the device's direct receiver, whose NIC fills its ring
+ *	itself [EOPNOTSUPP]; id above PFZC_FANOUT_ID_MAX, or a group of that
+ *	id on another device or protocol [EINVAL]; PFZC_FANOUT_MAX members
+ *	already [ENOSPC]; a module without fanout [ENOPROTOOPT].
  *   Without rings: recvmsg() returns one packet per call (MSG_TRUNC
  *	semantics, blocking unless MSG_DONTWAIT) from a socket queue whose
  *	overflow counts as rx_dropped_queue_full; sendmsg() with data sends
@@ -196,6 +213,10 @@
 #define PFZC_MMAP_OFFSETS	4	/* get: struct pfzc_mmap_offsets */
 #define PFZC_STATISTICS		5	/* get: struct pfzc_stats */
 #define PFZC_VERSION		6	/* get: __u32 PFZC_ABI_VERSION */
+#define PFZC_FANOUT		7	/* set: __u32 group id (see "fanout") */
+
+#define PFZC_FANOUT_ID_MAX	0xffff
+#define PFZC_FANOUT_MAX		64	/* members of a group */
 
 /* mmap() page offsets of the rings */
 #define PFZC_PGOFF_RX_RING	0ULL

@@ -176,8 +176,8 @@ bad "the same interface twice: usage error" 2 "given twice" -i "$CAP_IF" -i "$CA
 bad "--fanout 0: usage error" 2 "invalid fanout" -i "$CAP_IF" --fanout 0
 bad "--per-thread-files without --fanout: usage error" 2 "need --fanout" \
 	-i "$CAP_IF" --per-thread-files -w "$TMP/x.pcap"
-bad "--fanout on pfzc: refused" 1 "no fanout group" \
-	-i "$CAP_IF" --fanout 2 --backend pfzc -w "$TMP/x.pcap"
+bad "--fanout with --queue: usage error" 2 "spreads every queue" \
+	-i "$CAP_IF" --fanout 2 --queue 0 -w "$TMP/x.pcap"
 bad "--stats-json into a missing directory: exit 1" 1 "cannot create" \
 	-i "$CAP_IF" --stats-json "$TMP/nodir/s.json" -w "$TMP/x.pcap"
 check "bad input: no capture file left" [ ! -e "$TMP/x.pcap" ]

@@ -10,6 +10,7 @@
  *   pfzc_smoke send IF N DSTMAC  send N zcap frames with sendmsg (no rings)
  *   pfzc_smoke gone IF           wait in poll until IF is deleted
  *   pfzc_smoke hold IF           map everything, bind, wait to be killed
+ *   pfzc_smoke fanout IF IF2     PFZC_FANOUT's errnos (uapi, "fanout")
  *
  * PFZC_FAMILY in the environment overrides the family (default 27).
  */
@@ -580,9 +581,61 @@ static __attribute__((noreturn)) int cmd_hold(const char *ifname)
 		pause();
 }
 
+static int join(int fd, uint32_t id)
+{
+	return setsockopt(fd, SOL_PFZC, PFZC_FANOUT, &id, sizeof(id));
+}
+
+/* The fanout contract's errnos, step by step; two devices. */
+static int cmd_fanout(const char *ifname, const char *ifname2)
+{
+	unsigned int idx = ifindex_of(ifname), idx2 = ifindex_of(ifname2);
+	struct zsock a, b, c, many[PFZC_FANOUT_MAX];
+	uint16_t small = 1;
+	int i, n = 0;
+
+	zsock_open(&a, 64, 64, 0, 0);
+	expect(join(a.fd, 7), ENXIO, "fanout: join before bind");
+	expect(bind_to(a.fd, idx), 0, "fanout: bind");
+	expect(setsockopt(a.fd, SOL_PFZC, PFZC_FANOUT, &small, sizeof(small)),
+	       EINVAL, "fanout: a short option");
+	expect(join(a.fd, PFZC_FANOUT_ID_MAX + 1), EINVAL, "fanout: an id above the maximum");
+	expect(join(a.fd, 7), 0, "fanout: join group 7");
+	expect(join(a.fd, 7), EBUSY, "fanout: join again");
+	expect(join(a.fd, 8), EBUSY, "fanout: join a second group");
+	zsock_open(&b, 64, 64, 0, idx2);
+	expect(join(b.fd, 7), EINVAL, "fanout: group 7 from another device");
+	expect(join(b.fd, 9), 0, "fanout: group 9 on the other device");
+	zsock_open(&c, 64, 64, 0, idx);
+	expect(join(c.fd, 7), 0, "fanout: a second member of group 7");
+	zsock_close(&c);
+	/* the group is full at PFZC_FANOUT_MAX, a as one of them */
+	for (i = 0; i < PFZC_FANOUT_MAX; i++) {
+		zsock_open(&many[i], 64, 64, 0, idx);
+		if (join(many[i].fd, 7) == 0)
+			n++;
+		else if (errno != ENOSPC)
+			break;
+	}
+	result(n == PFZC_FANOUT_MAX - 1 ? 0 : -1, errno, 0,
+	       "fanout: %d more join, up to %d members, then ENOSPC", n,
+	       PFZC_FANOUT_MAX);
+	for (int k = 0; k < i && k < PFZC_FANOUT_MAX; k++)
+		zsock_close(&many[k]);
+	zsock_close(&b);
+	zsock_close(&a);
+	/* the last member gone, the id is free for another device */
+	zsock_open(&b, 64, 64, 0, idx2);
+	expect(join(b.fd, 7), 0, "fanout: group 7 again, on the other device, once emptied");
+	zsock_close(&b);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	test_init();
+	if (argc >= 4 && !strcmp(argv[1], "fanout"))
+		return cmd_fanout(argv[2], argv[3]);
 	if (argc >= 3 && !strcmp(argv[1], "errnos"))
 		return cmd_errnos(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "rx"))
