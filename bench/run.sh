@@ -378,7 +378,7 @@ stop_cap() {
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=
 	case "$cap" in
-	zcap|zcap-*|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m) summary "$TMPD/cap.err" captured ;;
+	zcap|zcap-2m|zcap-rot|zcap-fan1|zcap-fan2|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m) summary "$TMPD/cap.err" captured ;;
 	pcap|pcap-128m|zcap-count|tpv3|tpv3-touch) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \

@@ -124,6 +124,60 @@ sed 's/^/# /' "$TMP/json.out"
 check "--stats-json: every line parses, counters only grow, the final one agrees with the summary" \
 	[ $rc -eq 0 ]
 
+# ---- two processes in one group (--fanout-group), as Suricata's workers -----
+# and --stats-json to a UDP socket: one datagram per object
+ip netns exec "$CAP_NS" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 47999))
+open(sys.argv[1], "w").close()                  # listening
+with open(sys.argv[1], "a") as out:
+    while True:
+        d = s.recv(65536).decode()
+        out.write(d); out.flush()
+        if "\"final\":true" in d:
+            break
+' "$TMP/udp.json" &
+UDP_PID=$!
+i=0
+while [ ! -e "$TMP/udp.json" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+start_capture "$TMP/p1.log" -q --fanout 1 --fanout-group 4242 -w "$TMP/p1.pcapng" \
+	--stats-json udp:127.0.0.1:47999 || not_ok "two processes: the first zcap starts"
+P1=$CAP_PID
+start_capture "$TMP/p2.log" -q --fanout 1 --fanout-group 4242 -w "$TMP/p2.pcapng" ||
+	not_ok "two processes: the second zcap starts"
+P2=$CAP_PID
+sent=$(send_flows)
+sleep 0.3
+kill -INT "$P1" "$P2"
+wait "$P1"; r1=$?
+wait "$P2"; r2=$?
+CAP_PID=
+c1=$(summary "$TMP/p1.log" captured) c2=$(summary "$TMP/p2.log" captured)
+diag "two processes: sent=$sent captured $c1 + $c2"
+check "two processes in group 4242: both exit 0" [ $r1 -eq 0 -a $r2 -eq 0 ]
+check "two processes in group 4242: their counts add up to what was sent, both got some" \
+	[ $((c1 + c2)) -eq "$sent" -a "$c1" -gt 0 -a "$c2" -gt 0 ]
+flowcounts "$TMP/p1.pcapng" | cut -d' ' -f1 >"$TMP/pf1"
+flowcounts "$TMP/p2.pcapng" | cut -d' ' -f1 >"$TMP/pf2"
+check "two processes in group 4242: every flow whole in one process" \
+	[ -z "$(comm -12 "$TMP/pf1" "$TMP/pf2")" -a "$(cat "$TMP/pf1" "$TMP/pf2" | wc -l)" -eq $FLOWS ]
+check "two processes: together every frame exactly once, intact" \
+	once_each "$sent" "$TMP/p1.pcapng" "$TMP/p2.pcapng"
+i=0
+while kill -0 $UDP_PID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill $UDP_PID 2>/dev/null
+python3 - "$TMP/udp.json" "$c1" >"$TMP/udp.out" 2>&1 <<'EOF2'
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+assert objs and objs[-1]["final"] is True, "a final object last"
+assert objs[-1]["packets"] == int(sys.argv[2]), (objs[-1]["packets"], sys.argv[2])
+print("udp: %d objects, final packets %d" % (len(objs), objs[-1]["packets"]))
+EOF2
+rc=$?
+sed 's/^/# /' "$TMP/udp.out"
+check "--stats-json udp:127.0.0.1:PORT: one object a datagram, the final one the summary's" [ $rc -eq 0 ]
+
 # ---- two interfaces into one pcapng ---------------------------------------------------
 "$TESTBED" link "$TB" 2 || not_ok "a second veth pair"
 wait_carrier "$GEN_NS" "$TB-g2"
