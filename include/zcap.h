@@ -135,8 +135,8 @@ enum zcap_direction {
  * PACKET_FANOUT_FLAG_DEFRAG (fragments put back together first, so that
  * they follow their flow); pfzc: the module's PFZC_FANOUT group (uapi,
  * "fanout"), not on a NIC's direct receiver. xdp fails with EOPNOTSUPP
- * ("auto" passes over it): open one handle per rx queue instead
- * (zcap_xdp_opts.queue) and let the NIC's RSS spread flows.
+ * ("auto" passes over it): its handles do not share an interface yet, so
+ * a handle per rx queue is not an option either.
  *
  * The counters of a handle in a group are its own, but for drop_if, which
  * is the interface's (take it once for the group), and filtered, which

@@ -312,8 +312,8 @@ static int xdp_open(struct zcap *h)
 		return -1;
 	}
 	if (h->cfg.fanout >= 0) {
-		zcap_seterr(h, "%s: xdp has no fanout group: open one handle per "
-			    "rx queue", h->ifname);
+		zcap_seterr(h, "%s: xdp has no fanout group (tpacket and pfzc "
+			    "have)", h->ifname);
 		errno = EOPNOTSUPP;
 		return -1;
 	}

@@ -611,8 +611,6 @@ static void close_handles(struct capture_set *cs)
 static int open_handles(struct capture_set *cs, const struct opts *o)
 {
 	unsigned int per_if = o->fanout ? o->fanout : 1;
-	int per_queue = o->fanout && o->cfg.backend &&
-			!strcmp(o->cfg.backend, "xdp");
 	uint32_t group = o->fanout_group >= 0 ? (uint32_t)o->fanout_group :
 			 (uint32_t)getpid() & 0xffff;
 
@@ -625,7 +623,6 @@ static int open_handles(struct capture_set *cs, const struct opts *o)
 	for (unsigned int i = 0; i < cs->nw; i++) {
 		struct worker *w = &cs->w[i];
 		struct zcap_opts cfg = o->cfg;
-		struct zcap_xdp_opts xdp = o->xdp;
 		char err[ZCAP_ERRBUF_SIZE];
 
 		w->idx = i;
@@ -634,12 +631,7 @@ static int open_handles(struct capture_set *cs, const struct opts *o)
 		w->ifname = o->ifnames[w->ifid];
 		w->cpu = o->fanout ? nth_cpu(i) : -1;
 		pthread_mutex_init(&w->slock, NULL);
-		cfg.xdp = &xdp;
-		if (per_queue) {
-			/* AF_XDP: a socket per rx queue; RSS spreads flows */
-			xdp.flags |= ZCAP_XDP_QUEUE;
-			xdp.queue = i % per_if;
-		} else if (o->fanout) {
+		if (o->fanout) {
 			cfg.flags |= ZCAP_OPT_FANOUT;
 			cfg.fanout_id = (group + w->ifid) & 0xffff;
 		}
@@ -924,8 +916,7 @@ int main(int argc, char **argv)
 			o.ifnames[f], zcap_snaplen(cs.w[f * cs.nw / o.nifs].h),
 			zcap_backend_name(cs.w[f * cs.nw / o.nifs].h),
 			(unsigned long long)(zcap_ring_bytes(cs.w[0].h) >> 10),
-			o.fanout ? (o.cfg.backend && !strcmp(o.cfg.backend, "xdp") ?
-				    ", a thread per rx queue" : ", fanout by flow") : "");
+			o.fanout ? ", fanout by flow" : "");
 	if (o.fanout)
 		fprintf(stderr, "zcap: %u capture threads%s\n", cs.nw,
 			cs.w[0].cpu >= 0 ? ", each pinned to a core" : "");

@@ -232,6 +232,8 @@ bad "--per-thread-files without --fanout: usage error" 2 "need --fanout" \
 	-i "$CAP_IF" --per-thread-files -w "$TMP/x.pcap"
 bad "--fanout with --queue: usage error" 2 "spreads every queue" \
 	-i "$CAP_IF" --fanout 2 --queue 0 -w "$TMP/x.pcap"
+bad "--fanout on xdp: refused, it has no group" 1 "xdp has no fanout group" \
+	-i "$CAP_IF" --fanout 2 --backend xdp -w "$TMP/x.pcap"
 bad "--stats-json into a missing directory: exit 1" 1 "cannot create" \
 	-i "$CAP_IF" --stats-json "$TMP/nodir/s.json" -w "$TMP/x.pcap"
 check "bad input: no capture file left" [ ! -e "$TMP/x.pcap" ]
