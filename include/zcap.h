@@ -134,9 +134,14 @@ enum zcap_direction {
  * backend, direction and interface. tpacket: PACKET_FANOUT_HASH with
  * PACKET_FANOUT_FLAG_DEFRAG (fragments put back together first, so that
  * they follow their flow); pfzc: the module's PFZC_FANOUT group (uapi,
- * "fanout"), not on a NIC's direct receiver. xdp fails with EOPNOTSUPP
- * ("auto" passes over it): its handles do not share an interface yet, so
- * a handle per rx queue is not an option either.
+ * "fanout"), not on a NIC's direct receiver. xdp (since 1.4): a member
+ * is one AF_XDP socket per rx queue it names (ZCAP_XDP_QUEUE, and
+ * queue_stride for several), the members sharing libxdp's XSK program on
+ * the interface, so the NIC's RSS spreads the flows: both ways of a flow
+ * meet only where its RSS hash is symmetric (a symmetric key, ethtool
+ * -X). There fanout_id is not checked: the interface's queues are the
+ * group, and a queue no member took goes to the stack, uncounted. Without
+ * ZCAP_XDP_QUEUE xdp fails with EINVAL ("auto" passes over it).
  *
  * The counters of a handle in a group are its own, but for drop_if, which
  * is the interface's (take it once for the group), and filtered, which
@@ -162,6 +167,10 @@ struct zcap_xdp_opts {
 	uint32_t queue;		/* with ZCAP_XDP_QUEUE: capture this rx queue
 				 * only, or send on this tx queue. Without it:
 				 * every rx queue, and tx queue 0 */
+	uint32_t queue_stride;	/* since 1.4, capture, with ZCAP_XDP_QUEUE:
+				 * also queue + stride, queue + 2 * stride, ...
+				 * while the interface has them (a fanout
+				 * member of stride members); 0 = queue only */
 };
 
 /* Every field's 0 is its default. */

@@ -14,6 +14,7 @@
 #define ZCAP_BACKEND_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "zcap.h"
@@ -48,6 +49,7 @@ const struct zcap_backend *zcap_backend_find(const char *name, unsigned int dir,
 /* log.c */
 void zcap_log(enum zcap_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void zcap_vlog(enum zcap_log_level level, const char *fmt, va_list ap);
 /* Writes a message into err (ZCAP_ERRBUF_SIZE bytes); errno is kept. */
 void zcap_errf(char *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -17,18 +17,23 @@ zcap_print_fn_t zcap_set_print(zcap_print_fn_t fn)
 	return __atomic_exchange_n(&print_fn, fn, __ATOMIC_ACQ_REL);
 }
 
-void zcap_log(enum zcap_log_level level, const char *fmt, ...)
+void zcap_vlog(enum zcap_log_level level, const char *fmt, va_list ap)
 {
 	zcap_print_fn_t fn = __atomic_load_n(&print_fn, __ATOMIC_ACQUIRE);
 	int saved = errno;
+
+	if (fn)
+		fn(level, fmt, ap);
+	errno = saved;
+}
+
+void zcap_log(enum zcap_log_level level, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (!fn)
-		return;
 	va_start(ap, fmt);
-	fn(level, fmt, ap);
+	zcap_vlog(level, fmt, ap);
 	va_end(ap);
-	errno = saved;
 }
 
 void zcap_errf(char *err, const char *fmt, ...)

@@ -17,7 +17,7 @@
 #include "rx.h"
 
 #define TPACKET_OPTS_KNOWN zcap_offsetofend(struct zcap_tpacket_opts, block_timeout_ms)
-#define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue)
+#define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue_stride)
 #define OPTS_KNOWN zcap_offsetofend(struct zcap_opts, fanout_id)
 #define OPT_FLAGS (ZCAP_OPT_NO_PROMISC | ZCAP_OPT_FANOUT)
 #define STATS_KNOWN zcap_offsetofend(struct zcap_stats, pending)
@@ -43,6 +43,7 @@ static int resolve_opts(const struct zcap_opts *in, struct zcap_opts *o,
 	c->promisc = !(o->flags & ZCAP_OPT_NO_PROMISC);
 	c->direction = (enum zcap_direction)o->direction;
 	c->queue = xo.flags & ZCAP_XDP_QUEUE ? (int)xo.queue : -1;
+	c->queue_stride = xo.flags & ZCAP_XDP_QUEUE ? (int)xo.queue_stride : 0;
 	c->fanout = o->flags & ZCAP_OPT_FANOUT ? (int)o->fanout_id : -1;
 	if (o->fanout_id > 65535) {
 		zcap_errf(err, "fanout group %u out of range (0..65535)", o->fanout_id);
@@ -63,8 +64,10 @@ static int resolve_opts(const struct zcap_opts *in, struct zcap_opts *o,
 			  (unsigned long long)c->ring_bytes);
 		return -1;
 	}
-	if ((xo.flags & ~ZCAP_XDP_QUEUE) || xo.queue > 65535) {
-		zcap_errf(err, "bad xdp queue %u or flags %#x", xo.queue, xo.flags);
+	if ((xo.flags & ~ZCAP_XDP_QUEUE) || xo.queue > 65535 ||
+	    xo.queue_stride > 65535) {
+		zcap_errf(err, "bad xdp queue %u, stride %u or flags %#x", xo.queue,
+			  xo.queue_stride, xo.flags);
 		return -1;
 	}
 	if (o->flags & ~OPT_FLAGS) {

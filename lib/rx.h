@@ -27,6 +27,7 @@ struct zcap_rx_cfg {
 	int promisc;
 	enum zcap_direction direction;
 	int queue;			/* xdp: this rx queue only; -1 = all */
+	int queue_stride;		/* xdp: and every stride-th after it */
 	int fanout;			/* the group's id; -1 = none */
 };
 

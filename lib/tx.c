@@ -22,7 +22,7 @@
 #define CLOSE_FLUSH_MS 1000
 
 #define TX_OPTS_KNOWN zcap_offsetofend(struct zcap_tx_opts, xdp)
-#define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue)
+#define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue_stride)
 #define TX_STATS_KNOWN zcap_offsetofend(struct zcap_tx_stats, dma)
 
 static uint64_t now_ns(void)
@@ -98,8 +98,9 @@ static int resolve_opts(const struct zcap_tx_opts *in, struct zcap_tx_opts *o,
 			  o->frames, ZCAP_TX_MAX_FRAMES);
 		return -1;
 	}
-	if ((xo.flags & ~ZCAP_XDP_QUEUE) || xo.queue > 65535) {
-		zcap_errf(err, "bad xdp queue %u or flags %#x", xo.queue, xo.flags);
+	if ((xo.flags & ~ZCAP_XDP_QUEUE) || xo.queue > 65535 || xo.queue_stride) {
+		zcap_errf(err, "bad xdp queue %u, stride %u (capture only) or flags %#x",
+			  xo.queue, xo.queue_stride, xo.flags);
 		return -1;
 	}
 	t->frames = o->frames ? o->frames : ZCAP_TX_DEFAULT_FRAMES;

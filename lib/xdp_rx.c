@@ -20,6 +20,11 @@
  *   counted as filtered. A new one applies from the next frame on.
  * - AF_XDP gives no receive timestamp: packets are stamped when a batch is
  *   taken from the ring.
+ * - A fanout member (ZCAP_OPT_FANOUT) is the exception to the own program:
+ *   its sockets go into libxdp's XSK program, which libxdp loads for the
+ *   first socket on the interface and shares with every later one, of
+ *   this process or another, and detaches after the last. The members
+ *   take distinct queues, and the NIC's RSS spreads the flows over them.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -38,8 +43,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
 #include "rx.h"
@@ -65,8 +73,9 @@ struct xdp {
 	struct xq *q;
 	unsigned int nq;
 	unsigned int next;		/* queue to read first, round robin */
-	int map_fd, prog_fd, link_fd, epfd;
+	int map_fd, prog_fd, link_fd, epfd;	/* fanout: map_fd only, libxdp's */
 	int zerocopy;
+	int shared;			/* a fanout member: libxdp's program */
 	uint64_t filtered;
 };
 
@@ -201,6 +210,100 @@ static void xq_close(struct xq *q)
 	memset(q, 0, sizeof(*q));
 }
 
+/*
+ * libxdp and libbpf print to stderr unless told otherwise, and a shared
+ * socket makes libxdp load (or look for) its program, which they comment
+ * on: for that call their print functions lead into zcap_vlog(), and back
+ * after. Those functions are the process's, so two threads opening at
+ * once take turns, or one would put back the other's.
+ */
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	zcap_vlog(ZCAP_LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	zcap_vlog(ZCAP_LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+static int xq_open(struct zcap *h, struct xq *q, uint32_t nframes);
+
+static int shared_open(struct zcap *h, struct xq *q, uint32_t nframes)
+{
+	libbpf_print_fn_t bpf_old;
+	libxdp_print_fn_t xdp_old;
+	int err;
+
+	if (h->cfg.fanout < 0)
+		return xq_open(h, q, nframes);
+	pthread_mutex_lock(&print_lock);
+	bpf_old = libbpf_set_print(bpf_print);
+	xdp_old = libxdp_set_print(xdp_print);
+	err = xq_open(h, q, nframes);
+	libxdp_set_print(xdp_old);
+	libbpf_set_print(bpf_old);
+	pthread_mutex_unlock(&print_lock);
+	return err;
+}
+
+/* The XSKMAP among fd's maps, as a new fd; -1 if none. */
+static int prog_xskmap(int fd)
+{
+	struct bpf_prog_info info;
+	uint32_t ids[16], len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct bpf_map_info mi;
+		uint32_t mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) && mi.type == BPF_MAP_TYPE_XSKMAP)
+			return mfd;
+		close(mfd);
+	}
+	return -1;
+}
+
+/*
+ * libxdp's XSKMAP on the interface, for xdp_freeze(): libxdp does not hand
+ * it out without taking a reference on its program (xsk_setup_xdp_prog()),
+ * which would keep the program attached after the group's last socket.
+ * Its program is the interface's own, or one behind libxdp's dispatcher.
+ */
+static int shared_xskmap(struct zcap *h)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(h->ifindex);
+	struct xdp_program *p = NULL;
+	int fd = -1;
+
+	if (!mp || libxdp_get_error(mp))
+		return -1;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p)
+			fd = prog_xskmap(xdp_program__fd(p));
+	}
+	while (fd < 0 && (p = xdp_multiprog__next_prog(p, mp)))
+		fd = prog_xskmap(xdp_program__fd(p));
+	xdp_multiprog__close(mp);
+	return fd;
+}
+
 /* One queue's umem and socket, every frame in the fill ring; 0 or -errno. */
 static int xq_open(struct zcap *h, struct xq *q, uint32_t nframes)
 {
@@ -211,6 +314,7 @@ static int xq_open(struct zcap *h, struct xq *q, uint32_t nframes)
 		.comp_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
 		.rx_size = nframes,
 		.allow_copy = !h->automatic,
+		.shared_prog = h->cfg.fanout >= 0,
 	};
 	uint32_t idx;
 	int err;
@@ -241,7 +345,14 @@ static int open_queues(struct zcap *h, struct xdp *x, uint32_t nframes)
 		struct xq *q = &x->q[i];
 		int queue = q->queue;
 
-		err = xq_open(h, q, nframes);
+		err = shared_open(h, q, nframes);
+		if (err == -EBUSY && x->shared) {
+			zcap_seterr(h, "%s: queue %d is taken by another member of the "
+				    "fanout group, or XDP is in other use on this interface "
+				    "(the members share libxdp's program)", h->ifname, queue);
+			errno = EBUSY;
+			return -1;
+		}
 		if (err == -EBUSY) {
 			zcap_seterr(h, "%s: queue %d is taken: another capture already uses XDP "
 				    "on this interface", h->ifname, queue);
@@ -259,7 +370,7 @@ static int open_queues(struct zcap *h, struct xdp *x, uint32_t nframes)
 					    queue, strerror(errno));
 			return -1;
 		}
-		err = xsk_socket__update_xskmap(q->p.xsk, x->map_fd);
+		err = x->shared ? 0 : xsk_socket__update_xskmap(q->p.xsk, x->map_fd);
 		if (err) {
 			errno = -err;
 			zcap_seterr(h, "%s: queue %d: XSKMAP: %s", h->ifname, queue,
@@ -311,10 +422,11 @@ static int xdp_open(struct zcap *h)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (h->cfg.fanout >= 0) {
-		zcap_seterr(h, "%s: xdp has no fanout group (tpacket and pfzc "
-			    "have)", h->ifname);
-		errno = EOPNOTSUPP;
+	if (h->cfg.fanout >= 0 && h->cfg.queue < 0) {
+		/* every queue would leave the group no queue to share */
+		zcap_seterr(h, "%s: an xdp fanout member takes rx queues of its own: "
+			    "name them (ZCAP_XDP_QUEUE, queue_stride)", h->ifname);
+		errno = EINVAL;
 		return -1;
 	}
 	if (h->automatic && has_ip_address(h->ifname)) {
@@ -345,21 +457,35 @@ static int xdp_open(struct zcap *h)
 	}
 	h->priv = x;
 	x->map_fd = x->prog_fd = x->link_fd = x->epfd = -1;
-	x->nq = h->cfg.queue >= 0 ? 1 : nq;
+	x->shared = h->cfg.fanout >= 0;
+	if (h->cfg.queue < 0)
+		x->nq = nq;
+	else if (h->cfg.queue_stride > 0)
+		x->nq = (nq - 1 - (unsigned int)h->cfg.queue) /
+			(unsigned int)h->cfg.queue_stride + 1;
+	else
+		x->nq = 1;
 	x->q = calloc(x->nq, sizeof(*x->q));
 	if (!x->q)
 		goto nomem;
 	for (unsigned int i = 0; i < x->nq; i++)
-		x->q[i].queue = h->cfg.queue >= 0 ? h->cfg.queue : (int)i;
+		x->q[i].queue = h->cfg.queue < 0 ? (int)i :
+				h->cfg.queue + (int)i * h->cfg.queue_stride;
 
 	/* the ring size is split over the queues, a power of two each */
 	per_queue = h->cfg.ring_bytes / x->nq / XDP_FRAME_SIZE;
 	for (nframes = 1u << 20; nframes > 64 && nframes > per_queue; nframes >>= 1)
 		;
 
-	if (load_prog(h, x) || open_queues(h, x, nframes) || attach_prog(h, x, &mode) ||
-	    setup_poll(h, x))
+	if (x->shared) {
+		mode = "libxdp's shared";
+		if (open_queues(h, x, nframes) || setup_poll(h, x))
+			goto fail;
+		x->map_fd = shared_xskmap(h);
+	} else if (load_prog(h, x) || open_queues(h, x, nframes) ||
+		   attach_prog(h, x, &mode) || setup_poll(h, x)) {
 		goto fail;
+	}
 	h->counts_filtered = 1;
 	h->max_wait_ms = 200;	/* see xdp_recv(): the device may go silently */
 	zcap_log(ZCAP_LOG_INFO, "xdp: %s XDP, %s mode, %u queue%s, %u frames of %u bytes each",
@@ -544,6 +670,12 @@ static int xdp_freeze(struct zcap *h)
 {
 	struct xdp *x = h->priv;
 
+	if (x->map_fd < 0) {
+		zcap_seterr(h, "%s: cannot stop the capture: libxdp's XSKMAP not found",
+			    h->ifname);
+		errno = ENOENT;
+		return -1;
+	}
 	for (unsigned int k = 0; k < x->nq; k++) {
 		uint32_t key = (uint32_t)x->q[k].queue;
 

@@ -40,7 +40,7 @@ static int bind_once(struct zxsk *x, const char *ifname, uint32_t queue,
 	struct xsk_socket_config scfg = {
 		.rx_size = c->rx_size,
 		.tx_size = c->tx_size,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.libxdp_flags = c->shared_prog ? 0 : XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
 	};
 	int err;

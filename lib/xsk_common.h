@@ -35,6 +35,9 @@ struct zxsk_cfg {
 	uint32_t fill_size, comp_size;	/* ring sizes, powers of two */
 	uint32_t rx_size, tx_size;	/* one of them 0 */
 	int allow_copy;			/* copy mode when zero copy fails */
+	int shared_prog;		/* libxdp's XSK program, shared with the
+					 * interface's other sockets; else the
+					 * caller redirects with its own */
 };
 
 #define ZXSK_BUSY_TRIES 100	/* times 10 ms: see zxsk_open() */

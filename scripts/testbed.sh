@@ -5,8 +5,12 @@
 #                                  veth ends NAME-g (sender) and NAME-c (capture)
 #   scripts/testbed.sh down NAME   removes them
 #   scripts/testbed.sh mac NAME    prints the capture end's MAC address
-#   scripts/testbed.sh link NAME N another veth pair between them, NAME-gN and
-#                                  NAME-cN (a second interface to capture)
+#   scripts/testbed.sh link NAME N [QUEUES]
+#                                  another veth pair between them, NAME-gN and
+#                                  NAME-cN (a second interface to capture), with
+#                                  QUEUES rx and tx queues each (default 1): a
+#                                  frame sent through the qdisc goes to the queue
+#                                  of its flow hash, as RSS would spread it
 #
 # The namespaces have no IP addresses and no IPv6, so the only traffic on the
 # link is what the generator sends: no router solicitations, no ICMP replies.
@@ -42,7 +46,9 @@ up)
 link)
 	# another veth pair between the two namespaces: NAME-gN, NAME-cN
 	[ -n "${3:-}" ] && gif="$gif$3" cif="$cif$3"
-	ip link add "$gif" type veth peer name "$cif"
+	q=${4:-1}
+	ip link add "$gif" numrxqueues "$q" numtxqueues "$q" type veth \
+		peer name "$cif" numrxqueues "$q" numtxqueues "$q"
 	ip link set "$gif" netns "$gen"
 	ip link set "$cif" netns "$cap"
 	ip netns exec "$gen" sysctl -qw net.ipv6.conf."$gif".disable_ipv6=1 >/dev/null
@@ -59,7 +65,7 @@ mac)
 		ip -n "$cap" -o link show "$cif" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
 	;;
 *)
-	echo "usage: testbed.sh up|down|mac NAME, or link NAME N" >&2
+	echo "usage: testbed.sh up|down|mac NAME, or link NAME N [QUEUES]" >&2
 	exit 2
 	;;
 esac

@@ -65,7 +65,8 @@ static void usage(FILE *f)
 "  -D           list interfaces\n"
 "  --format F   pcap or pcapng, whatever the file name\n"
 "  --backend B  %s (default auto; see -v and README.md, \"Backends\")\n"
-"  --queue N    xdp: capture rx queue N only (default: every queue)\n"
+"  --queue N    xdp: capture rx queue N only (default: every queue);\n"
+"               with --fanout: threads take queues N, N+1, ...\n"
 "  --block-size BYTES   ring block size, power of two (default %u)\n"
 "  --time-stamp-precision P   pcap files: micro (default) or nano\n"
 "\n"
@@ -82,7 +83,9 @@ static void usage(FILE *f)
 "\n"
 "Scale and monitoring (README.md, \"Fanout\"):\n"
 "  --fanout N   N capture threads per interface, each with its own ring and\n"
-"               core; the kernel spreads packets by flow (both ways alike)\n"
+"               core; the kernel spreads packets by flow (both ways alike);\n"
+"               xdp: a socket per rx queue, thread i taking queues i, i+N, ...,\n"
+"               the NIC's RSS spreading the flows\n"
 "  --fanout-group ID   join fanout group ID (0..65535; default from the pid),\n"
 "               e.g. to share it with other processes\n"
 "  --per-thread-files  one file per thread (FILE_0.pcapng, ...), not one\n"
@@ -317,8 +320,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		usage_error("--fanout-group and --per-thread-files need --fanout N");
 	if (o->per_thread_files && (!o->wfile || !strcmp(o->wfile, "-")))
 		usage_error("--per-thread-files needs -w FILE (not '-')");
-	if (o->fanout && (o->xdp.flags & ZCAP_XDP_QUEUE))
-		usage_error("--fanout and --queue: a fanout group spreads every queue");
+	if (o->fanout && (o->xdp.flags & ZCAP_XDP_QUEUE) &&
+	    (!o->cfg.backend || strcmp(o->cfg.backend, "xdp")))
+		usage_error("--fanout with --queue is for --backend xdp: the other "
+			    "backends' groups spread every queue");
 	if (o->rot.stop_packets && (!o->count || o->rot.stop_packets < o->count))
 		o->count = o->rot.stop_packets;
 }
@@ -623,6 +628,7 @@ static int open_handles(struct capture_set *cs, const struct opts *o)
 	for (unsigned int i = 0; i < cs->nw; i++) {
 		struct worker *w = &cs->w[i];
 		struct zcap_opts cfg = o->cfg;
+		struct zcap_xdp_opts xdp;
 		char err[ZCAP_ERRBUF_SIZE];
 
 		w->idx = i;
@@ -634,6 +640,18 @@ static int open_handles(struct capture_set *cs, const struct opts *o)
 		if (o->fanout) {
 			cfg.flags |= ZCAP_OPT_FANOUT;
 			cfg.fanout_id = (group + w->ifid) & 0xffff;
+			/* xdp's group is the interface's queues: each thread
+			 * takes its own (the other backends ignore this) */
+			xdp = o->xdp;
+			xdp.flags |= ZCAP_XDP_QUEUE;
+			if (o->xdp.flags & ZCAP_XDP_QUEUE) {
+				xdp.queue = o->xdp.queue + i % per_if;
+				xdp.queue_stride = 0;
+			} else {
+				xdp.queue = i % per_if;
+				xdp.queue_stride = per_if;
+			}
+			cfg.xdp = &xdp;
 		}
 		w->h = zcap_open(w->ifname, &cfg, err);
 		if (!w->h) {

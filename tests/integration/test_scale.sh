@@ -217,6 +217,100 @@ rc=$?
 sed 's/^/# /' "$TMP/ij.out"
 check "--stats-json: per interface, the packets of each" [ $rc -eq 0 ]
 
+# ---- xdp: a socket per rx queue, spread by the queues' flow hash ----------------------
+# A veth pair with two queues: a frame sent through the qdisc goes out (and
+# in at the peer) on the queue its flow hash picks, the same both ways, as a
+# NIC's symmetric RSS would spread it. zcap-gen bypasses the qdisc (one
+# queue per CPU), so a plain AF_PACKET socket sends these.
+"$TESTBED" link "$TB" 3 2 || not_ok "a veth pair with two queues"
+wait_carrier "$GEN_NS" "$TB-g3"
+XFLOWS=16 XPER=200
+cat >"$TMP/send.py" <<'EOF2'
+import socket, struct, sys
+ifname, flows, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+def frame(src, dst, sp, dp, seq):
+    udp = struct.pack("!HHHHQ", sp, dp, 16, 0, seq)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), seq & 0xffff, 0, 64,
+                     17, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00" + ip + udp
+n = 0
+for k in range(1, flows + 1):
+    a, b = "10.9.%d.1" % k, "10.9.%d.2" % k
+    for i in range(per):
+        s.send(frame(a, b, 1000 + k, 2000 + k, n)); n += 1
+        s.send(frame(b, a, 2000 + k, 1000 + k, n)); n += 1
+print(n)
+EOF2
+xsend() { in_gen python3 "$TMP/send.py" "$TB-g3" "$XFLOWS" "$XPER"; }
+xprog() { ip -n "$CAP_NS" link show "$TB-c3" | grep -c "prog/xdp"; }
+# start_on IF LOG ARGS...: start_capture on IF instead of $CAP_IF
+start_on() {
+	_cif=$CAP_IF
+	CAP_IF=$1
+	shift
+	start_capture "$@"
+	_rc=$?
+	CAP_IF=$_cif
+	return $_rc
+}
+xsent=$((XFLOWS * XPER * 2))
+if start_on "$TB-c3" "$TMP/x.log" -q -v --backend xdp --fanout 2 --per-thread-files \
+	-w "$TMP/x.pcapng"; then
+	check "xdp fanout: one program on the interface, libxdp's" [ "$(xprog)" = 1 ]
+	check "xdp fanout: the sender sent $xsent frames" [ "$(xsend)" = "$xsent" ]
+	sleep 0.3
+	check "xdp fanout 2: zcap exits 0 after SIGINT" stop_capture
+else
+	not_ok "xdp fanout 2: zcap starts"
+fi
+sed 's/^/# /' "$TMP/x.log"
+check "xdp fanout: a socket per queue, one queue each" \
+	[ "$(grep -c "libxdp's shared XDP.*, 1 queue," "$TMP/x.log")" -eq 2 ]
+check "xdp fanout: the program is gone with the last socket" [ "$(xprog)" = 0 ]
+flowcounts "$TMP/x_0.pcapng" >"$TMP/x0.flows"
+flowcounts "$TMP/x_1.pcapng" >"$TMP/x1.flows"
+diag "thread 0: $(wc -l <"$TMP/x0.flows") flows, thread 1: $(wc -l <"$TMP/x1.flows")"
+check "xdp fanout: every flow whole (both ways, every frame) in one thread's file" \
+	[ "$(cat "$TMP/x0.flows" "$TMP/x1.flows" | awk -v p=$((XPER * 2)) '$2 != p' | wc -l)" = 0 ]
+check "xdp fanout: the threads' flows are disjoint and are all $XFLOWS" \
+	[ "$(cat "$TMP/x0.flows" "$TMP/x1.flows" | cut -d' ' -f1 | sort -u | wc -l)" = "$XFLOWS" ] &&
+	[ "$(($(wc -l <"$TMP/x0.flows") + $(wc -l <"$TMP/x1.flows")))" = "$XFLOWS" ]
+check "xdp fanout: both queues carried flows (16 flows on one queue: 1 in 32768)" \
+	[ -s "$TMP/x0.flows" ] && [ -s "$TMP/x1.flows" ]
+check "xdp fanout: the summary counts every frame sent, none dropped" \
+	[ "$(summary "$TMP/x.log" "captured")" = "$xsent" ] &&
+	[ "$(summary "$TMP/x.log" "dropped by ring")" = 0 ]
+check "xdp fanout: tshark reads both files without a warning" \
+	tshark_clean "$TMP/x_0.pcapng" && tshark_clean "$TMP/x_1.pcapng"
+
+# Two processes, a queue each: they share libxdp's program
+ok1=0
+start_on "$TB-c3" "$TMP/xa.log" -q --backend xdp --fanout 1 --queue 0 -w "$TMP/xa.pcap" &&
+	XA=$CAP_PID && ok1=1
+start_on "$TB-c3" "$TMP/xb.log" -q --backend xdp --fanout 1 --queue 1 -w "$TMP/xb.pcap" ||
+	ok1=0
+XB=$CAP_PID
+check "xdp, two processes on queues 0 and 1: both start, one program" \
+	[ $ok1 = 1 ] && [ "$(xprog)" = 1 ]
+xsend >/dev/null
+sleep 0.3
+CAP_PID=$XA
+check "xdp, two processes: the first exits 0" stop_capture
+check "xdp, two processes: the program stays for the second" [ "$(xprog)" = 1 ]
+CAP_PID=$XB
+check "xdp, two processes: the second exits 0" stop_capture
+check "xdp, two processes: every frame in one of the two files" \
+	[ "$(($(summary "$TMP/xa.log" "captured") + $(summary "$TMP/xb.log" "captured")))" = "$xsent" ]
+check "xdp, two processes: the program is gone after both" [ "$(xprog)" = 0 ]
+
 # ---- bad input -----------------------------------------------------------------------
 bad() {	# NAME CODE PHRASE ARGS...: zcap ARGS... fails so
 	_n=$1 _c=$2 _m=$3
@@ -230,10 +324,11 @@ bad "the same interface twice: usage error" 2 "given twice" -i "$CAP_IF" -i "$CA
 bad "--fanout 0: usage error" 2 "invalid fanout" -i "$CAP_IF" --fanout 0
 bad "--per-thread-files without --fanout: usage error" 2 "need --fanout" \
 	-i "$CAP_IF" --per-thread-files -w "$TMP/x.pcap"
-bad "--fanout with --queue: usage error" 2 "spreads every queue" \
+bad "--fanout with --queue but not xdp: usage error" 2 "is for --backend xdp" \
 	-i "$CAP_IF" --fanout 2 --queue 0 -w "$TMP/x.pcap"
-bad "--fanout on xdp: refused, it has no group" 1 "xdp has no fanout group" \
-	-i "$CAP_IF" --fanout 2 --backend xdp -w "$TMP/x.pcap"
+bad "xdp: --fanout 3 on two queues: refused" 1 "no rx queue 2 (it has 2)" \
+	-i "$TB-c3" --fanout 3 --backend xdp -w "$TMP/x.pcap"
+check "xdp: the refused group left no program" [ "$(xprog)" = 0 ]
 bad "--stats-json into a missing directory: exit 1" 1 "cannot create" \
 	-i "$CAP_IF" --stats-json "$TMP/nodir/s.json" -w "$TMP/x.pcap"
 check "bad input: no capture file left" [ ! -e "$TMP/x.pcap" ]
