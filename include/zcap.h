@@ -167,7 +167,9 @@ struct zcap_xdp_opts {
 	uint32_t queue;		/* with ZCAP_XDP_QUEUE: capture this rx queue
 				 * only, or send on this tx queue. Without it:
 				 * every rx queue, and tx queue 0 */
-	uint32_t queue_stride;	/* since 1.4, capture, with ZCAP_XDP_QUEUE:
+	uint32_t queue_stride;	/* since 1.4 (an older library refuses a
+				 * struct that sets it: EINVAL); capture, with
+				 * ZCAP_XDP_QUEUE:
 				 * also queue + stride, queue + 2 * stride, ...
 				 * while the interface has them (a fanout
 				 * member of stride members); 0 = queue only */

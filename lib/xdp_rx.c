@@ -218,6 +218,8 @@ static void xq_close(struct xq *q)
  * once take turns, or one would put back the other's.
  */
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+static libbpf_print_fn_t bpf_saved;
+static libxdp_print_fn_t xdp_saved;
 
 static int bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -233,23 +235,32 @@ static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
+/* Around a call into libxdp that may load, find or detach its program. */
+static void libs_quiet(void)
+{
+	pthread_mutex_lock(&print_lock);
+	bpf_saved = libbpf_set_print(bpf_print);
+	xdp_saved = libxdp_set_print(xdp_print);
+}
+
+static void libs_loud(void)
+{
+	libxdp_set_print(xdp_saved);
+	libbpf_set_print(bpf_saved);
+	pthread_mutex_unlock(&print_lock);
+}
+
 static int xq_open(struct zcap *h, struct xq *q, uint32_t nframes);
 
 static int shared_open(struct zcap *h, struct xq *q, uint32_t nframes)
 {
-	libbpf_print_fn_t bpf_old;
-	libxdp_print_fn_t xdp_old;
 	int err;
 
 	if (h->cfg.fanout < 0)
 		return xq_open(h, q, nframes);
-	pthread_mutex_lock(&print_lock);
-	bpf_old = libbpf_set_print(bpf_print);
-	xdp_old = libxdp_set_print(xdp_print);
+	libs_quiet();
 	err = xq_open(h, q, nframes);
-	libxdp_set_print(xdp_old);
-	libbpf_set_print(bpf_old);
-	pthread_mutex_unlock(&print_lock);
+	libs_loud();
 	return err;
 }
 
@@ -439,6 +450,12 @@ static int xdp_open(struct zcap *h)
 		zcap_seterr(h, "%s: MTU %d does not fit a %u-byte AF_XDP frame", h->ifname,
 			    mtu, XDP_FRAME_SIZE);
 		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (h->cfg.queue >= (int)XDP_MAX_QUEUES) {
+		zcap_seterr(h, "%s: rx queue %d: zcap takes queues 0..%u", h->ifname,
+			    h->cfg.queue, XDP_MAX_QUEUES - 1);
+		errno = EINVAL;
 		return -1;
 	}
 	if (h->cfg.queue >= 0 && (unsigned int)h->cfg.queue >= nq) {
@@ -697,8 +714,12 @@ static void xdp_close(struct zcap *h)
 	/* the link first: the program goes before its sockets */
 	if (x->link_fd >= 0)
 		close(x->link_fd);
+	if (x->shared)
+		libs_quiet();	/* the last socket's close detaches libxdp's program */
 	for (unsigned int k = 0; x->q && k < x->nq; k++)
 		xq_close(&x->q[k]);
+	if (x->shared)
+		libs_loud();
 	free(x->q);
 	if (x->epfd >= 0)
 		close(x->epfd);
