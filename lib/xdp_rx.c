@@ -34,6 +34,7 @@
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <pthread.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -250,20 +249,6 @@ static void libs_loud(void)
 	pthread_mutex_unlock(&print_lock);
 }
 
-static int xq_open(struct zcap *h, struct xq *q, uint32_t nframes);
-
-static int shared_open(struct zcap *h, struct xq *q, uint32_t nframes)
-{
-	int err;
-
-	if (h->cfg.fanout < 0)
-		return xq_open(h, q, nframes);
-	libs_quiet();
-	err = xq_open(h, q, nframes);
-	libs_loud();
-	return err;
-}
-
 /* The XSKMAP among fd's maps, as a new fd; -1 if none. */
 static int prog_xskmap(int fd)
 {
@@ -356,7 +341,11 @@ static int open_queues(struct zcap *h, struct xdp *x, uint32_t nframes)
 		struct xq *q = &x->q[i];
 		int queue = q->queue;
 
-		err = shared_open(h, q, nframes);
+		if (x->shared)
+			libs_quiet();
+		err = xq_open(h, q, nframes);
+		if (x->shared)
+			libs_loud();
 		if (err == -EBUSY && x->shared) {
 			zcap_seterr(h, "%s: queue %d is taken by another member of the "
 				    "fanout group, or XDP is in other use on this interface "
