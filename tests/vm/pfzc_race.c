@@ -89,7 +89,7 @@ enum op {
 	OP_RING_BAD, OP_OPT, OP_BIND, OP_BIND_BAD, OP_MMAP, OP_MMAP_BAD,
 	OP_MUNMAP, OP_KICK, OP_TXDESC, OP_IDXJUNK, OP_RXCONS, OP_F_ACCEPT,
 	OP_F_REJECT, OP_F_EBPF, OP_F_DETACH, OP_F_BAD, OP_STATS, OP_RECV,
-	OP_SEND, OP_POLL, OP_MAX
+	OP_SEND, OP_POLL, OP_FANOUT, OP_MAX
 };
 
 static const char *const op_name[OP_MAX] = {
@@ -97,7 +97,7 @@ static const char *const op_name[OP_MAX] = {
 	"opt", "bind", "bind-bad", "mmap", "mmap-bad", "munmap", "kick",
 	"tx-desc", "index-junk", "rx-consume", "filter-accept",
 	"filter-reject", "filter-ebpf", "filter-detach", "filter-bad",
-	"stats", "recvmsg", "sendmsg", "poll",
+	"stats", "recvmsg", "sendmsg", "poll", "fanout",
 };
 
 /* how often each is drawn */
@@ -108,7 +108,7 @@ static const unsigned int op_weight[OP_MAX] = {
 	[OP_MUNMAP] = 2, [OP_KICK] = 4, [OP_TXDESC] = 5, [OP_IDXJUNK] = 2,
 	[OP_RXCONS] = 4, [OP_F_ACCEPT] = 1, [OP_F_REJECT] = 1,
 	[OP_F_EBPF] = 1, [OP_F_DETACH] = 1, [OP_F_BAD] = 1, [OP_STATS] = 2,
-	[OP_RECV] = 2, [OP_SEND] = 2, [OP_POLL] = 2,
+	[OP_RECV] = 2, [OP_SEND] = 2, [OP_POLL] = 2, [OP_FANOUT] = 3,
 };
 
 static atomic_ulong op_tries[OP_MAX], op_ok[OP_MAX];
@@ -345,6 +345,19 @@ static int do_ring(struct slot *s, int fd, uint64_t *r, bool bad)
 	if (!rc)
 		atomic_store(rx ? &s->want_rx : &s->want_tx, n);
 	return rc;
+}
+
+/*
+ * Joins one of a few groups, so that members come and go (a close, a
+ * device removed under them) while packets are spread over them; now and
+ * then an id out of range, and a join twice (EBUSY).
+ */
+static int do_fanout(int fd, uint64_t *r)
+{
+	uint32_t id = below(r, 8) ? (uint32_t)below(r, 4) :
+		      PFZC_FANOUT_ID_MAX + 1 + (uint32_t)below(r, 3);
+
+	return setsockopt(fd, SOL_PFZC, PFZC_FANOUT, &id, sizeof(id));
 }
 
 static int do_opt(int fd, uint64_t *r)
@@ -649,6 +662,7 @@ static void one_op(uint64_t *r, unsigned int wsum)
 	case OP_RING: rc = do_ring(s, fd, r, false); break;
 	case OP_RING_BAD: rc = do_ring(s, fd, r, true); break;
 	case OP_OPT: rc = do_opt(fd, r); break;
+	case OP_FANOUT: rc = do_fanout(fd, r); break;
 	case OP_BIND: rc = do_bind(fd, r, false); break;
 	case OP_BIND_BAD: rc = do_bind(fd, r, true); break;
 	case OP_MMAP: rc = do_mmap(s, fd, r, false); break;
