@@ -11,8 +11,8 @@
  * For SECONDS, on NSLOT sockets at once, NWORK threads issue random
  * interleavings of every call the socket has (socket, setsockopt with
  * valid and garbage values, bind, mmap/munmap of the rings, close, kicks,
- * ring index and descriptor writes with garbage, filter swaps, statistics,
- * recvmsg, sendmsg, poll), while:
+ * ring index and descriptor writes with garbage, filter swaps, fanout
+ * joins, statistics, recvmsg, sendmsg, poll), while:
  *   - a thread rewrites the descriptors of a tx ring on ZC0 while another
  *     kicks it;
  *   - a tx ring on ZC1 sends to ZC0's direct receiver, which a thread

@@ -3,7 +3,7 @@
 # build/vm/pfzc_race: for PFZC_RACE_SECS seconds (default 30), threads on
 # eight sockets at once race every call the socket has (setsockopt with
 # garbage, bind, mmap/munmap, close, kicks, ring indices and descriptors
-# with garbage, filter swaps, recvmsg, poll), a tx ring is rewritten during
+# with garbage, filter swaps, fanout joins, recvmsg, poll), a tx ring is rewritten during
 # its kicks, zc0's direct receiver is closed and reopened under ring-to-ring
 # traffic from zc1, and a child takes zc0, zc1 and a veth pair down and up,
 # deletes and re-creates the pair, and moves an end into a namespace that
