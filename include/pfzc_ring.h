@@ -229,6 +229,20 @@ static pfzc_always_inline void pfzc_cons_release(struct pfzc_ring *r)
 }
 
 /*
+ * Hands back the peeked slots before idx only, oldest first; those from
+ * idx on stay the consumer's. An idx outside what was peeked and not yet
+ * handed back does nothing. The consumer index is ours alone to write.
+ */
+static pfzc_always_inline void pfzc_cons_release_to(struct pfzc_ring *r, __u32 idx)
+{
+	__u32 cons = pfzc_load_acquire(r->consumer);
+
+	if (idx - cons > r->cached_cons - cons)
+		return;
+	pfzc_store_release(r->consumer, idx);			/* D, matches A */
+}
+
+/*
  * What state a slot is in, for debugging and tests (see the invariant).
  * Ownership comes from the indices alone. Whether a slot that is not
  * READABLE was ever written comes from its descriptor: pfzc_ring_format()

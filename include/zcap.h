@@ -252,6 +252,22 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 /* Gives every packet returned so far back to the kernel. Never fails. */
 void zcap_release(zcap_t *h);
 
+/*
+ * Gives back the n packets zcap_recv() handed out first (the oldest, in
+ * the order they came) and keeps the rest valid, as xsk_ring_cons__release()
+ * does for AF_XDP: for a consumer that finishes with packets in order but
+ * later than the next zcap_recv(), such as a dumper writing straight from
+ * the ring (zcap_dump_info.refs). The ring room of a packet goes back once
+ * no packet kept shares it (a TPACKET_V3 block, a zcap_recv() call's
+ * slots), so room comes back no earlier than zcap_release() would give it
+ * for those packets, and no later than the last of them. n larger than
+ * what is out gives back everything. Since 1.4.
+ * Returns 0, or -1 with errno EOPNOTSUPP (nothing given back) when this
+ * capture gives back only everything at once (xdp over several queues);
+ * n = 0 asks which.
+ */
+int zcap_release_n(zcap_t *h, unsigned int n);
+
 /* What zcap_dispatch() calls for each packet. */
 typedef void (*zcap_handler_t)(void *user, const struct zcap_pkt *pkt);
 
@@ -393,6 +409,16 @@ struct zcap_dump_info {
 	 * zcap_dump_write_if() names the one a packet came from. */
 	const char *const *ifnames;
 	uint32_t n_ifnames;
+	/* Since 1.4: 1 = the dumper may keep pointers to packets' data
+	 * instead of copying it, and write it from there (writev(2)): it
+	 * does on a pipe, a device or a socket without rotation, where the
+	 * copy into its buffers was the biggest cost of a record; a regular
+	 * file is written with O_DIRECT from aligned buffers and still gets
+	 * copies. The caller then keeps each packet's data valid and
+	 * unchanged until zcap_dump_done() counts its record (with
+	 * zcap_release_n()), and calls zcap_dump_push() when it has no more
+	 * packets for a while: records wait in a buffer until it is full. */
+	int refs;
 };
 
 /*
@@ -487,6 +513,22 @@ int zcap_dump_tick(zcap_dumper_t *d, uint64_t now_ns);
 
 /* Files begun so far: 1 without rotation. Since 1.3. */
 unsigned int zcap_dump_files(const zcap_dumper_t *d);
+
+/*
+ * Records the dumper no longer reads packet data for, counted from the
+ * first zcap_dump_write*() after open (header blocks are not records):
+ * written to the file, or dropped after a write failed. Without refs, or
+ * where the dumper copies, every record written so far. Since 1.4.
+ */
+uint64_t zcap_dump_done(const zcap_dumper_t *d);
+
+/*
+ * Hands what is buffered to the writer thread without waiting for the
+ * file (only for a free buffer, while all are in flight). For a caller
+ * with refs whose zcap_recv() came back short or empty. Since 1.4.
+ * Returns 0, or -1 as zcap_dump_write().
+ */
+int zcap_dump_push(zcap_dumper_t *d);
 
 /*
  * Waits until every record written so far is in the file.

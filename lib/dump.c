@@ -16,7 +16,8 @@
  * off; the tail stays in the buffer, and the next direct write starts at
  * its aligned offset and writes it again. A file system without direct
  * I/O (EINVAL from fcntl() or from a write) gets buffered writes instead.
- * Pipes, stdout and devices get plain write(2).
+ * Pipes, stdout and devices get plain write(2); with refs
+ * (zcap_dump_info.refs), writev(2) of the packets' data where it lies.
  *
  * A writer thread makes the write calls, with two buffers: the capture
  * fills one while the other goes to the file, and waits only when the file
@@ -33,6 +34,7 @@
 #define _GNU_SOURCE	/* O_DIRECT */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -41,6 +43,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,9 +98,21 @@
 #define DUMP_STREAM_BUF (256u << 10)
 #define DUMP_ALIGN 4096u	/* O_DIRECT: buffer, length and offset */
 
+/*
+ * refs: one writev(2) a chunk. A record takes two pieces (its header with
+ * the previous record's trailer, which lie together in buf[], and its
+ * packet), at most seven with a VLAN tag and a split; a chunk ends before
+ * it could overflow. 1024 records' data at 1518 B is 1.5 MB of the ring
+ * held by a chunk in flight.
+ */
+#define DUMP_IOV 1024u
+#define DUMP_IOV_RECORD 7u
+
 struct dump_chunk {
 	size_t len;
 	uint64_t off;
+	unsigned int niov;	/* refs: the chunk is iov[i][0..niov) */
+	uint64_t recs;		/* records complete when it was handed over */
 	char *open;	/* rotation: the final name of a file that begins
 			 * with this chunk; the writer owns it once handed */
 };
@@ -120,7 +135,23 @@ struct zcap_dumper {
 	size_t kept;	/* of those, already in the file (a flushed tail) */
 	uint64_t off;	/* file offset of that buffer's first byte */
 	uint64_t bytes;
+	uint64_t recs;	/* records written (zcap_dump_done()) */
 	char *path;
+
+	/*
+	 * refs on a stream (zcap_dump_info.refs): a chunk is the list
+	 * iov[i], which points at the caller's packets and at buf[i]; buf[i]
+	 * then holds only the bytes that are not the packets' (record
+	 * headers and trailers, padding, a VLAN tag, header blocks), and the
+	 * caller keeps a packet until the writer is done with its chunk
+	 * (recs_done). Copying 1518-byte frames into buf[] took 12 % of the
+	 * capture core and lost frames with a busy loop on it (issue 15).
+	 */
+	int refs;
+	struct iovec *iov[DUMP_NBUF_MAX];
+	struct iovec *civ;	/* iov[fill % nbuf], being filled */
+	unsigned int niov;	/* in civ */
+	uint64_t recs_done;	/* written by the writer, atomically */
 
 	/*
 	 * Rotation (zcap_dump_rotate): the filler decides where a file ends
@@ -274,6 +305,32 @@ static int write_chunk(zcap_dumper_t *d, const uint8_t *p,
 	return ret;
 }
 
+/* A chunk of refs, resuming after a short write (a pipe's reader may
+ * take part of it, a signal may interrupt it). */
+static int write_iov(zcap_dumper_t *d, struct iovec *v, unsigned int n)
+{
+	while (n > 0) {
+		ssize_t r = writev(d->fd, v, (int)(n < IOV_MAX ? n : IOV_MAX));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return dump_werr(d, "write to", errno);
+		if (r == 0)
+			return dump_werr(d, "write to", EIO);
+		while (n > 0 && (size_t)r >= v->iov_len) {
+			r -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (r > 0) {
+			v->iov_base = (uint8_t *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
+	}
+	return 0;
+}
+
 static int is_regular(int fd)
 {
 	struct stat sb;
@@ -361,14 +418,18 @@ static void write_one(zcap_dumper_t *d, unsigned int i, int skip)
 {
 	struct dump_chunk *c = &d->chunk[i % d->nbuf];
 	char *open = c->open;
+	uint64_t recs = c->recs;
 	int err = 0;
 
 	c->open = NULL;
 	if (skip)
 		free(open);
-	else if ((open && rot_switch(d, open)) ||
+	else if (d->refs ? write_iov(d, d->iov[i % d->nbuf], c->niov) :
+		 (open && rot_switch(d, open)) ||
 		 write_chunk(d, d->buf[i % d->nbuf], c))
 		err = errno;
+	/* written or given up: the caller may have the packets back */
+	__atomic_store_n(&d->recs_done, recs, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&d->lock);
 	if (err && !d->werr)
 		d->werr = err;
@@ -463,6 +524,7 @@ static int hand_off(zcap_dumper_t *d, size_t keep)
 	int werr;
 
 	d->chunk[cur % d->nbuf] = (struct dump_chunk){ d->used, d->off,
+						      d->niov, d->recs,
 						      d->next_name };
 	d->next_name = NULL;
 	if (d->threaded) {
@@ -482,6 +544,8 @@ static int hand_off(zcap_dumper_t *d, size_t keep)
 		return check_werr(d, werr);
 	/* Both sides only read the old buffer: the writer may be at it. */
 	d->cur = d->buf[d->fill % d->nbuf];
+	d->civ = d->iov[d->fill % d->nbuf];
+	d->niov = 0;
 	memcpy(d->cur, old + d->used - keep, keep);
 	d->off += d->used - keep;
 	d->used = keep;
@@ -493,10 +557,50 @@ int zcap_dump_flush(zcap_dumper_t *d)
 {
 	if (d->failed)
 		return -1;
-	if (d->used > d->kept &&
+	if ((d->used > d->kept || d->niov) &&
 	    hand_off(d, d->regular ? d->used & (DUMP_ALIGN - 1) : 0))
 		return -1;
 	return writer_wait(d);
+}
+
+int zcap_dump_push(zcap_dumper_t *d)
+{
+	if (d->failed)
+		return -1;
+	/* without refs nothing waits on a buffer that is not full */
+	if (!d->refs || !d->niov)
+		return 0;
+	return hand_off(d, 0);
+}
+
+uint64_t zcap_dump_done(const zcap_dumper_t *d)
+{
+	if (!d->refs)
+		return d->recs;
+	return __atomic_load_n(&d->recs_done, __ATOMIC_ACQUIRE);
+}
+
+/* refs: one more piece for the chunk, joined to the last where it goes on
+ * from it (a trailer and the next header, both in buf[]). The caller made
+ * room (iov_room()). */
+static void iov_add(zcap_dumper_t *d, const void *p, size_t n)
+{
+	if (d->niov) {
+		struct iovec *v = &d->civ[d->niov - 1];
+
+		if ((const uint8_t *)v->iov_base + v->iov_len == p) {
+			v->iov_len += n;
+			return;
+		}
+	}
+	d->civ[d->niov++] = (struct iovec){ (void *)p, n };
+}
+
+/* Room for want more pieces: a chunk ends where a record would not fit,
+ * so that a record rarely spans two writes. */
+static int iov_room(zcap_dumper_t *d, unsigned int want)
+{
+	return d->niov + want <= DUMP_IOV || hand_off(d, 0) == 0;
 }
 
 /* Appends n bytes, handing each buffer to the writer as it fills. */
@@ -510,7 +614,11 @@ static int emit(zcap_dumper_t *d, const void *p, size_t n)
 
 		if (k > n)
 			k = n;
+		if (d->refs && !iov_room(d, 1))
+			return -1;
 		memcpy(d->cur + d->used, s, k);
+		if (d->refs)
+			iov_add(d, d->cur + d->used, k);
 		d->used += k;
 		s += k;
 		n -= k;
@@ -772,6 +880,7 @@ static void dump_free(zcap_dumper_t *d)
 	writer_stop(d, 2);
 	for (i = 0; i < DUMP_NBUF_MAX; i++) {
 		free(d->buf[i]);
+		free(d->iov[i]);
 		free(d->chunk[i].open);
 	}
 	free(d->next_name);
@@ -855,6 +964,17 @@ static zcap_dumper_t *dump_alloc(const char *path, enum zcap_format fmt,
 	return d;
 }
 
+/* Before the file header, which then starts the first chunk's list. */
+static int refs_alloc(zcap_dumper_t *d)
+{
+	for (unsigned int i = 0; i < d->nbuf; i++)
+		if (!(d->iov[i] = malloc(DUMP_IOV * sizeof(struct iovec))))
+			return -1;
+	d->refs = 1;
+	d->civ = d->iov[0];
+	return 0;
+}
+
 #define DUMP_ROTATE_KNOWN zcap_offsetofend(struct zcap_dump_rotate, arg)
 
 /* Opens the first file of a rotation under its part name. */
@@ -897,7 +1017,7 @@ static int rot_open(zcap_dumper_t *d, const struct zcap_dump_rotate *rot,
 	return 0;
 }
 
-#define DUMP_INFO_KNOWN zcap_offsetofend(struct zcap_dump_info, n_ifnames)
+#define DUMP_INFO_KNOWN zcap_offsetofend(struct zcap_dump_info, refs)
 
 zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
 			      const struct zcap_dump_info *opts, char *errbuf)
@@ -950,6 +1070,11 @@ zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
 		d->regular = is_regular(d->fd);
 		d->may_unlink = d->regular;
 	}
+	if (info->refs && !d->regular && !d->rotating && refs_alloc(d)) {
+		dump_free(d);
+		set_err(errbuf, "cannot create %s: %s", path, ENOMEM);
+		return NULL;
+	}
 	/* Headers fit one buffer: this only copies. */
 	if (write_file_header(d)) {
 		if (errbuf)
@@ -965,6 +1090,20 @@ zcap_dumper_t *zcap_dump_open(const char *path, enum zcap_format fmt,
  * Emits the packet's bytes, putting back a VLAN tag the kernel stripped, and
  * cut to n bytes (the record's caplen).
  */
+/* The packet's own bytes: copied, or with refs pointed at. */
+static int emit_pkt(zcap_dumper_t *d, const uint8_t *p, size_t n)
+{
+	if (!d->refs)
+		return emit(d, p, n);
+	d->bytes += n;
+	if (!n)
+		return 0;
+	if (!iov_room(d, 1))
+		return -1;
+	iov_add(d, p, n);
+	return 0;
+}
+
 static int emit_data(zcap_dumper_t *d, const struct zcap_pkt *pkt, int vlan,
 		     size_t n)
 {
@@ -972,8 +1111,8 @@ static int emit_data(zcap_dumper_t *d, const struct zcap_pkt *pkt, int vlan,
 	uint16_t tpid = pkt->vlan_tpid ? pkt->vlan_tpid : 0x8100;
 
 	if (!vlan || n <= VLAN_OFFSET)
-		return emit(d, pkt->data, n);
-	if (emit(d, pkt->data, VLAN_OFFSET))
+		return emit_pkt(d, pkt->data, n);
+	if (emit_pkt(d, pkt->data, VLAN_OFFSET))
 		return -1;
 	n -= VLAN_OFFSET;
 	tag[0] = tpid >> 8;
@@ -984,7 +1123,7 @@ static int emit_data(zcap_dumper_t *d, const struct zcap_pkt *pkt, int vlan,
 		return -1;
 	if (n <= VLAN_TAG_LEN)
 		return 0;
-	return emit(d, pkt->data + VLAN_OFFSET, n - VLAN_TAG_LEN);
+	return emit_pkt(d, pkt->data + VLAN_OFFSET, n - VLAN_TAG_LEN);
 }
 
 static int write_pcap_rec(zcap_dumper_t *d, const struct zcap_pkt *pkt,
@@ -1044,9 +1183,13 @@ static inline int dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt,
 			return r;
 		d->file_recs++;
 	}
-	if (d->fmt == ZCAP_FMT_PCAP)
-		return write_pcap_rec(d, pkt, vlan, caplen, len);
-	return write_epb(d, pkt, vlan, caplen, len, ifid);
+	if (d->refs && !iov_room(d, DUMP_IOV_RECORD))
+		return -1;
+	if (d->fmt == ZCAP_FMT_PCAP ? write_pcap_rec(d, pkt, vlan, caplen, len) :
+	    write_epb(d, pkt, vlan, caplen, len, ifid))
+		return -1;
+	d->recs++;
+	return 0;
 }
 
 int zcap_dump_write(zcap_dumper_t *d, const struct zcap_pkt *pkt)

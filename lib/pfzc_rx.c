@@ -13,7 +13,8 @@
  *
  * Ownership: slots from the last pfzc_cons_release() up to the ring's
  * cached consumer index were handed out by zcap_recv() and are the
- * application's until zcap_release(); their frames are not rewritten.
+ * application's until zcap_release() (or zcap_release_n() hands back the
+ * oldest of them); their frames are not rewritten.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -105,6 +106,7 @@ static int pz_open(struct zcap *h)
 		}
 	}
 	h->counts_filtered = 1;
+	h->partial = 1;
 	return 0;
 }
 
@@ -176,6 +178,21 @@ static void pz_release(struct zcap *h)
 	pfzc_cons_release(&z->s.ring);
 }
 
+/* A position is a slot index: the one after the last slot peeked. */
+static uint64_t pz_mark(struct zcap *h)
+{
+	struct pfzc *z = h->priv;
+
+	return z->s.ring.cached_cons;
+}
+
+static void pz_release_to(struct zcap *h, uint64_t pos)
+{
+	struct pfzc *z = h->priv;
+
+	pfzc_cons_release_to(&z->s.ring, (uint32_t)pos);
+}
+
 /* The module reports POLLIN while the shared consumer index lags the
  * producer, which is the case while we hold peeked slots. */
 static int pz_holding(struct zcap *h)
@@ -217,6 +234,8 @@ const struct zcap_rx_ops zcap_pfzc_rx_ops = {
 	.open = pz_open,
 	.recv = pz_recv,
 	.release = pz_release,
+	.mark = pz_mark,
+	.release_to = pz_release_to,
 	.holding = pz_holding,
 	.stats = pz_stats,
 	.setfilter = pz_setfilter,

@@ -382,6 +382,21 @@ static int pull(struct zcap *h, const struct pull *p, int timeout_ms)
 	return n < 0 ? ZCAP_ERROR : n;
 }
 
+void zcap_rx_hold(struct zcap *h, unsigned int n, uint64_t pos)
+{
+	struct zcap_hold *e;
+
+	if (h->hold_cnt == ZCAP_HOLDS) {
+		e = &h->holds[(h->hold_head + h->hold_cnt - 1) % ZCAP_HOLDS];
+		e->n += n;
+	} else {
+		e = &h->holds[(h->hold_head + h->hold_cnt++) % ZCAP_HOLDS];
+		e->n = n;
+	}
+	e->pos = pos;
+	h->hold_marked += n;
+}
+
 int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms)
 {
 	struct pull p = { .pkts = pkts, .max = max };
@@ -389,6 +404,10 @@ int zcap_recv(zcap_t *h, struct zcap_pkt *pkts, unsigned int max, int timeout_ms
 
 	if (n <= 0)
 		return n;
+	if (h->partial) {
+		zcap_rx_hold(h, (unsigned int)n - h->hold_marked, h->ops->mark(h));
+		h->hold_marked = 0;
+	}
 	h->handed += (unsigned int)n;
 	h->st.received += (unsigned int)n;
 	for (int i = 0; i < n; i++)
@@ -414,7 +433,38 @@ int zcap_dispatch(zcap_t *h, unsigned int max, int timeout_ms,
 void zcap_release(zcap_t *h)
 {
 	h->handed = 0;
+	h->hold_cnt = 0;
+	h->hold_part = 0;
 	h->ops->release(h);
+}
+
+int zcap_release_n(zcap_t *h, unsigned int n)
+{
+	uint64_t pos = 0;
+	int whole = 0;
+
+	if (!h->partial) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (n >= h->handed) {
+		if (n)
+			zcap_release(h);
+		return 0;
+	}
+	h->handed -= n;
+	n += h->hold_part;
+	while (h->hold_cnt && n >= h->holds[h->hold_head].n) {
+		n -= h->holds[h->hold_head].n;
+		pos = h->holds[h->hold_head].pos;
+		whole = 1;
+		h->hold_head = (h->hold_head + 1) % ZCAP_HOLDS;
+		h->hold_cnt--;
+	}
+	h->hold_part = n;
+	if (whole)
+		h->ops->release_to(h, pos);
+	return 0;
 }
 
 int zcap_fd(zcap_t *h)

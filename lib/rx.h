@@ -40,6 +40,8 @@ struct zcap_filters {
 	struct sock_fprog out;
 };
 
+#define ZCAP_HOLDS 64u
+
 struct zcap {
 	const struct zcap_backend *backend;
 	const struct zcap_rx_ops *ops;
@@ -68,6 +70,19 @@ struct zcap {
 	int has_filter;			/* the user set one (stats: "filtered") */
 	uint64_t refiltered;		/* rejected in user space, see zcap_rx_refilter() */
 	unsigned int handed;		/* packets handed out since zcap_release() */
+	/*
+	 * zcap_release_n(), where the backend set partial at open: the
+	 * zcap_recv() calls whose packets are still out, oldest first, each
+	 * with how many it handed and the backend's ring position after it
+	 * (ops->mark), or a part of a call (a backend's zcap_rx_hold()).
+	 * Giving back a whole entry gives back the ring up to its position;
+	 * hold_part packets of the oldest entry are given back already, its
+	 * room is not. An entry that finds the list full joins the newest.
+	 */
+	int partial;
+	unsigned int hold_head, hold_cnt, hold_part;
+	unsigned int hold_marked;	/* of this zcap_recv() call's, in entries */
+	struct zcap_hold { unsigned int n; uint64_t pos; } holds[ZCAP_HOLDS];
 
 	struct zcap_netdev_counters if_base;	/* at open */
 	struct zcap_stats st;			/* what the front end counts */
@@ -92,6 +107,11 @@ struct zcap_rx_ops {
 	int (*dispatch)(struct zcap *h, unsigned int max, zcap_handler_t fn,
 			void *user);
 	void (*release)(struct zcap *h);
+	/* With h->partial: the ring position after what was handed out so
+	 * far, and giving back every part of the ring before such a
+	 * position (never the part being read). */
+	uint64_t (*mark)(struct zcap *h);
+	void (*release_to)(struct zcap *h, uint64_t pos);
 	/* True while the application holds packets in a way that keeps
 	 * h->fd readable (poll would then spin instead of waiting). */
 	int (*holding)(struct zcap *h);
@@ -110,6 +130,10 @@ struct zcap_rx_ops {
 	 * h->priv may be -1 and NULL. */
 	void (*close)(struct zcap *h);
 };
+
+/* From a backend's recv, with h->partial: the next n packets of this call
+ * (not yet counted in an entry) are given back with the ring before pos. */
+void zcap_rx_hold(struct zcap *h, unsigned int n, uint64_t pos);
 
 /* The front end's per-packet counts of a packet handed out (received is
  * counted per call). */

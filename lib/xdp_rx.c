@@ -64,6 +64,7 @@ struct xq {
 	struct zxsk p;			/* p.rx and p.fill; p.comp unused */
 	uint32_t nframes;
 	uint32_t held;
+	uint32_t given;			/* frames given back since open, mod 2^32 */
 	uint64_t *addrs;
 	int queue;
 };
@@ -493,6 +494,8 @@ static int xdp_open(struct zcap *h)
 		goto fail;
 	}
 	h->counts_filtered = 1;
+	/* several queues hand out interleaved: only all at once */
+	h->partial = x->nq == 1;
 	h->max_wait_ms = 200;	/* see xdp_recv(): the device may go silently */
 	zcap_log(ZCAP_LOG_INFO, "xdp: %s XDP, %s mode, %u queue%s, %u frames of %u bytes each",
 		 mode, x->zerocopy ? "zero-copy" : "copy", x->nq, x->nq == 1 ? "" : "s",
@@ -601,28 +604,49 @@ again:
 	return (int)got;
 }
 
-/* Frames back to the fill ring, in the order they came. */
+/* The oldest n frames held back to the fill ring, in the order they came. */
+static void give_back(struct xq *q, uint32_t n)
+{
+	uint32_t idx;
+
+	/* frames out of the fill ring >= held >= n: this always fits */
+	if (!n || xsk_ring_prod__reserve(&q->p.fill, n, &idx) != n)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&q->p.fill, idx + i) = q->addrs[i];
+	xsk_ring_prod__submit(&q->p.fill, n);
+	xsk_ring_cons__release(&q->p.rx, n);
+	q->held -= n;
+	q->given += n;
+	memmove(q->addrs, q->addrs + n, q->held * sizeof(*q->addrs));
+	if (xsk_ring_prod__needs_wakeup(&q->p.fill))
+		recvfrom(zxsk_fd(&q->p), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
 static void xdp_release(struct zcap *h)
 {
 	struct xdp *x = h->priv;
 
-	for (unsigned int k = 0; k < x->nq; k++) {
-		struct xq *q = &x->q[k];
-		uint32_t idx;
+	for (unsigned int k = 0; k < x->nq; k++)
+		give_back(&x->q[k], x->q[k].held);
+}
 
-		if (!q->held)
-			continue;
-		/* frames out of the fill ring >= held: this always fits */
-		if (xsk_ring_prod__reserve(&q->p.fill, q->held, &idx) != q->held)
-			continue;
-		for (uint32_t i = 0; i < q->held; i++)
-			*xsk_ring_prod__fill_addr(&q->p.fill, idx + i) = q->addrs[i];
-		xsk_ring_prod__submit(&q->p.fill, q->held);
-		xsk_ring_cons__release(&q->p.rx, q->held);
-		q->held = 0;
-		if (xsk_ring_prod__needs_wakeup(&q->p.fill))
-			recvfrom(zxsk_fd(&q->p), NULL, 0, MSG_DONTWAIT, NULL, NULL);
-	}
+/* One queue only (h->partial): a position counts the frames taken from
+ * its rx ring since open. */
+static uint64_t xdp_mark(struct zcap *h)
+{
+	struct xdp *x = h->priv;
+
+	return x->q[0].given + x->q[0].held;
+}
+
+static void xdp_release_to(struct zcap *h, uint64_t pos)
+{
+	struct xdp *x = h->priv;
+	uint32_t n = (uint32_t)pos - x->q[0].given;
+
+	if (n <= x->q[0].held)
+		give_back(&x->q[0], n);
 }
 
 static int xdp_holding(struct zcap *h)
@@ -725,6 +749,8 @@ const struct zcap_rx_ops zcap_xdp_rx_ops = {
 	.open = xdp_open,
 	.recv = xdp_recv,
 	.release = xdp_release,
+	.mark = xdp_mark,
+	.release_to = xdp_release_to,
 	.holding = xdp_holding,
 	.stats = xdp_stats,
 	.freeze = xdp_freeze,

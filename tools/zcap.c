@@ -341,6 +341,8 @@ struct worker {
 	int cpu;		/* pinned to; -1 = not */
 	zcap_dumper_t *dump;	/* its own, or the shared one */
 	pthread_mutex_t *dlock;	/* the shared dumper's lock; NULL = own */
+	int refs;		/* the dumper writes from the ring (give_back()) */
+	uint64_t given;		/* its records whose packets went back */
 	const struct opts *o;
 	uint64_t captured;	/* written; read by main (atomic) */
 	int ended;		/* the dumper's files are full (ZCAP_DUMP_END) */
@@ -451,6 +453,24 @@ static void snapshot(struct worker *w)
 		w->on_tick(w->tick_arg);
 }
 
+/*
+ * refs: packets go back to the ring as the dumper finishes writing them
+ * (in order, so the first done of those handed out). push: the ring is
+ * drained for now, and what is buffered must not wait for a full buffer
+ * while it holds the ring.
+ */
+static int give_back(struct worker *w, int push)
+{
+	uint64_t done;
+
+	if (push && zcap_dump_push(w->dump))
+		return -1;
+	done = zcap_dump_done(w->dump);
+	zcap_release_n(w->h, (unsigned int)(done - w->given));
+	w->given = done;
+	return 0;
+}
+
 static int capture(struct worker *w)
 {
 	static __thread struct zcap_pkt pkts[BATCH];
@@ -461,7 +481,10 @@ static int capture(struct worker *w)
 		n = zcap_recv(w->h, pkts, BATCH, drain_until ? 50 : 100);
 		if (n > 0) {
 			rc = consume(w, pkts, n);
-			zcap_release(w->h);
+			if (!w->refs)
+				zcap_release(w->h);
+			else if (!rc && give_back(w, n < BATCH))
+				rc = -1;
 			if (rc)
 				break;
 		} else if (n == ZCAP_ERROR) {
@@ -475,6 +498,11 @@ static int capture(struct worker *w)
 			drain_until = now_ns(CLOCK_MONOTONIC) + DRAIN_MS * 1000000ull;
 		} else if (drain_until) {
 			break;	/* the ring is empty */
+		} else if (w->refs) {
+			if (give_back(w, 1)) {
+				rc = -1;
+				break;
+			}
 		} else if (w->dump) {
 			/* idle: a -G file still ends on time */
 			if (w->dlock)
@@ -692,6 +720,12 @@ static int open_dumps(struct capture_set *cs, const struct opts *o,
 			     .nsec = o->nsec,
 			     .rotate = rot);
 		zcap_dumper_t *d;
+
+		/* A file of its own, and a ring that gives back in part:
+		 * the dumper may write from the ring where it can. */
+		w->refs = (o->per_thread_files || cs->nw == 1) && !rot &&
+			  zcap_release_n(w->h, 0) == 0;
+		info.refs = w->refs;
 
 		if (o->per_thread_files) {
 			path = cs->paths[i] = thread_file(o->wfile, i);

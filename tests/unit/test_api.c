@@ -49,6 +49,7 @@
 #define PORT_FULL		5557
 #define PORT_OUT		5558
 #define PORT_DISPATCH		5559
+#define PORT_PART		5560
 
 #define N_MAIN			1000u
 #define N_FULL			5000u
@@ -1216,6 +1217,83 @@ static void test_ring_full(void)
 	zcap_close(h);
 }
 
+/*
+ * zcap_release_n(): the oldest packets go back, and only their room: the
+ * kernel fills it with new packets while the ones kept stay as they were
+ * (a dumper writing from the ring relies on both).
+ */
+static void test_release_n(void)
+{
+	static struct zcap_pkt held[1024];
+	struct zcap_pkt pkts[256];
+	struct test_cfg cfg;
+	unsigned int total = 0, half, got = 0, ok = 0, intact = 0;
+	int lfd, n;
+	zcap_t *h;
+
+	tiny_config(&cfg, "udp port 5560");
+	h = open_lo(&cfg, "release_n");
+	CHECK(h, "release_n: open a 64 KiB ring of 4 KiB blocks");
+	if (!h)
+		return;
+	lfd = udp_listen(PORT_PART);
+	CHECK(zcap_release_n(h, 0) == 0, "release_n: tpacket gives back in "
+	      "part (n = 0 asks)");
+	send_range(PORT_PART, 0, 1000, PAYLOAD_LEN);
+	sleep_ms(100);
+	while (total < 1024 && (n = zcap_recv(h, held + total, 1024 - total, 50)) > 0)
+		total += (unsigned int)n;
+	CHECK(total > 100 && total < 1000, "release_n: the ring holds %u of "
+	      "the 1000 sent", total);
+	/* The last packet given back and the first kept share a block
+	 * (4 KiB, aligned in the mapping), which must then stay ours. */
+	half = total / 2;
+	while (half + 1 < total &&
+	       (uintptr_t)held[half - 1].data / 4096 != (uintptr_t)held[half].data / 4096)
+		half++;
+	CHECK(zcap_release_n(h, half) == 0, "release_n: the first %u back", half);
+
+	send_range(PORT_PART, 1000, 1000, PAYLOAD_LEN);
+	sleep_ms(100);
+	while ((n = zcap_recv(h, pkts, 256, 50)) > 0) {
+		for (int i = 0; i < n; i++) {
+			struct parsed r = parse(&pkts[i]);
+
+			ok += r.ours && r.payload_ok && r.seq == 1000 + got;
+			got++;
+		}
+	}
+	CHECK(got > 0 && got <= half && ok == got, "release_n: new datagrams "
+	      "fill the room given back, no more (%u of at most %u, %u in "
+	      "order and intact)", got, half, ok);
+	for (unsigned int i = half; i < total; i++) {
+		struct parsed r = parse(&held[i]);
+
+		intact += r.ours && r.payload_ok && r.seq == i;
+	}
+	CHECK(intact == total - half, "release_n: the %u packets kept are "
+	      "unchanged (%u intact)", total - half, intact);
+
+	CHECK(zcap_release_n(h, UINT32_MAX) == 0, "release_n: more than is "
+	      "out gives back everything");
+	send_range(PORT_PART, 2000, 10, PAYLOAD_LEN);
+	got = ok = 0;
+	while (got < 10 && (n = zcap_recv(h, pkts, 256, 100)) > 0) {
+		for (int i = 0; i < n; i++) {
+			struct parsed r = parse(&pkts[i]);
+
+			ok += r.ours && r.seq == 2000 + got;
+			got++;
+		}
+		CHECK(zcap_release_n(h, (unsigned int)n) == 0, "release_n: "
+		      "each call's packets back");
+	}
+	CHECK(got == 10 && ok == 10, "release_n: then new datagrams arrive "
+	      "again (%u of 10, %u in order)", got, ok);
+	close(lfd);
+	zcap_close(h);
+}
+
 struct race {
 	zcap_t *h;
 	pthread_barrier_t go, done;
@@ -1548,6 +1626,7 @@ int main(void)
 	test_setdirection_from_in();
 	test_epoll();
 	test_ring_full();
+	test_release_n();
 	test_break_race();
 	test_out_incoming();
 	test_dispatch();
