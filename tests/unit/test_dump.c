@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1269,6 +1270,122 @@ static void test_pipe(void)
 	free(got.p);
 }
 
+struct pipe_reader {
+	int fd;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int go;
+	struct img got;
+};
+
+static void *pipe_read(void *arg)
+{
+	struct pipe_reader *r = arg;
+	static uint8_t chunk[65536];
+	ssize_t n;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->go)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	while ((n = read(r->fd, chunk, sizeof(chunk))) > 0)
+		img_put(&r->got, chunk, (size_t)n);
+	return NULL;
+}
+
+/*
+ * refs into a pipe: the dumper writes each packet from where it lies, so a
+ * record counts as done only once the pipe took it (a reader that does
+ * not read holds them all back), and after that its packet may change:
+ * each is overwritten as soon as it is done, and the bytes must still come
+ * out exact.
+ */
+static void test_pipe_refs(void)
+{
+	static uint8_t *data[BIG_NPKT];
+	char errbuf[ZCAP_ERRBUF_SIZE] = "", path[64];
+	struct pipe_reader r = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				 .cond = PTHREAD_COND_INITIALIZER };
+	struct zcap_dump_info info;
+	struct img m = { 0 };
+	uint64_t done = 0, stuck, was = 0;
+	uint32_t i, early = 0, bad = 0, back = 0;
+	zcap_dumper_t *d;
+	pthread_t th;
+	int fds[2];
+
+	if (pipe(fds)) {
+		SKIP("pipe: %s", strerror(errno));
+		return;
+	}
+	r.fd = fds[0];
+	pthread_create(&th, NULL, pipe_read, &r);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[1]);
+	init_info(&info, 1, 0);
+	info.refs = 1;
+	d = zcap_dump_open(path, ZCAP_FMT_PCAP, &info, errbuf);
+	close(fds[1]);
+	CHECK(d != NULL, "pipe, refs: opens (%s)", errbuf);
+	if (!d)
+		goto out;
+	for (i = 0; i < BIG_NPKT; i++) {
+		struct zcap_pkt z = { .caplen = gen_caplen(i) };
+
+		data[i] = malloc(z.caplen ? z.caplen : 1);
+		gen_data(i, data[i], z.caplen);
+		z.data = data[i];
+		z.len = z.caplen + 3;
+		z.ts_ns = gen_ts(i);
+		bad += zcap_dump_write(d, &z) != 0;
+		if (i == 199) {
+			/* 200 records, several pipes' worth, nobody reading */
+			bad += zcap_dump_push(d) != 0;
+			usleep(200000);
+			stuck = zcap_dump_done(d);
+			CHECK(stuck < 200, "pipe, refs: with no reader, records the "
+			      "pipe did not take are not done (%llu of 200)",
+			      (unsigned long long)stuck);
+			pthread_mutex_lock(&r.lock);
+			r.go = 1;
+			pthread_cond_signal(&r.cond);
+			pthread_mutex_unlock(&r.lock);
+		}
+		done = zcap_dump_done(d);
+		back += done < was;
+		early += done > i + 1;
+		for (; was < done; was++)
+			memset(data[was], 0xee, gen_caplen((uint32_t)was));
+	}
+	CHECK(bad == 0 && zcap_dump_flush(d) == 0, "pipe, refs: writes, push and flush");
+	done = zcap_dump_done(d);
+	CHECK(done == BIG_NPKT && back == 0 && early == 0, "pipe, refs: done "
+	      "grows to all %u, never past what was written (%llu)", BIG_NPKT,
+	      (unsigned long long)done);
+	CHECK(zcap_dump_close(d, NULL, 0, 0) == 0, "pipe, refs: close");
+out:
+	pthread_mutex_lock(&r.lock);
+	r.go = 1;
+	pthread_cond_signal(&r.cond);
+	pthread_mutex_unlock(&r.lock);
+	pthread_join(th, NULL);
+	close(fds[0]);
+	img_pcap_header(&m);
+	for (i = 0; i < BIG_NPKT; i++) {
+		uint8_t *p = malloc(gen_caplen(i) ? gen_caplen(i) : 1);
+
+		gen_data(i, p, gen_caplen(i));
+		img_pcap_rec(&m, p, gen_caplen(i), gen_ts(i));
+		free(p);
+		free(data[i]);
+		data[i] = NULL;
+	}
+	CHECK(d && r.got.n == m.n && !memcmp(r.got.p, m.p, m.n),
+	      "pipe, refs: %zu bytes came out, byte-exact, though every packet "
+	      "was overwritten once done (%zu)", m.n, r.got.n);
+	free(m.p);
+	free(r.got.p);
+}
+
 static void test_dev_null(void)
 {
 	char errbuf[ZCAP_ERRBUF_SIZE] = "";
@@ -1419,6 +1536,7 @@ int main(void)
 	test_tails();
 	test_fallback();
 	test_pipe();
+	test_pipe_refs();
 	test_dev_null();
 	test_abort_busy();
 	test_ext4_full();
