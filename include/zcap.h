@@ -368,7 +368,8 @@ int zcap_linktype(const zcap_t *h);	/* a pcap DLT_* value */
 /* ---------------------------------------------------------------------------
  * Writing pcap and pcapng files.
  *
- * Records are copied into buffers that a thread of the dumper writes while
+ * Records are copied (or, with refs, pointed at: zcap_dump_info) into
+ * buffers that a thread of the dumper writes while
  * the caller fills the next, so a capture does not stall in write(2) while
  * its ring fills: two of bufsize (rounded up to a multiple of 4096) when it
  * is set; else two of ZCAP_DUMP_DEFAULT_BUF for a regular file, and four of

@@ -88,10 +88,10 @@
  * of ZCAP_DUMP_DEFAULT_BUF: large direct writes are what the disk takes
  * fastest (smaller ones lost more frames to disk at 1518 B). A pipe, a
  * device or a socket gets DUMP_STREAM_NBUF of DUMP_STREAM_BUF, 1 MiB in
- * all, which stays in a core's cache: every record is copied into them,
- * and 4 MiB buffers made each copy miss (own CPU 590 against 370 ns per
+ * all, which stays in a core's cache where records are copied into them:
+ * 4 MiB buffers made each copy miss (own CPU 590 against 370 ns per
  * 1518-byte frame to /dev/null, with 1-4 % lost against none with a busy
- * loop on the capture core; issue 15).
+ * loop on the capture core; issue 15). With refs they hold only headers.
  */
 #define DUMP_NBUF_MAX 4
 #define DUMP_STREAM_NBUF 4
