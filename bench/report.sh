@@ -356,7 +356,7 @@ if [ $have_raw = 1 ]; then
 		for c in pcap tcpdump; do
 			o=$(sv summary.tsv "$c" "$s" overhead)
 			[ -n "$o" ] && [ -n "$zo" ] && awk -v s="$s" -v z="$zo" -v o="$o" -v c="$c" -v f="${tf:-}" 'BEGIN {
-				floor = (f != "" && o > 0 && f > o / 3) ? sprintf("; a third of it, %.0f, is below the bare counting reader'"'"'s own overhead, %.0f ns/pkt (tpv3: the kernel'"'"'s share, which every TPACKET_V3 reader pays): out of reach on this path", o / 3, f) : ""
+				floor = (f != "" && o > 0 && f > o / 3 && z > o / 3) ? sprintf("; a third of it, %.0f, is below the bare counting reader'"'"'s own overhead, %.0f ns/pkt (tpv3: the kernel'"'"'s share, which every TPACKET_V3 reader pays): out of reach on this path", o / 3, f) : ""
 				printf "- zcap overhead ≤ 1/3 of %s'"'"'s, size %s: %.0f vs %.0f ns/pkt — %s%s\n", c, s, z, o,
 					(o <= 0) ? "not measurable here (" c "'"'"'s median overhead is not above 0)" : (z <= 0) ? "**met** (zcap'"'"'s median overhead is not above 0: within the noise)" : (z <= o / 3) ? "**met**" : "**missed**", floor }'
 		done

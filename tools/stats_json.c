@@ -180,15 +180,43 @@ static void put_str(struct stats_json *j, const char *s)
 	put(j, "\"");
 }
 
-static void put_counts(struct stats_json *j, uint64_t packets, uint64_t bytes,
-		       uint64_t ring, uint64_t ifdrop, uint64_t filtered,
-		       uint64_t pending)
+static void put_counts(struct stats_json *j, uint64_t packets,
+		       const struct zcap_stats *st)
 {
 	put(j, "\"packets\":%llu,\"bytes\":%llu,\"drops\":{\"ring_full\":%llu,"
 	    "\"interface\":%llu},\"filtered\":%llu,\"pending\":%llu",
-	    (unsigned long long)packets, (unsigned long long)bytes,
-	    (unsigned long long)ring, (unsigned long long)ifdrop,
-	    (unsigned long long)filtered, (unsigned long long)pending);
+	    (unsigned long long)packets, (unsigned long long)st->bytes,
+	    (unsigned long long)st->drop_ring_full, (unsigned long long)st->drop_if,
+	    (unsigned long long)st->filtered, (unsigned long long)st->pending);
+}
+
+void stats_add(struct zcap_stats *sum, const struct zcap_stats *st, int first)
+{
+	sum->received += st->received;
+	sum->drop_ring_full += st->drop_ring_full;
+	if (first)
+		sum->drop_if += st->drop_if;
+	sum->filtered += st->filtered;
+	sum->truncated += st->truncated;
+	sum->bytes += st->bytes;
+	sum->pending += st->pending;
+}
+
+/* Interface f's counters over its threads, and what they wrote. */
+static void if_counts(const struct stats_thread *t, unsigned int nthreads,
+		      unsigned int f, struct zcap_stats *c, uint64_t *captured)
+{
+	int first = 1;
+
+	memset(c, 0, sizeof(*c));
+	*captured = 0;
+	for (unsigned int i = 0; i < nthreads; i++) {
+		if (t[i].ifid != f)
+			continue;
+		stats_add(c, &t[i].st, first);
+		*captured += t[i].captured;
+		first = 0;
+	}
 }
 
 int stats_json_emit(struct stats_json *j, const struct stats_thread *t,
@@ -196,55 +224,33 @@ int stats_json_emit(struct stats_json *j, const struct stats_thread *t,
 		    unsigned int nifs, unsigned int files, uint64_t start_ns,
 		    int final)
 {
+	struct zcap_stats all = { 0 }, c;
 	struct timespec now;
-	uint64_t now_ns, tot[6] = { 0 };
+	uint64_t now_ns, cap, cap_all = 0;
 	ssize_t w;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	j->len = 0;
 	j->overflow = 0;
-	/* drop_if is the interface's: once per interface, not per thread */
-	for (unsigned int i = 0; i < nthreads; i++) {
-		tot[0] += t[i].captured;
-		tot[1] += t[i].st.bytes;
-		tot[2] += t[i].st.drop_ring_full;
-		tot[4] += t[i].st.filtered;
-		tot[5] += t[i].st.pending;
+	for (unsigned int f = 0; f < nifs; f++) {
+		if_counts(t, nthreads, f, &c, &cap);
+		stats_add(&all, &c, 1);
+		cap_all += cap;
 	}
-	for (unsigned int f = 0; f < nifs; f++)
-		for (unsigned int i = 0; i < nthreads; i++)
-			if (t[i].ifid == f) {
-				tot[3] += t[i].st.drop_if;
-				break;
-			}
 	put(j, "{\"time\":%llu.%03llu,\"elapsed\":%.3f,\"final\":%s,",
 	    (unsigned long long)(now_ns / 1000000000ull),
 	    (unsigned long long)(now_ns % 1000000000ull / 1000000ull),
 	    now_ns > start_ns ? (double)(now_ns - start_ns) / 1e9 : 0.0,
 	    final ? "true" : "false");
-	put_counts(j, tot[0], tot[1], tot[2], tot[3], tot[4], tot[5]);
+	put_counts(j, cap_all, &all);
 	put(j, ",\"files\":%u,\"interfaces\":[", files);
 	for (unsigned int f = 0; f < nifs; f++) {
-		uint64_t c[6] = { 0 };
-		int first = 1;
-
-		for (unsigned int i = 0; i < nthreads; i++) {
-			if (t[i].ifid != f)
-				continue;
-			c[0] += t[i].captured;
-			c[1] += t[i].st.bytes;
-			c[2] += t[i].st.drop_ring_full;
-			if (first)
-				c[3] = t[i].st.drop_if;
-			first = 0;
-			c[4] += t[i].st.filtered;
-			c[5] += t[i].st.pending;
-		}
+		if_counts(t, nthreads, f, &c, &cap);
 		put(j, "%s{\"name\":", f ? "," : "");
 		put_str(j, ifnames[f]);
 		put(j, ",");
-		put_counts(j, c[0], c[1], c[2], c[3], c[4], c[5]);
+		put_counts(j, cap, &c);
 		put(j, "}");
 	}
 	put(j, "],\"threads\":[");
@@ -252,8 +258,7 @@ int stats_json_emit(struct stats_json *j, const struct stats_thread *t,
 		put(j, "%s{\"thread\":%u,\"interface\":", i ? "," : "", i);
 		put_str(j, t[i].ifname);
 		put(j, ",\"cpu\":%d,", t[i].cpu);
-		put_counts(j, t[i].captured, t[i].st.bytes, t[i].st.drop_ring_full,
-			   t[i].st.drop_if, t[i].st.filtered, t[i].st.pending);
+		put_counts(j, t[i].captured, &t[i].st);
 		put(j, "}");
 	}
 	put(j, "]}\n");

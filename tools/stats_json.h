@@ -23,6 +23,11 @@ struct stats_thread {
 	uint64_t captured;		/* written to the output */
 };
 
+/* Adds one thread's counters into its interface's, or an interface's into
+ * the capture's: drop_if is the interface's own counter, which every
+ * thread on it reads, so it is taken once (first). */
+void stats_add(struct zcap_stats *sum, const struct zcap_stats *st, int first);
+
 /* "FILE", "udp:HOST:PORT" or "unix:PATH". NULL with a message in err. */
 struct stats_json *stats_json_open(const char *target, char *err, size_t errlen);
 /* Writes one object: totals, per interface (drop_if taken once per

@@ -361,6 +361,15 @@ struct worker {
 
 static uint64_t g_taken;	/* packets claimed for -c, across threads */
 
+/* The line itself, over dt seconds: for one loop, or main's for several. */
+static void status_show(double dt, uint64_t drx, uint64_t dbytes,
+			uint64_t captured, uint64_t dropped)
+{
+	fprintf(stderr, "\r\033[K%.0f pkt/s  %.1f Mb/s  captured %llu  "
+		"dropped %llu", (double)drx / dt, (double)dbytes * 8 / dt / 1e6,
+		(unsigned long long)captured, (unsigned long long)dropped);
+}
+
 static void status(struct worker *w, int final)
 {
 	ZCAP_DECLARE(zcap_stats, st);
@@ -379,12 +388,8 @@ static void status(struct worker *w, int final)
 	if (now - w->last_ns < 1000000000ull || zcap_stats(w->h, &st))
 		return;
 	dt = (double)(now - w->last_ns) / 1e9;
-	fprintf(stderr, "\r\033[K%.0f pkt/s  %.1f Mb/s  captured %llu  "
-		"dropped %llu",
-		(double)(st.received - w->last_rx) / dt,
-		(double)(st.bytes - w->last_bytes) * 8 / dt / 1e6,
-		(unsigned long long)w->captured,
-		(unsigned long long)(st.drop_ring_full + st.drop_if));
+	status_show(dt, st.received - w->last_rx, st.bytes - w->last_bytes,
+		    w->captured, st.drop_ring_full + st.drop_if);
 	w->last_ns = now;
 	w->last_rx = st.received;
 	w->last_bytes = st.bytes;
@@ -553,21 +558,6 @@ static void final_stats(struct worker *w, struct zcap_stats *st)
 		st->pending += st->received - w->captured;
 		st->received = w->captured;
 	}
-}
-
-/* The interface's counters over its threads: drop_if is the interface's,
- * once. */
-static void sum_stats(struct zcap_stats *sum, const struct zcap_stats *st,
-		      int first)
-{
-	sum->received += st->received;
-	sum->drop_ring_full += st->drop_ring_full;
-	if (first)
-		sum->drop_if += st->drop_if;
-	sum->filtered += st->filtered;
-	sum->truncated += st->truncated;
-	sum->bytes += st->bytes;
-	sum->pending += st->pending;
 }
 
 static void summary(uint64_t captured, const struct zcap_stats *st,
@@ -801,6 +791,28 @@ static void emit_json(struct capture_set *cs, const struct opts *o, int final)
 
 static const struct opts *g_opts;
 
+/* Several loops: main's status line, from the copies the loops made at
+ * this tick, each interface's drop_if once. */
+static void status_all(struct capture_set *cs, const struct opts *o,
+		       uint64_t *last_ns, struct zcap_stats *last)
+{
+	static struct stats_thread t[MAX_IFS * MAX_FANOUT];
+	struct zcap_stats sum = { 0 };
+	uint64_t captured = 0, now = now_ns(CLOCK_MONOTONIC);
+
+	collect(cs, t, 0);
+	for (unsigned int i = 0; i < cs->nw; i++) {
+		stats_add(&sum, &t[i].st, i % (cs->nw / o->nifs) == 0);
+		captured += t[i].captured;
+	}
+	if (*last_ns)
+		status_show((double)(now - *last_ns) / 1e9,
+			    sum.received - last->received, sum.bytes - last->bytes,
+			    captured, sum.drop_ring_full + sum.drop_if);
+	*last_ns = now;
+	*last = sum;
+}
+
 static void tick_json(void *arg)
 {
 	emit_json(arg, g_opts, 0);
@@ -815,6 +827,9 @@ static int run_threads(struct capture_set *cs, const struct opts *o)
 {
 	sigset_t all, old;
 	int rc = 0, tick = g_tick;
+	int line = !o->quiet && isatty(STDERR_FILENO);
+	struct zcap_stats last = { 0 };
+	uint64_t last_ns = 0;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -840,8 +855,12 @@ static int run_threads(struct capture_set *cs, const struct opts *o)
 			 * them (a blocked one wakes within 100 ms) */
 			sleep_ns(150000000ull);
 			emit_json(cs, o, 0);
+			if (line)
+				status_all(cs, o, &last_ns, &last);
 		}
 	}
+	if (line)
+		fputs("\r\033[K", stderr);
 	for (unsigned int i = 0; i < cs->nw; i++) {
 		pthread_join(cs->w[i].thread, NULL);
 		if (cs->w[i].rc)
@@ -1005,8 +1024,8 @@ int main(int argc, char **argv)
 		ZCAP_DECLARE(zcap_stats, st);
 
 		final_stats(&cs.w[i], &st);
-		sum_stats(&per_if[cs.w[i].ifid], &st, i % (cs.nw / o.nifs) == 0);
-		sum_stats(&sum, &st, i % (cs.nw / o.nifs) == 0);
+		stats_add(&per_if[cs.w[i].ifid], &st, i % (cs.nw / o.nifs) == 0);
+		stats_add(&sum, &st, i % (cs.nw / o.nifs) == 0);
 		captured += cs.w[i].captured;
 	}
 	if (o.wfile && (rotating || o.per_thread_files) && !o.rot.stop_bytes)
