@@ -24,48 +24,44 @@ gen -c 5 -s 64
 wait $a
 check "auto picks pfzc when the module is loaded" grep -q "backend pfzc$" "$TMP/auto.log"
 
-for args in "-s 64" "-s 1518" "--random-sizes"; do
-	name="pfzc, $N frames, $args"
-	start_cap vz1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/c.pcapng" ||
-		{ not_ok "$name: zcap starts"; continue; }
-	gen -c $N $args
+# run_case NAME FIFO GEN-ARGS...: N frames into c.pcapng, or with FIFO=1
+# into a fifo that cat copies there: zcap then writes the frames from the
+# ring (writev) and gives slots back to the module only as the writer
+# finishes with them (zcap_release_n: the consumer index moves in part)
+run_case() {
+	name=$1 fifo=$2
+	shift 2
+	out=$TMP/c.pcapng
+	if [ "$fifo" = 1 ]; then
+		rm -f "$TMP/fifo"
+		mkfifo "$TMP/fifo"
+		cat "$TMP/fifo" >"$TMP/c.pcapng" &
+		catpid=$!
+		out=$TMP/fifo
+	fi
+	if ! start_cap vz1 "$TMP/cap.log" --backend pfzc -q -w "$out"; then
+		not_ok "$name: zcap starts"
+		[ "$fifo" = 1 ] && kill $catpid
+		return
+	fi
+	gen -c $N "$@"
 	sleep 1
 	stop_cap
 	check "$name: zcap exits 0" [ $? -eq 0 ]
+	[ "$fifo" = 1 ] && wait $catpid
 	c=$(captured "$TMP/cap.log")
 	d=$(ring_drops "$TMP/cap.log")
 	diag "$name: sent=$(sent) captured=$c ring_drops=$d"
 	check "$name: captured + dropped = sent" [ $((c + d)) -eq "$(sent)" ]
 	check "$name: every frame once, in order, intact (valid=$N)" \
 		verify_valid $N --expect $N "$TMP/c.pcapng"
-	rm -f "$TMP/c.pcapng"
+	rm -f "$TMP/c.pcapng" "$TMP/fifo"
+}
+for args in "-s 64" "-s 1518" "--random-sizes"; do
+	# shellcheck disable=SC2086  # the generator's arguments, split on purpose
+	run_case "pfzc, $N frames, $args" 0 $args
 done
-
-# into a fifo: zcap writes the frames from the ring (writev) and gives
-# slots back to the module only as the writer finishes with them
-# (zcap_release_n: the consumer index moves in part)
-rm -f "$TMP/fifo"
-mkfifo "$TMP/fifo"
-cat "$TMP/fifo" >"$TMP/p.pcapng" &
-catpid=$!
-name="pfzc, $N frames of 1518 B into a fifo"
-if start_cap vz1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/fifo"; then
-	gen -c $N -s 1518
-	sleep 1
-	stop_cap
-	check "$name: zcap exits 0" [ $? -eq 0 ]
-	wait $catpid
-	c=$(captured "$TMP/cap.log")
-	d=$(ring_drops "$TMP/cap.log")
-	diag "$name: sent=$(sent) captured=$c ring_drops=$d"
-	check "$name: captured + dropped = sent" [ $((c + d)) -eq "$(sent)" ]
-	check "$name: every frame once, in order, intact (valid=$N)" \
-		verify_valid $N --expect $N "$TMP/p.pcapng"
-else
-	not_ok "$name: zcap starts"
-	kill $catpid
-fi
-rm -f "$TMP/p.pcapng" "$TMP/fifo"
+run_case "pfzc, $N frames of 1518 B into a fifo" 1 -s 1518
 
 # the filter runs in the module, and what it rejects is counted exactly
 start_cap vz1 "$TMP/cap.log" --backend pfzc -q -w "$TMP/f.pcap" "dst host 198.18.0.3" ||
