@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -877,6 +878,13 @@ static void start_ticks(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+static int regular_file(const char *path)
+{
+	struct stat sb;
+
+	return strcmp(path, "-") && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* Closes every output, each with its statistics blocks: the shared file
  * one per interface, a thread's file its thread's. */
 static int close_dumps(struct capture_set *cs, const struct opts *o,
@@ -894,9 +902,14 @@ static int close_dumps(struct capture_set *cs, const struct opts *o,
 			continue;
 		/* flush first: close frees the dumper and its message */
 		if ((rc < 0 && zcap_dump_geterr(d)[0]) || zcap_dump_flush(d)) {
-			fprintf(stderr, "zcap: %s; %s removed\n", zcap_dump_geterr(d),
-				rotating ? "the file being written (finished ones kept)" :
-				name);
+			/* the dumper removes only a regular file: not
+			 * /dev/full, a fifo or stdout */
+			if (rotating || regular_file(name))
+				fprintf(stderr, "zcap: %s; %s removed\n",
+					zcap_dump_geterr(d), rotating ? "the file being "
+					"written (finished ones kept)" : name);
+			else
+				fprintf(stderr, "zcap: %s\n", zcap_dump_geterr(d));
 			zcap_dump_abort(d);
 			rc = -1;
 			continue;

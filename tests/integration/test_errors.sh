@@ -135,3 +135,19 @@ if mount -t tmpfs -o size=256k tmpfs "$TMP/full"; then
 else
 	skip "zcap: full disk" "cannot mount a tmpfs"
 fi
+
+# /dev/full, a device: written from the ring (writev) like a pipe; the
+# error stops the capture, and the device is neither removed nor said to be
+if start_capture "$TMP/dfull.log" -q -w /dev/full; then
+	gen -s 1518 -c 20000 || diag "zcap-gen failed: $(cat "$TMP/gen.log")"
+	wait_capture
+	rc=$?
+	sed 's/^/#   /' "$TMP/dfull.log"
+	check "zcap -w /dev/full: stops by itself, exit 1" [ "$rc" -eq 1 ]
+	check "zcap -w /dev/full: says 'write to /dev/full: No space left on device'" \
+		grep -q "^zcap: write to /dev/full: No space left on device" "$TMP/dfull.log"
+	check "zcap -w /dev/full: does not claim to remove it, and it is still there" \
+		sh -c '! grep -q removed "$1" && [ -c /dev/full ]' sh "$TMP/dfull.log"
+else
+	not_ok "zcap -w /dev/full: capture starts"
+fi
