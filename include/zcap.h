@@ -259,9 +259,12 @@ void zcap_release(zcap_t *h);
  * later than the next zcap_recv(), such as a dumper writing straight from
  * the ring (zcap_dump_info.refs). The ring room of a packet goes back once
  * no packet kept shares it (a TPACKET_V3 block, a zcap_recv() call's
- * slots), so room comes back no earlier than zcap_release() would give it
- * for those packets, and no later than the last of them. n larger than
- * what is out gives back everything. Since 1.4.
+ * slots), so never earlier than zcap_release() would give it for those
+ * packets; later where a kept packet shares it, where it is the TPACKET_V3
+ * block still being read (it goes back once read to its end, as with
+ * zcap_release()), and when more than 64 zcap_recv() calls are out (the
+ * newest then share their room). n larger than what is out gives back
+ * everything. Since 1.4.
  * Returns 0, or -1 with errno EOPNOTSUPP (nothing given back) when this
  * capture gives back only everything at once (xdp over several queues);
  * n = 0 asks which.
@@ -412,13 +415,19 @@ struct zcap_dump_info {
 	uint32_t n_ifnames;
 	/* Since 1.4: 1 = the dumper may keep pointers to packets' data
 	 * instead of copying it, and write it from there (writev(2)): it
-	 * does on a pipe, a device or a socket without rotation, where the
-	 * copy into its buffers was the biggest cost of a record; a regular
-	 * file is written with O_DIRECT from aligned buffers and still gets
-	 * copies. The caller then keeps each packet's data valid and
-	 * unchanged until zcap_dump_done() counts its record (with
-	 * zcap_release_n()), and calls zcap_dump_push() when it has no more
-	 * packets for a while: records wait in a buffer until it is full. */
+	 * does on a pipe, a device, a socket or stdout, without rotation,
+	 * where the copy into its buffers was the biggest cost of a record;
+	 * a file it opens is written with O_DIRECT from aligned buffers and
+	 * still gets copies. The caller then keeps each packet's data valid
+	 * and unchanged until zcap_dump_done() counts its record (with
+	 * zcap_release_n(); not zcap_release() or zcap_dispatch(), which
+	 * give back everything), and calls zcap_dump_push() when it has no
+	 * more packets for a while: records wait in a buffer until it is
+	 * full. zcap_dump_flush() and zcap_dump_close() still read the
+	 * packets: close (or abort) the dumper before zcap_close(). Up to
+	 * about 4 x 512 records wait for the writer: a ring that holds not
+	 * many more loses packets while they do (zcap uses refs from 32 MiB
+	 * on). */
 	int refs;
 };
 
@@ -518,8 +527,11 @@ unsigned int zcap_dump_files(const zcap_dumper_t *d);
 /*
  * Records the dumper no longer reads packet data for, counted from the
  * first zcap_dump_write*() after open (header blocks are not records):
- * written to the file, or dropped after a write failed. Without refs, or
- * where the dumper copies, every record written so far. Since 1.4.
+ * written to the file, or skipped by the writer after a write failed.
+ * After a failure, records not yet handed to the writer are never
+ * counted: abort the dumper, which reads no packet once
+ * zcap_dump_abort() returns. Without refs, or where the dumper copies,
+ * every record written so far. Since 1.4.
  */
 uint64_t zcap_dump_done(const zcap_dumper_t *d);
 

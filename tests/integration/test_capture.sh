@@ -56,6 +56,25 @@ run_case "random sizes pcapng" "$TMP/c.pcapng" --random-sizes --seed 7
 PIPE=1 run_case "1518 B pcapng into a fifo" "$TMP/p1.pcapng" -s 1518
 PIPE=1 run_case "random sizes pcap into a fifo" "$TMP/p2.pcap" --random-sizes --seed 8
 
+# A ring of two 1 MiB blocks (-B 2048), about 1,300 frames of 1518 bytes,
+# into a fifo at 20,000 frames a second: too small a ring for the writes
+# from it (zcap copies below 32 MiB), and nothing is lost
+to_fifo "$TMP/sr.pcapng"
+if start_capture "$TMP/cap.log" -q -B 2048 -w "$FIFO"; then
+	gen -c 20000 -s 1518 -r 20000
+	sleep 0.2
+	check "small ring into a fifo: zcap exits 0" stop_capture
+	wait "$CAT_PID"
+	diag "small ring into a fifo: captured=$(summary "$TMP/cap.log" captured) ring_drop=$(summary "$TMP/cap.log" "dropped by ring")"
+	check "small ring into a fifo, 20,000 frames at 20,000/s: nothing dropped" \
+		[ "$(summary "$TMP/cap.log" "dropped by ring")" -eq 0 ]
+	check "small ring into a fifo: the 20000 frames each once, in order, intact" \
+		verified "$TMP/sr.pcapng" 20000
+else
+	not_ok "small ring into a fifo: zcap starts"
+	kill "$CAT_PID"
+fi
+
 # 802.1Q frames (the kernel takes the tag off, zcap puts it back) into a
 # fifo, where the tag is written between two pieces of the packet in the
 # ring, and into a file, where it is copied: the same bytes
