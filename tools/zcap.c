@@ -515,9 +515,10 @@ static int capture(struct worker *w)
 				fprintf(stderr, "\nzcap: %s\n", zcap_geterr(w->h));
 			drain_until = now_ns(CLOCK_MONOTONIC) + DRAIN_MS * 1000000ull;
 		} else if (held) {
-			/* a small ring (-B) can be all ours while the writer
-			 * writes: without this wait each round of it would
-			 * take a whole timeout */
+			/* the ring can be all ours while the writer writes
+			 * (and a drain must not take that for empty):
+			 * without this wait each round would take a whole
+			 * timeout */
 			if (zcap_dump_flush(w->dump) || give_back(w, 0)) {
 				rc = -1;
 				break;
@@ -634,6 +635,14 @@ struct capture_set {
 	struct stats_json *json;
 	uint64_t start_ns;
 };
+
+/* Thread i is the first of its interface's (threads go nw / nifs to an
+ * interface, in order): the one whose drop_if counts (stats_add()). */
+static int first_on_if(const struct capture_set *cs, const struct opts *o,
+		       unsigned int i)
+{
+	return i % (cs->nw / o->nifs) == 0;
+}
 
 static void close_handles(struct capture_set *cs)
 {
@@ -821,7 +830,7 @@ static void status_all(struct capture_set *cs, const struct opts *o,
 
 	collect(cs, t, 0);
 	for (unsigned int i = 0; i < cs->nw; i++) {
-		stats_add(&sum, &t[i].st, i % (cs->nw / o->nifs) == 0);
+		stats_add(&sum, &t[i].st, first_on_if(cs, o, i));
 		captured += t[i].captured;
 	}
 	if (*last_ns)
@@ -1055,8 +1064,8 @@ int main(int argc, char **argv)
 		ZCAP_DECLARE(zcap_stats, st);
 
 		final_stats(&cs.w[i], &st);
-		stats_add(&per_if[cs.w[i].ifid], &st, i % (cs.nw / o.nifs) == 0);
-		stats_add(&sum, &st, i % (cs.nw / o.nifs) == 0);
+		stats_add(&per_if[cs.w[i].ifid], &st, first_on_if(&cs, &o, i));
+		stats_add(&sum, &st, first_on_if(&cs, &o, i));
 		captured += cs.w[i].captured;
 	}
 	if (o.wfile && (rotating || o.per_thread_files) && !o.rot.stop_bytes)
