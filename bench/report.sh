@@ -394,7 +394,7 @@ if [ $have_raw = 1 ]; then
 				# the rate to the disk against the disk's own rate of the moment
 				awk -v s="$s" -v l="$l" -v m="$(sv disk_summary.tsv zcap "$s" mbs)" -v d="$d" -v w="$(sv disk_summary.tsv zcap "$s" wmbs)" 'BEGIN {
 					printf "- to disk, size %s, full speed: zcap wrote %.0f MB/s, %.0f %% of the disk'"'"'s %.0f MB/s (disk_write just before, median), offered %.0f MB/s, lost %.2f %% (median)%s\n", s, w, 100 * w / d, d, m, l,
-						(l == 0) ? "" : (m > d) ? ": offered above the disk's rate, loss expected" : (m < d * 0.9) ? ": below the disk's rate" : "" }'
+						(l == 0) ? "" : (m > d) ? ": offered above the disk'"'"'s rate, loss expected" : " — **missed**: offered below the disk'"'"'s rate" }'
 			elif [ -n "$l" ]; then
 				awk -v s="$s" -v l="$l" -v m="$(sv disk_summary.tsv zcap "$s" mbs)" -v d="${DD_MBS:-0}" 'BEGIN {
 					printf "- to disk, size %s: zcap lost %.2f %% (median) at %.0f MB/s offered, %s of the disk'"'"'s %.0f MB/s (dd, direct) — %s\n", s, l, m, (d > 0) ? sprintf("%.0f %%", 100 * m / d) : "? %", d,
