@@ -12,7 +12,9 @@
 # Capturers (the rows of bench/run.sh): tpv3 (bench/tp_count.c, the bare
 # TPACKET_V3 reader), zcap (zcap -w /dev/null), zcap-filter (zcap with the
 # snap-length-only socket filter it attached before issue 15: -s 262143
-# keeps it), tcpdump (-w /dev/null), none. perf record -a at 4999 Hz,
+# keeps it), zcap-disk (zcap -w FILE.pcapng on the disk, under $OUT/tmp,
+# removed after: the O_DIRECT path), tcpdump (-w /dev/null), none. perf
+# record -a at 4999 Hz,
 # without call graphs; per capturer and size, the top symbols of each core
 
 # Needs root, perf (linux-perf) and the bench packages.
@@ -22,7 +24,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
-CAPS="none tpv3 zcap zcap-filter tcpdump"
+CAPS="none tpv3 zcap zcap-filter zcap-disk tcpdump"
 SIZES="64 1518"
 COUNT=3000000
 TOP=12
@@ -45,7 +47,7 @@ TB="zp$$"
 cleanup() {
 	[ -n "${CAP_PID:-}" ] && kill -9 "$CAP_PID" 2>/dev/null
 	sh "$ROOT/scripts/testbed.sh" down "$TB" 2>/dev/null
-	rm -rf "$TMPD"
+	rm -rf "$TMPD" "$OUT/tmp"
 }
 trap cleanup EXIT
 make -s -C "$ROOT" all >/dev/null || { echo "profile: make all failed" >&2; exit 1; }
@@ -63,6 +65,8 @@ prof() {
 	tpv3) set -- "$1" "$2" "$TMPD/tp_count" "$TB-c" ;;
 	zcap) set -- "$1" "$2" "$ROOT/build/zcap" -i "$TB-c" -q -w /dev/null ;;
 	zcap-filter) set -- "$1" "$2" "$ROOT/build/zcap" -s 262143 -i "$TB-c" -q -w /dev/null ;;
+	zcap-disk) mkdir -p "$OUT/tmp"
+		set -- "$1" "$2" "$ROOT/build/zcap" -i "$TB-c" -q -w "$OUT/tmp/profile.pcapng" ;;
 	tcpdump) set -- "$1" "$2" tcpdump -Z root -n -i "$TB-c" -w /dev/null ;;
 	esac
 	_c=$1 _s=$2
@@ -85,6 +89,7 @@ prof() {
 		wait "$CAP_PID"
 		CAP_PID=
 	fi
+	rm -rf "$OUT/tmp"
 }
 
 # samples DATA CPU COMMS: "samples symbol" lines, most first, of the
