@@ -834,7 +834,7 @@ slow_setup() {
 IN_SLOW='echo $$ >"$0/cgroup.procs" && exec "$@"'
 in_slow() { sh -c "$IN_SLOW" "$SLOW_CG" "$@"; }
 DK="$RES/disk.tsv"
-DD_MBS='' DD_PC_MBS=''
+DD_MBS='' DD_PC_MBS='' DD_RUN_MB=''
 if [ $DISK = 1 ]; then
 	printf "cap\tsize\trun\t$RUN_COLS\tdd_mbs\twrite_mbs\n" >"$DK"
 	mkdir -p "$DISKDIR"

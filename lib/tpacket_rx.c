@@ -228,6 +228,14 @@ static inline __attribute__((always_inline)) uint32_t fill_pkt(struct zcap_pkt *
 	uint32_t snap = shared_u32(hdr->tp_snaplen);
 	uint32_t next = shared_u32(hdr->tp_next_offset);
 
+	/* The headers are a chain with no fixed stride, which the hardware
+	 * prefetcher does not follow, and on random sizes a new page comes
+	 * every few packets: touching two pages ahead has its TLB entry
+	 * and a line of it ready when the walk gets there (bench: own CPU
+	 * per packet 226 -> 176 ns at random sizes, 69 -> 55 at 64 B, in
+	 * zcap-count; prefetching just the next header changed nothing). */
+	if (room > 8192)
+		__builtin_prefetch((const uint8_t *)hdr + 8192);
 	if (mac > room || snap > room - mac) {
 		mac = 0;
 		snap = 0;
