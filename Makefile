@@ -31,7 +31,7 @@ LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
 LIB_A       := $(B)/libzcap.a
 LIB_SO      := $(B)/libzcap.so.$(VERSION)
 LIB_SONAME  := libzcap.so.$(SOVERSION)
-TOOLS       := $(B)/zcap $(B)/zcap-gen $(B)/zcap-verify
+TOOLS       := $(B)/zcap $(B)/zcap-gen $(B)/zcap-verify $(B)/zcap-arpd
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 VM_SRCS     := $(wildcard tests/vm/*.c)
@@ -93,6 +93,8 @@ $(B)/zcap: $(B)/tools/zcap.o $(B)/tools/print.o $(B)/tools/rotate.o $(B)/tools/s
 
 $(B)/zcap-gen: $(B)/tools/zcap-gen.o $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIB_LDLIBS)
+$(B)/zcap-arpd: $(B)/tools/zcap-arpd.o $(B)/tools/arp_cache.o $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIB_LDLIBS)
 
 # zcap-verify reads files with libpcap only: it does not link libzcap.
 $(B)/zcap-verify: $(B)/tools/zcap-verify.o
@@ -102,6 +104,10 @@ $(B)/tests/%: tests/unit/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -pthread -o $@ $< $(LIB_A) $(LIB_LDLIBS)
 
+# zcap-arpd's cache is the tool's, not the library's.
+$(B)/tests/test_arp: tests/unit/test_arp.c $(B)/tools/arp_cache.o
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(DEPFLAGS) -o $@ $^
 # The ABI test links the shared library, as an installed program would.
 $(B)/tests/test_abi: tests/unit/test_abi.c $(LIB_SO)
 	@mkdir -p $(@D)
@@ -131,7 +137,7 @@ check:
 SAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 san:
 	@$(MAKE) --no-print-directory B=build-san SAN="$(SAN_FLAGS)" \
-		build-san/libzcap.a build-san/zcap build-san/zcap-gen build-san/zcap-verify \
+		build-san/libzcap.a build-san/zcap build-san/zcap-gen build-san/zcap-verify build-san/zcap-arpd \
 		$(UNIT_SRCS:tests/unit/%.c=build-san/tests/%)
 
 # The pf_zerocopy module, built against Debian bookworm's 6.1 headers and

@@ -42,7 +42,7 @@ if [ -x build-san/zcap ]; then
 	for t in build-san/tests/test_*; do
 		[ -x "$t" ] && run "$t (sanitizers)" "$t"
 	done
-	for t in capture errors filter drops sigint gen xdp rotate scale; do
+	for t in capture errors filter drops sigint gen xdp rotate scale arpd; do
 		run "tests/integration/test_$t.sh (sanitizers)" \
 			env ZCAP_BUILD="$ROOT/build-san" sh "tests/integration/test_$t.sh"
 	done

@@ -8,6 +8,7 @@
 #ifndef ZCAP_TOOLS_UTIL_H
 #define ZCAP_TOOLS_UTIL_H
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -18,6 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "zcap.h"
 
@@ -115,6 +121,63 @@ static inline void sleep_ns(uint64_t ns)
 	};
 
 	nanosleep(&ts, NULL);
+}
+
+/* xx:xx:xx:xx:xx:xx, or a usage error. */
+static inline void parse_mac(const char *arg, uint8_t mac[6])
+{
+	const char *s = arg;
+
+	for (int i = 0; i < 6; i++) {
+		char hex[3];
+		char *end;
+
+		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+			goto bad;
+		hex[0] = s[0];
+		hex[1] = s[1];
+		hex[2] = '\0';
+		mac[i] = (uint8_t)strtoul(hex, &end, 16);
+		s += 2;
+		if (i < 5 && *s++ != ':')
+			goto bad;
+	}
+	if (*s == '\0')
+		return;
+bad:
+	usage_error("invalid MAC address '%s': expected xx:xx:xx:xx:xx:xx", arg);
+}
+
+/* A dotted quad, in host order, or a usage error naming what it is. */
+static inline uint32_t parse_ip(const char *what, const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		usage_error("invalid %s '%s': expected a dotted-quad IPv4 address", what, s);
+	return ntohl(a.s_addr);
+}
+
+/* The interface's MAC address and MTU, or an error exit. No privilege
+ * needed. */
+static inline void if_mac_mtu(const char *ifname, uint8_t mac[6], unsigned int *mtu)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (strlen(ifname) >= sizeof(ifr.ifr_name))
+		die("%s: no such interface (name too long)", ifname);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		die("%s: cannot read MAC address: %s", ifname, strerror(errno));
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		die("%s: cannot read MTU: %s", ifname, strerror(errno));
+	*mtu = (unsigned int)ifr.ifr_mtu;
+	close(fd);
 }
 
 /* --backend NAME for dir (ZCAP_RX or ZCAP_TX), checked by the library. */

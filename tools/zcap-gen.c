@@ -36,6 +36,7 @@
 
 #include <zcap.h>
 
+#include "arp.h"
 #include "frame.h"
 
 #define PROG "zcap-gen"
@@ -57,6 +58,7 @@ enum {
 	OPT_START_SEQ,
 	OPT_BATCH,
 	OPT_BACKEND,
+	OPT_ARP,
 };
 
 static volatile sig_atomic_t stop;
@@ -75,6 +77,8 @@ struct opts {
 	unsigned int batch;
 	bool quiet;
 	const char *backend;	/* NULL: auto */
+	bool arp;		/* --arp: ARP requests for arp_tpa */
+	uint32_t arp_tpa;
 };
 
 
@@ -84,7 +88,7 @@ static void usage(FILE *out)
 		"Usage: " PROG " -i IF [-c COUNT | -d SECONDS] [-s SIZE | --random-sizes]\n"
 		"                [-r PPS] [--seed N] [--dst-mac MAC] [--src-ip A] [--dst-ip A]\n"
 		"                [--src-port N] [--dst-port N]\n"
-		"                [--start-seq N] [--batch N] [--backend B] [-q]\n"
+		"                [--start-seq N] [--batch N] [--backend B] [--arp A] [-q]\n"
 		"\n"
 		"Sends numbered UDP test frames on IF for zcap-verify to check.\n"
 		"\n"
@@ -107,6 +111,9 @@ static void usage(FILE *out)
 		"                       1..%d (default %d)\n"
 		"      --backend B      %s\n"
 		"                       (default auto; see -v and README.md, \"Backends\")\n"
+		"      --arp A          send ARP requests \"who has A?\" instead (60 bytes,\n"
+		"                       64 with the FCS): frame n tells --src-ip + n\n"
+		"                       (its sequence number) at IF's MAC, to --dst-mac\n"
 		"  -q, --quiet          print nothing but the summary line\n"
 		"  -h, --help           show this help\n"
 		"\n"
@@ -132,39 +139,6 @@ static double parse_seconds(const char *s)
 	return v;
 }
 
-static void parse_mac(const char *arg, uint8_t mac[6])
-{
-	const char *s = arg;
-
-	for (int i = 0; i < 6; i++) {
-		char hex[3];
-		char *end;
-
-		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
-			goto bad;
-		hex[0] = s[0];
-		hex[1] = s[1];
-		hex[2] = '\0';
-		mac[i] = (uint8_t)strtoul(hex, &end, 16);
-		s += 2;
-		if (i < 5 && *s++ != ':')
-			goto bad;
-	}
-	if (*s == '\0')
-		return;
-bad:
-	usage_error("invalid MAC address '%s': expected xx:xx:xx:xx:xx:xx", arg);
-}
-
-static uint32_t parse_ip(const char *what, const char *s)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		usage_error("invalid %s '%s': expected a dotted-quad IPv4 address", what, s);
-	return ntohl(a.s_addr);
-}
-
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -183,6 +157,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "start-seq",    required_argument, NULL, OPT_START_SEQ },
 		{ "batch",        required_argument, NULL, OPT_BATCH },
 		{ "backend",      required_argument, NULL, OPT_BACKEND },
+		{ "arp",          required_argument, NULL, OPT_ARP },
 		{ "quiet",        no_argument,       NULL, 'q' },
 		{ "help",         no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -249,6 +224,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_BACKEND:
 			o->backend = parse_backend(optarg, ZCAP_TX);
 			break;
+		case OPT_ARP:
+			o->arp = true;
+			o->arp_tpa = parse_ip("ARP target address", optarg);
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -265,6 +244,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage_error("no interface given: use -i IF");
 	if (size_arg && o->random_sizes)
 		usage_error("-s and --random-sizes exclude each other");
+	if (o->arp && (size_arg || o->random_sizes))
+		usage_error("--arp sends 64-byte frames: -s and --random-sizes do not apply");
 }
 
 static void on_signal(int sig)
@@ -308,25 +289,6 @@ struct stats {
 	uint64_t bytes;
 	uint64_t retries;
 };
-
-/* The interface's MAC address and MTU. No privilege needed. */
-static void interface_info(struct opts *o, unsigned int *mtu)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		die("socket: %s", strerror(errno));
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, o->ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		die("%s: cannot read MAC address: %s", o->ifname, strerror(errno));
-	memcpy(o->addr.src_mac, ifr.ifr_hwaddr.sa_data, 6);
-	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
-		die("%s: cannot read MTU: %s", o->ifname, strerror(errno));
-	*mtu = (unsigned int)ifr.ifr_mtu;
-	close(fd);
-}
 
 /* The token bucket of -r. */
 struct pacer {
@@ -446,6 +408,13 @@ static void run_tx(const struct opts *o, zcap_tx_t *tx, struct rng *rng, uint64_
 			uint8_t *f = zcap_tx_frame(tx, i, NULL);
 			unsigned int size = o->random_sizes ? random_size(rng) : o->size;
 
+			if (o->arp) {
+				arp_build(f, o->addr.dst_mac, o->addr.src_mac, ARP_OP_REQUEST,
+					  o->addr.src_mac, o->addr.src_ip + (uint32_t)(seq + i),
+					  (const uint8_t[6]){ 0 }, o->arp_tpa);
+				zcap_tx_setlen(tx, i, ARP_FRAME_LEN);
+				continue;
+			}
 			zcap_tx_setlen(tx, i, (uint32_t)zcap_frame_build(f, size, seq + i,
 									  &o->addr));
 		}
@@ -493,7 +462,7 @@ int main(int argc, char **argv)
 		die("unknown interface '%s'", o.ifname);
 
 	tx = open_tx(&o);
-	interface_info(&o, &mtu);
+	if_mac_mtu(o.ifname, o.addr.src_mac, &mtu);
 	if (zcap_tx_max_len(tx) < max_size - ZCAP_FCS_LEN)
 		die("%s: MTU %u is too small for %u-byte frames (needs %u)",
 		    o.ifname, mtu, max_size, max_size - 18);
