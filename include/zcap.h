@@ -148,6 +148,15 @@ enum zcap_direction {
  * is 0 (what the interface saw cannot be split among the group).
  */
 #define ZCAP_OPT_FANOUT (1u << 1)
+/*
+ * Since 1.5: the handle can also send packets it received back out of its
+ * interface, rewritten in place (zcap_forward()): a responder builds its
+ * answer in the request's frame. xdp opens its sockets with a tx ring on
+ * the same umem, and a forwarded frame leaves from where it was received,
+ * with no copy; the other backends open a transmit handle of their own
+ * (or auto's, for one that cannot send) and copy the packet into it once.
+ */
+#define ZCAP_OPT_FORWARD (1u << 2)
 
 /* Options of the tpacket backend; ignored by the others. */
 struct zcap_tpacket_opts {
@@ -349,8 +358,43 @@ struct zcap_stats {
 	uint64_t bytes;		/* wire bytes of received packets */
 	uint64_t pending;	/* in the ring, not handed out yet: at close,
 				 * these were neither received nor dropped */
+	/* Since 1.5, with ZCAP_OPT_FORWARD: */
+	uint64_t forwarded;	/* zcap_forward() packets the kernel finished
+				 * sending (for veth: delivered) */
+	uint64_t forward_dropped; /* refused by the kernel as malformed, or
+				 * dropped by the device (AF_XDP's
+				 * tx_invalid_descs, a transmit handle's
+				 * invalid and errors) */
 };
 
+/*
+ * Since 1.5, on a handle opened with ZCAP_OPT_FORWARD: queues packet p,
+ * which zcap_recv() handed out and which has not been given back, to be
+ * sent out of h's interface: its first len bytes (14..p->caplen), as the
+ * application left them. The frame is writable while the application
+ * holds it (cast away the const of p->data) and nothing else uses it.
+ * xdp sends the frame itself, which goes back to the kernel's receive
+ * side once sent, not at zcap_release(); the other backends copy the bytes
+ * now. Never blocks: queued packets leave at zcap_forward_flush(), or
+ * when the queue is full.
+ * Returns 0, or -1 with zcap_geterr() and errno:
+ *   - EAGAIN: no room to queue it until frames already forwarded were
+ *     sent: call zcap_forward_flush() and try again;
+ *   - EINVAL: len is out of range; on xdp also p not a frame h holds
+ *     (given back, or forwarded already; the copying backends cannot
+ *     tell, and forwarding such a packet is the application's error);
+ *   - EOPNOTSUPP: h was not opened with ZCAP_OPT_FORWARD;
+ *   - ENETDOWN and the kernel's errors from the transmit side.
+ */
+int zcap_forward(zcap_t *h, const struct zcap_pkt *p, uint32_t len);
+/*
+ * Since 1.5: hands what zcap_forward() queued to the kernel and takes back
+ * what it finished; then waits up to timeout_ms (0: not at all, -1: as
+ * long as it takes) until every frame forwarded so far was sent.
+ * Returns 0, or -1 with zcap_geterr() and errno: ETIMEDOUT (frames still
+ * in flight), EOPNOTSUPP (no ZCAP_OPT_FORWARD), or the kernel's error.
+ */
+int zcap_forward_flush(zcap_t *h, int timeout_ms);
 /*
  * Fills the first st->sz bytes of *st (declare it with ZCAP_DECLARE).
  * Returns 0, or -1 with errno set: EINVAL when st->sz is smaller than a

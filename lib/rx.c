@@ -19,8 +19,8 @@
 #define TPACKET_OPTS_KNOWN zcap_offsetofend(struct zcap_tpacket_opts, block_timeout_ms)
 #define XDP_OPTS_KNOWN zcap_offsetofend(struct zcap_xdp_opts, queue_stride)
 #define OPTS_KNOWN zcap_offsetofend(struct zcap_opts, fanout_id)
-#define OPT_FLAGS (ZCAP_OPT_NO_PROMISC | ZCAP_OPT_FANOUT)
-#define STATS_KNOWN zcap_offsetofend(struct zcap_stats, pending)
+#define OPT_FLAGS (ZCAP_OPT_NO_PROMISC | ZCAP_OPT_FANOUT | ZCAP_OPT_FORWARD)
+#define STATS_KNOWN zcap_offsetofend(struct zcap_stats, forward_dropped)
 
 /* The application's options, checked, with every default filled in. */
 static int resolve_opts(const struct zcap_opts *in, struct zcap_opts *o,
@@ -45,6 +45,7 @@ static int resolve_opts(const struct zcap_opts *in, struct zcap_opts *o,
 	c->queue = xo.flags & ZCAP_XDP_QUEUE ? (int)xo.queue : -1;
 	c->queue_stride = xo.flags & ZCAP_XDP_QUEUE ? (int)xo.queue_stride : 0;
 	c->fanout = o->flags & ZCAP_OPT_FANOUT ? (int)o->fanout_id : -1;
+	c->forward = !!(o->flags & ZCAP_OPT_FORWARD);
 	if (o->fanout_id > 65535) {
 		zcap_errf(err, "fanout group %u out of range (0..65535)", o->fanout_id);
 		return -1;
@@ -209,11 +210,18 @@ zcap_t *zcap_open(const char *ifname, const struct zcap_opts *opts, char *errbuf
 		memset(&h->if_base, 0, sizeof(h->if_base));
 	if (open_backend(h, asked, errbuf))
 		goto fail;
+	if (cfg.forward && zcap_forward_open(h, errbuf)) {
+		saved = errno;
+		h->ops->close(h);
+		errno = saved;
+		goto fail;
+	}
 	/* The same way for every backend: AF_XDP has no mode of its own. */
 	if (cfg.promisc) {
 		h->promisc_fd = zcap_netdev_promisc(h->ifindex, h->ifname, errbuf);
 		if (h->promisc_fd < 0) {
 			saved = errno;
+			zcap_forward_close(h);
 			h->ops->close(h);
 			errno = saved;
 			goto fail;
@@ -235,6 +243,7 @@ void zcap_close(zcap_t *h)
 {
 	if (!h)
 		return;
+	zcap_forward_close(h);
 	if (h->ops)
 		h->ops->close(h);
 	if (h->promisc_fd >= 0)
@@ -518,6 +527,7 @@ static int stats(struct zcap *h, struct zcap_stats *st)
 	*st = h->st;
 	if (h->ops->stats(h, st))
 		return -1;
+	zcap_forward_stats(h, st);
 	/* Rechecked in user space: out of the ring, not received. */
 	st->pending = st->pending > h->refiltered ? st->pending - h->refiltered : 0;
 	if (h->counts_filtered)

@@ -29,6 +29,7 @@ struct zcap_rx_cfg {
 	int queue;			/* xdp: this rx queue only; -1 = all */
 	int queue_stride;		/* xdp: and every stride-th after it */
 	int fanout;			/* the group's id; -1 = none */
+	int forward;			/* ZCAP_OPT_FORWARD */
 };
 
 /* What filter.c builds from the user's program: for the kernel, with the
@@ -84,6 +85,12 @@ struct zcap {
 	unsigned int hold_marked;	/* of this zcap_recv() call's, in entries */
 	struct zcap_hold { unsigned int n; uint64_t pos; } holds[ZCAP_HOLDS];
 
+	/* ZCAP_OPT_FORWARD where the backend has no forward op
+	 * (forward.c): a transmit handle of the interface, whose frames
+	 * 0..fwd_used-1 of the fwd_res reserved hold copies to send. */
+	zcap_tx_t *fwd_tx;
+	unsigned int fwd_res, fwd_used;
+
 	struct zcap_netdev_counters if_base;	/* at open */
 	struct zcap_stats st;			/* what the front end counts */
 	char err[ZCAP_ERRBUF_SIZE];
@@ -126,6 +133,16 @@ struct zcap_rx_ops {
 	 * space (zcap_rx_refilter). Without it, h->filters.kern is
 	 * attached to h->fd and nothing is rechecked. */
 	int (*setfilter)(struct zcap *h);
+	/* Optional, with cfg.forward: queues p's frame, len bytes, on the
+	 * transmit ring it came in on (no copy). Never blocks. Returns 0,
+	 * or -1 with zcap_seterr() and errno (EAGAIN: ring full; EINVAL: p
+	 * is not a packet this handle holds). Without it, forward.c copies
+	 * into a transmit handle. */
+	int (*forward)(struct zcap *h, const struct zcap_pkt *p, uint32_t len);
+	/* With forward: hands the queued frames to the kernel, takes back
+	 * the completed ones (they return to the receive side). Returns the
+	 * number still in flight, or -1 with zcap_seterr(). */
+	int (*forward_flush)(struct zcap *h);
 	/* Frees what open() left, after success or failure; h->fd and
 	 * h->priv may be -1 and NULL. */
 	void (*close)(struct zcap *h);
@@ -134,6 +151,11 @@ struct zcap_rx_ops {
 /* From a backend's recv, with h->partial: the next n packets of this call
  * (not yet counted in an entry) are given back with the ring before pos. */
 void zcap_rx_hold(struct zcap *h, unsigned int n, uint64_t pos);
+
+/* forward.c: the front end of ZCAP_OPT_FORWARD */
+int zcap_forward_open(struct zcap *h, char *errbuf);
+void zcap_forward_close(struct zcap *h);
+void zcap_forward_stats(struct zcap *h, struct zcap_stats *st);
 
 /* The front end's per-packet counts of a packet handed out (received is
  * counted per call). */

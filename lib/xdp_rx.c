@@ -59,15 +59,27 @@
 /* One rx queue. Frames: in the fill ring, in the kernel, in the rx ring,
  * or held by the application (addrs[0..held)) until zcap_release().
  * held <= nframes: more descriptors than frames given to the kernel can
- * only come from a ring that was written over, and are not read. */
+ * only come from a ring that was written over, and are not read.
+ * With forwarding also: on the tx ring (queued: tx_queued not yet
+ * submitted, then in flight: tx_out), then on the completion ring, from
+ * where forward_flush puts them back on the fill ring. A held frame that
+ * was forwarded stays in addrs, as FORWARDED, until given back, so that
+ * positions (given + held) still count what the rx ring handed out; it
+ * does not go to the fill ring from there. */
 struct xq {
-	struct zxsk p;			/* p.rx and p.fill; p.comp unused */
+	struct zxsk p;			/* p.rx and p.fill; p.tx and p.comp
+					 * with forwarding */
 	uint32_t nframes;
 	uint32_t held;
 	uint32_t given;			/* frames given back since open, mod 2^32 */
 	uint64_t *addrs;
 	int queue;
+	uint32_t tx_queued, tx_out;
+	uint64_t tx_done;		/* forwarded frames completed */
+	uint64_t tx_dropped;		/* of those, dropped by the device */
 };
+
+#define FORWARDED UINT64_MAX
 
 struct xdp {
 	struct xq *q;
@@ -308,8 +320,9 @@ static int xq_open(struct zcap *h, struct xq *q, uint32_t nframes)
 		.frames = nframes,
 		.frame_size = XDP_FRAME_SIZE,
 		.fill_size = nframes,
-		.comp_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+		.comp_size = h->cfg.forward ? nframes : XSK_RING_CONS__DEFAULT_NUM_DESCS,
 		.rx_size = nframes,
+		.tx_size = h->cfg.forward ? nframes : 0,
 		.allow_copy = !h->automatic,
 		.shared_prog = h->cfg.fanout >= 0,
 	};
@@ -500,6 +513,9 @@ static int xdp_open(struct zcap *h)
 	zcap_log(ZCAP_LOG_INFO, "xdp: %s XDP, %s mode, %u queue%s, %u frames of %u bytes each",
 		 mode, x->zerocopy ? "zero-copy" : "copy", x->nq, x->nq == 1 ? "" : "s",
 		 nframes, XDP_FRAME_SIZE);
+	if (h->cfg.forward)
+		zcap_log(ZCAP_LOG_INFO, "%s: forwarding in place: each queue's tx ring on "
+			 "its rx umem", h->ifname);
 	return 0;
 
 nomem:
@@ -604,17 +620,22 @@ again:
 	return (int)got;
 }
 
-/* The oldest n frames held back to the fill ring, in the order they came. */
+/* The oldest n frames held back to the fill ring, in the order they came
+ * (those forwarded go back from the completion ring instead). */
 static void give_back(struct xq *q, uint32_t n)
 {
-	uint32_t idx;
+	uint32_t idx = 0, k = 0, m = 0;
 
-	/* frames out of the fill ring >= held >= n: this always fits */
-	if (!n || xsk_ring_prod__reserve(&q->p.fill, n, &idx) != n)
+	for (uint32_t i = 0; i < n; i++)
+		m += q->addrs[i] != FORWARDED;
+	/* frames out of the fill ring >= held >= m: this always fits */
+	if (!n || (m && xsk_ring_prod__reserve(&q->p.fill, m, &idx) != m))
 		return;
 	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&q->p.fill, idx + i) = q->addrs[i];
-	xsk_ring_prod__submit(&q->p.fill, n);
+		if (q->addrs[i] != FORWARDED)
+			*xsk_ring_prod__fill_addr(&q->p.fill, idx + k++) = q->addrs[i];
+	if (m)
+		xsk_ring_prod__submit(&q->p.fill, m);
 	xsk_ring_cons__release(&q->p.rx, n);
 	q->held -= n;
 	q->given += n;
@@ -659,6 +680,138 @@ static int xdp_holding(struct zcap *h)
 	return 0;
 }
 
+/* The queue whose frame area holds p's data, or NULL. */
+static struct xq *queue_of(struct xdp *x, const uint8_t *data)
+{
+	for (unsigned int k = 0; k < x->nq; k++) {
+		struct xq *q = &x->q[k];
+
+		if (data >= q->p.area && data < q->p.area + q->p.area_len)
+			return q;
+	}
+	return NULL;
+}
+
+/* The frame goes on the tx ring of the queue it came in on: the same
+ * umem, so the device reads it where it was written. */
+static int xdp_forward(struct zcap *h, const struct zcap_pkt *p, uint32_t len)
+{
+	struct xdp *x = h->priv;
+	struct xq *q = queue_of(x, p->data);
+	uint64_t off, base;
+	uint32_t i, idx;
+	struct xdp_desc *d;
+
+	if (!q)
+		goto not_ours;
+	off = (uint64_t)(p->data - q->p.area);
+	base = off & ~(uint64_t)(XDP_FRAME_SIZE - 1);
+	for (i = q->held; i > 0 && q->addrs[i - 1] != base; i--)
+		;
+	if (!i || len > XDP_FRAME_SIZE - (off - base))
+		goto not_ours;
+	if (xsk_ring_prod__reserve(&q->p.tx, 1, &idx) != 1) {
+		zcap_seterr(h, "%s: queue %d: the tx ring is full", h->ifname, q->queue);
+		errno = EAGAIN;
+		return -1;
+	}
+	d = xsk_ring_prod__tx_desc(&q->p.tx, idx);
+	d->addr = off;
+	d->len = len;
+	d->options = 0;
+	q->addrs[i - 1] = FORWARDED;
+	q->tx_queued++;
+	return 0;
+not_ours:
+	zcap_seterr(h, "%s: forward: not a packet this capture holds", h->ifname);
+	errno = EINVAL;
+	return -1;
+}
+
+/* Completed frames back to the fill ring, for the device to receive into
+ * again. Returns how many of the queue's frames are still in flight. */
+static uint32_t reap(struct xq *q)
+{
+	uint32_t idx, fidx, n = xsk_ring_cons__peek(&q->p.comp, q->tx_out, &idx);
+
+	if (!n)
+		return q->tx_out;
+	/* every frame is in exactly one place: the fill ring has room */
+	if (xsk_ring_prod__reserve(&q->p.fill, n, &fidx) != n) {
+		xsk_ring_cons__cancel(&q->p.comp, n);
+		return q->tx_out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = *xsk_ring_cons__comp_addr(&q->p.comp, idx + i);
+
+		*xsk_ring_prod__fill_addr(&q->p.fill, fidx + i) =
+			(a % q->p.area_len) & ~(uint64_t)(XDP_FRAME_SIZE - 1);
+	}
+	xsk_ring_prod__submit(&q->p.fill, n);
+	xsk_ring_cons__release(&q->p.comp, n);
+	q->tx_out -= n;
+	q->tx_done += n;
+	if (xsk_ring_prod__needs_wakeup(&q->p.fill))
+		recvfrom(zxsk_fd(&q->p), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	return q->tx_out;
+}
+
+/*
+ * Has the kernel send what is on q's tx ring. Zero copy: the driver takes
+ * frames by itself and wants a kick only when the ring says so. Copy mode
+ * (as lib/xdp_tx.c): each sendto builds skbs for up to 32 frames and says
+ * EAGAIN while frames are left; EBUSY is one frame the device dropped,
+ * which still completes.
+ */
+static int kick(struct zcap *h, struct xq *q)
+{
+	for (uint32_t tries = q->tx_out / 32 + 4; tries; tries--) {
+		if (q->p.zerocopy && !xsk_ring_prod__needs_wakeup(&q->p.tx))
+			return 0;
+		if (sendto(zxsk_fd(&q->p), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+			return 0;
+		switch (errno) {
+		case EBUSY:
+			if (q->p.zerocopy)
+				return 0;
+			q->tx_dropped++;
+			break;
+		case EAGAIN:
+		case EINTR:
+		case ENOBUFS:
+			if (q->p.zerocopy)
+				return 0;
+			break;
+		default:
+			zcap_seterr(h, "%s: queue %d: sending: %s", h->ifname, q->queue,
+				    errno == ENETDOWN || errno == ENXIO ?
+				    "interface went down" : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int xdp_forward_flush(struct zcap *h)
+{
+	struct xdp *x = h->priv;
+	uint32_t left = 0;
+
+	for (unsigned int k = 0; k < x->nq; k++) {
+		struct xq *q = &x->q[k];
+
+		if (q->tx_queued) {
+			xsk_ring_prod__submit(&q->p.tx, q->tx_queued);
+			q->tx_out += q->tx_queued;
+			q->tx_queued = 0;
+		}
+		if (q->tx_out && kick(h, q))
+			return -1;
+		left += reap(q);
+	}
+	return (int)left;
+}
+
 static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 {
 	struct xdp *x = h->priv;
@@ -679,6 +832,11 @@ static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 		 */
 		st->drop_ring_full += ks.rx_ring_full + ks.rx_dropped;
 		st->pending += xsk_cons_nb_avail(&q->p.rx, UINT32_MAX);
+		if (h->cfg.forward) {
+			reap(q);
+			st->forwarded += q->tx_done - q->tx_dropped;
+			st->forward_dropped += ks.tx_invalid_descs + q->tx_dropped;
+		}
 	}
 	st->filtered = x->filtered;
 	return 0;
@@ -755,5 +913,7 @@ const struct zcap_rx_ops zcap_xdp_rx_ops = {
 	.stats = xdp_stats,
 	.freeze = xdp_freeze,
 	.setfilter = xdp_setfilter,
+	.forward = xdp_forward,
+	.forward_flush = xdp_forward_flush,
 	.close = xdp_close,
 };

@@ -28,7 +28,7 @@ done
 # The capture suite again on the AF_XDP backend (copy mode on veth). Each
 # script skips itself only when this kernel cannot capture with AF_XDP on a
 # veth at all, as a probe without zcap finds (tests/lib.sh, kernel_can).
-for t in capture filter drops sigint zcap_run zcap_run_apps; do
+for t in capture filter drops sigint zcap_run zcap_run_apps arpd; do
 	run "tests/integration/test_$t.sh (xdp)" env ZCAP_BACKEND=xdp sh "tests/integration/test_$t.sh"
 done
 # The unit tests and the tools' integration scripts again on build-san/

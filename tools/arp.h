@@ -88,8 +88,9 @@ static inline bool arp_parse(const uint8_t *f, uint32_t caplen, struct arp_msg *
 	return true;
 }
 
-/* Writes a whole ARP frame (ARP_FRAME_LEN bytes, padding zeroed) at f. */
-static inline void arp_build(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
+/* Writes an ARP frame of len bytes (ARP_PKT_LEN..ARP_FRAME_LEN: the
+ * packet, then zero padding) at f. */
+static inline void arp_build(uint8_t *f, uint32_t len, const uint8_t dst[6], const uint8_t src[6],
 			     uint16_t op, const uint8_t sha[6], uint32_t spa,
 			     const uint8_t tha[6], uint32_t tpa)
 {
@@ -105,23 +106,26 @@ static inline void arp_build(uint8_t *f, const uint8_t dst[6], const uint8_t src
 	arp_put32(f + 28, spa);
 	memcpy(f + 32, tha, 6);
 	arp_put32(f + 38, tpa);
-	memset(f + ARP_PKT_LEN, 0, ARP_FRAME_LEN - ARP_PKT_LEN);
+	memset(f + ARP_PKT_LEN, 0, len - ARP_PKT_LEN);
 }
 
-/* The broadcast request "who has tpa? tell spa (at sha)". */
+/* The broadcast request "who has tpa? tell spa (at sha)", padded to
+ * ARP_FRAME_LEN. */
 static inline void arp_build_request(uint8_t *f, const uint8_t sha[6], uint32_t spa,
 				     uint32_t tpa)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t zero[6];
 
-	arp_build(f, bcast, sha, ARP_OP_REQUEST, sha, spa, zero, tpa);
+	arp_build(f, ARP_FRAME_LEN, bcast, sha, ARP_OP_REQUEST, sha, spa, zero, tpa);
 }
 
-/* The reply to request m: "m->tpa is at mac", sent to the asker alone. */
-static inline void arp_build_reply(uint8_t *f, const struct arp_msg *m, const uint8_t mac[6])
+/* The reply to request m, "m->tpa is at mac", to the asker alone, len
+ * bytes: it may be written over the request itself (m is a copy). */
+static inline void arp_build_reply(uint8_t *f, uint32_t len, const struct arp_msg *m,
+				   const uint8_t mac[6])
 {
-	arp_build(f, m->sha, mac, ARP_OP_REPLY, mac, m->tpa, m->sha, m->spa);
+	arp_build(f, len, m->sha, mac, ARP_OP_REPLY, mac, m->tpa, m->sha, m->spa);
 }
 
 #endif /* ZCAP_TOOLS_ARP_H */

@@ -4,14 +4,15 @@
  * of the papers' zero-copy NIC in user space.
  *
  * It receives ARP on a capture handle (filter "arp", received packets
- * only) and sends on a transmit handle of the same interface. It learns
- * the sender of every well-formed request and reply into the cache
- * (tools/arp_cache.h: the papers' overflow and lifetime rules), answers
- * requests for the addresses it was given (-a) and no others, and sends a
- * broadcast request for each --resolve address while the cache misses it.
- * Replies are built straight in the transmit ring's frames. Every packet
- * is counted once, by what became of it; so is every reply it could not
- * send.
+ * only) opened with ZCAP_OPT_FORWARD. It learns the sender of every
+ * well-formed request and reply into the cache (tools/arp_cache.h: the
+ * papers' overflow and lifetime rules), and answers requests for the
+ * addresses it was given (-a) and no others: the reply is written over
+ * the request, in the frame it arrived in, and sent from there
+ * (zcap_forward(): from that very frame on xdp, by one copy elsewhere).
+ * Requests of its own (--resolve, on a miss) go out through a transmit
+ * handle, opened only for them. Every packet is counted once, by what
+ * became of it; so is every reply it could not send.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +79,7 @@ struct counters {
 	uint64_t sender_skipped;	/* sender 0.0.0.0 (a probe) or one of ours */
 	uint64_t resolve_sent;	/* requests sent for --resolve */
 	uint64_t resolve_failed; /* addresses unanswered after RESOLVE_TRIES */
-	uint64_t tx_stalled;	/* replies dropped: no tx frame for STALL_NS */
+	uint64_t tx_stalled;	/* not sent: no transmit room for STALL_NS */
 };
 
 struct resolve {
@@ -90,7 +91,7 @@ struct resolve {
 struct arpd {
 	struct opts o;
 	zcap_t *rx;
-	zcap_tx_t *tx;
+	zcap_tx_t *tx;		/* for --resolve only */
 	struct arp_cache cache;
 	struct counters c;
 	struct resolve res[MAX_ADDRS];
@@ -261,7 +262,7 @@ static bool ours(const struct opts *o, uint32_t ip)
 	return false;
 }
 
-/* The next free transmit frame, waiting for completions while there is
+/* A frame of the request handle, waiting for completions while there is
  * none; NULL after STALL_NS without one. */
 static uint8_t *tx_frame(struct arpd *d)
 {
@@ -284,18 +285,36 @@ static uint8_t *tx_frame(struct arpd *d)
 	return zcap_tx_frame(d->tx, d->used, NULL);
 }
 
-static void tx_commit(struct arpd *d)
-{
-	zcap_tx_setlen(d->tx, d->used, ARP_FRAME_LEN);
-	d->used++;
-}
-
 static void tx_flush(struct arpd *d)
 {
+	if (!d->tx)
+		return;
 	if (d->used && zcap_tx_submit(d->tx, d->used))
 		die("%s", zcap_tx_geterr(d->tx));
 	d->used = d->reserved = 0;
 	zcap_tx_complete(d->tx);
+}
+
+/* The reply over request p, sent from p's frame. On a full transmit ring,
+ * what was forwarded is flushed and the reply tried again, for up to
+ * STALL_NS: requests wait in the receive ring meanwhile. */
+static bool reply(struct arpd *d, const struct zcap_pkt *p, const struct arp_msg *m)
+{
+	uint32_t len = p->caplen < ARP_FRAME_LEN ? p->caplen : ARP_FRAME_LEN;
+	uint64_t since = 0;
+
+	arp_build_reply((uint8_t *)p->data, len, m, d->o.mac);
+	while (zcap_forward(d->rx, p, len)) {
+		if (errno != EAGAIN)
+			die("%s", zcap_geterr(d->rx));
+		if (zcap_forward_flush(d->rx, 10) && errno != ETIMEDOUT)
+			die("%s", zcap_geterr(d->rx));
+		if (!since)
+			since = now_ns(CLOCK_MONOTONIC);
+		else if (now_ns(CLOCK_MONOTONIC) - since > STALL_NS)
+			return false;
+	}
+	return true;
 }
 
 static void learn(struct arpd *d, const struct arp_msg *m, uint64_t now)
@@ -320,7 +339,6 @@ static void learn(struct arpd *d, const struct arp_msg *m, uint64_t now)
 static void handle(struct arpd *d, const struct zcap_pkt *p, uint64_t now)
 {
 	struct arp_msg m;
-	uint8_t *f;
 
 	d->c.received++;
 	if (!arp_parse(p->data, p->caplen, &m)) {
@@ -338,13 +356,10 @@ static void handle(struct arpd *d, const struct zcap_pkt *p, uint64_t now)
 		d->c.not_ours++;
 		return;
 	}
-	f = tx_frame(d);
-	if (!f) {
+	if (!reply(d, p, &m)) {
 		d->c.tx_stalled++;
 		return;
 	}
-	arp_build_reply(f, &m, d->o.mac);
-	tx_commit(d);
 	d->c.answered++;
 }
 
@@ -374,7 +389,7 @@ static void resolve_tick(struct arpd *d, uint64_t now)
 			continue;
 		}
 		arp_build_request(f, d->o.mac, spa, r->ip);
-		tx_commit(d);
+		zcap_tx_setlen(d->tx, d->used++, ARP_FRAME_LEN);
 		r->tries++;
 		r->next_ns = now + RESOLVE_GAP_NS;
 		d->c.resolve_sent++;
@@ -392,18 +407,21 @@ static void write_counters(const struct arpd *d, FILE *f, const char *prefix)
 	ZCAP_DECLARE(zcap_tx_stats, ts);
 
 	zcap_stats(d->rx, &st);
-	zcap_tx_stats(d->tx, &ts);
+	if (d->tx)
+		zcap_tx_stats(d->tx, &ts);
 	fprintf(f,
 		"%sreceived=%" PRIu64 " requests=%" PRIu64 " replies=%" PRIu64
 		" malformed=%" PRIu64 " answered=%" PRIu64 " not_ours=%" PRIu64
 		" learned=%" PRIu64 " refreshed=%" PRIu64 " overflow=%" PRIu64
 		" sender_skipped=%" PRIu64 " resolve_sent=%" PRIu64 " resolve_failed=%" PRIu64
 		" tx_stalled=%" PRIu64 " drop_ring_full=%" PRIu64 " drop_if=%" PRIu64
+		" forwarded=%" PRIu64 " forward_dropped=%" PRIu64
 		" tx_invalid=%" PRIu64 " tx_errors=%" PRIu64 "\n",
 		prefix, d->c.received, d->c.requests, d->c.replies, d->c.malformed,
 		d->c.answered, d->c.not_ours, d->c.learned, d->c.refreshed, d->c.overflow,
 		d->c.sender_skipped, d->c.resolve_sent, d->c.resolve_failed, d->c.tx_stalled,
-		st.drop_ring_full, st.drop_if, ts.invalid, ts.errors);
+		st.drop_ring_full, st.drop_if, st.forwarded, st.forward_dropped,
+		ts.invalid, ts.errors);
 }
 
 static void write_status(const struct arpd *d, FILE *f, uint64_t now)
@@ -493,16 +511,23 @@ static void on_signal(int sig)
 		zcap_breakloop(rx_for_signal);
 }
 
+/* The capture, which also sends the replies; with --resolve, a transmit
+ * handle for the requests: AF_XDP's queue is the capture's, so on xdp
+ * they go through tpacket. */
 static void open_rings(struct arpd *d)
 {
 	ZCAP_DECLARE(zcap_opts, ro, .backend = d->o.backend, .filter = "arp",
-		     .direction = ZCAP_DIR_IN, .ring_bytes = d->o.ring_kib << 10);
-	ZCAP_DECLARE(zcap_tx_opts, to, .backend = d->o.backend);
+		     .direction = ZCAP_DIR_IN, .ring_bytes = d->o.ring_kib << 10,
+		     .flags = ZCAP_OPT_FORWARD);
 	char err[ZCAP_ERRBUF_SIZE];
 
 	d->rx = zcap_open(d->o.ifname, &ro, err);
 	if (!d->rx)
 		die("%s", err);
+	if (!d->o.n_resolve)
+		return;
+	ZCAP_DECLARE(zcap_tx_opts, to, .backend = strcmp(zcap_backend_name(d->rx), "xdp") ?
+		     d->o.backend : "tpacket");
 	d->tx = zcap_tx_open(d->o.ifname, &to, err);
 	if (!d->tx)
 		die("%s", err);
@@ -540,8 +565,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	rx_for_signal = d.rx;
-	fprintf(stderr, PROG ": listening on %s, backend %s, transmit %s\n", d.o.ifname,
-		zcap_backend_name(d.rx), zcap_tx_backend_name(d.tx));
+	fprintf(stderr, PROG ": listening on %s, backend %s, requests through %s\n",
+		d.o.ifname, zcap_backend_name(d.rx), d.tx ? zcap_tx_backend_name(d.tx) : "none");
 
 	while (!stop) {
 		uint64_t now;
@@ -552,6 +577,8 @@ int main(int argc, char **argv)
 		now = now_ns(CLOCK_MONOTONIC);
 		for (int i = 0; i < n; i++)
 			handle(&d, &pkts[i], now);
+		if (zcap_forward_flush(d.rx, 0))
+			die("%s", zcap_geterr(d.rx));
 		if (n > 0)
 			zcap_release(d.rx);
 		resolve_tick(&d, now);
@@ -561,12 +588,15 @@ int main(int argc, char **argv)
 			dump_status(&d, now);
 		}
 	}
-	if (zcap_tx_flush(d.tx, 1000))
+	if (zcap_forward_flush(d.rx, 1000))
+		fprintf(stderr, PROG ": %s\n", zcap_geterr(d.rx));
+	if (d.tx && zcap_tx_flush(d.tx, 1000))
 		fprintf(stderr, PROG ": %s\n", zcap_tx_geterr(d.tx));
 	if (d.o.status_file)
 		dump_status(&d, now_ns(CLOCK_MONOTONIC));
 	write_counters(&d, stderr, PROG ": ");
-	zcap_tx_close(d.tx);
+	if (d.tx)
+		zcap_tx_close(d.tx);
 	zcap_close(d.rx);
 	arp_cache_free(&d.cache);
 	return 0;

@@ -409,7 +409,8 @@ static void run_tx(const struct opts *o, zcap_tx_t *tx, struct rng *rng, uint64_
 			unsigned int size = o->random_sizes ? random_size(rng) : o->size;
 
 			if (o->arp) {
-				arp_build(f, o->addr.dst_mac, o->addr.src_mac, ARP_OP_REQUEST,
+				arp_build(f, ARP_FRAME_LEN, o->addr.dst_mac, o->addr.src_mac,
+					  ARP_OP_REQUEST,
 					  o->addr.src_mac, o->addr.src_ip + (uint32_t)(seq + i),
 					  (const uint8_t[6]){ 0 }, o->arp_tpa);
 				zcap_tx_setlen(tx, i, ARP_FRAME_LEN);

@@ -41,6 +41,12 @@ struct stats_v1_0 {
 		 pending;
 };
 
+/* 1.5: ZCAP_OPT_FORWARD's counters */
+struct stats_v1_5 {
+	struct stats_v1_0 v1;
+	uint64_t forwarded, forward_dropped;
+};
+
 struct dump_info_v1_0 {
 	size_t sz;
 	const char *ifname;
@@ -87,7 +93,7 @@ struct opts_newer {
 };
 
 struct stats_newer {
-	struct stats_v1_0 v1;
+	struct stats_v1_5 v1;
 	uint64_t future;
 };
 
@@ -107,10 +113,10 @@ static void test_rx_opts(void)
 	zcap_t *h;
 
 	CHECK(sizeof(struct zcap_opts) == sizeof(struct opts_v1_3) &&
-	      sizeof(struct zcap_stats) == sizeof(struct stats_v1_0) &&
+	      sizeof(struct zcap_stats) == sizeof(struct stats_v1_5) &&
 	      sizeof(struct zcap_tx_opts) == sizeof(struct tx_opts_v1_0) &&
 	      sizeof(struct zcap_dump_info) == sizeof(struct dump_info_v1_3),
-	      "this header's structs are the 1.3 layout (update the copies here "
+	      "this header's structs are the 1.5 layout (update the copies here "
 	      "only by adding a version)");
 
 	memset(&v1, 0, sizeof(v1));
@@ -191,9 +197,9 @@ static void test_stats(void)
 	if (!h)
 		return;
 	memset(&nw, 0xa5, sizeof(nw));
-	nw.v1.sz = sizeof(nw);
+	nw.v1.v1.sz = sizeof(nw);
 	CHECK(zcap_stats(h, (struct zcap_stats *)&nw) == 0 && nw.future == 0 &&
-	      nw.v1.sz == sizeof(nw) && nw.v1.pending == 0,
+	      nw.v1.v1.sz == sizeof(nw) && nw.v1.v1.pending == 0 && nw.v1.forwarded == 0,
 	      "stats into a newer, longer struct: known fields filled, the rest zeroed");
 
 	memset(&sh, 0xa5, sizeof(sh));

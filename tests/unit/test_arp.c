@@ -149,7 +149,7 @@ static void test_frames(void)
 	CHECK(arp_parse(f, ARP_FRAME_LEN, &msg) && msg.op == ARP_OP_REQUEST &&
 	      msg.spa == 0x0a090001 && msg.tpa == 0x0a090002 && !memcmp(msg.sha, a, 6),
 	      "parsed back");
-	arp_build_reply(f, &msg, b);
+	arp_build_reply(f, ARP_FRAME_LEN, &msg, b);
 	CHECK(!memcmp(f, rep, ARP_PKT_LEN), "the reply, to the asker alone, built in place of the request");
 	CHECK(!arp_parse(f, ARP_PKT_LEN - 1, &msg), "41 bytes: refused");
 	f[19] = 16;
