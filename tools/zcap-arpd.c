@@ -141,8 +141,11 @@ static void usage(FILE *out)
 		"to stderr:\n"
 		"  " PROG ": received=N requests=N replies=N malformed=N answered=N not_ours=N\n"
 		"  learned=N refreshed=N overflow=N sender_skipped=N resolve_sent=N\n"
-		"  resolve_failed=N tx_stalled=N drop_ring_full=N drop_if=N tx_invalid=N\n"
-		"  tx_errors=N\n",
+		"  resolve_failed=N tx_stalled=N drop_ring_full=N drop_if=N forwarded=N\n"
+		"  forward_dropped=N tx_invalid=N tx_errors=N\n"
+		"Replies are written over the requests and sent from their frames\n"
+		"(forwarded: sent; forward_dropped: refused by the kernel or the device);\n"
+		"tx_invalid and tx_errors count --resolve's requests.\n",
 		MAX_ADDRS, RESOLVE_TRIES, MAX_ADDRS, ARP_CACHE_DEFAULT_SIZE,
 		ARP_CACHE_DEFAULT_LIFETIME_S, DEFAULT_RING_KIB, backend_names(ZCAP_RX));
 }
