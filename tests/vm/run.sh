@@ -268,7 +268,7 @@ is_elf_exe() {
 	[ -f "$1" ] && [ -x "$1" ] &&
 		[ "$(od -An -tx1 -N4 "$1" | tr -d ' ')" = 7f454c46 ]
 }
-for t in zcap zcap-gen zcap-verify; do
+for t in zcap zcap-gen zcap-verify zcap-arpd; do
 	copy_elf "build/$t" "/zcap/build/$t"
 done
 # zcap-run finds libzcap-pcap.so beside it; tcpdump, when installed here,
