@@ -123,6 +123,15 @@ static inline void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
+/* After getopt_long(): nothing left over, and -i given. */
+static inline void args_done(int argc, char **argv, const char *ifname)
+{
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!ifname)
+		usage_error("no interface given: use -i IF");
+}
+
 /* xx:xx:xx:xx:xx:xx, or a usage error. */
 static inline void parse_mac(const char *arg, uint8_t mac[6])
 {

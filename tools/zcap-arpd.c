@@ -251,10 +251,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			bad_option(c, argv);
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	if (!o->ifname)
-		usage_error("no interface: -i IF is required");
+	args_done(argc, argv, o->ifname);
 }
 
 static bool ours(const struct opts *o, uint32_t ip)

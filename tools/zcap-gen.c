@@ -238,10 +238,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			bad_option(c, argv);
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	if (!o->ifname)
-		usage_error("no interface given: use -i IF");
+	args_done(argc, argv, o->ifname);
 	if (size_arg && o->random_sizes)
 		usage_error("-s and --random-sizes exclude each other");
 	if (o->arp && (size_arg || o->random_sizes))

@@ -273,7 +273,7 @@ fi
 # --- 5. bad input --------------------------------------------------------------
 check "unknown interface: exit 1, named" \
 	fails zcap-arpd 1 "unknown interface 'nosuch0'" "" "$ARPD" -i nosuch0 -a $A1
-check "no -i: usage error, exit 2" fails zcap-arpd 2 "-i IF is required" "" "$ARPD" -a $A1
+check "no -i: usage error, exit 2" fails zcap-arpd 2 "no interface given: use -i IF" "" "$ARPD" -a $A1
 check "a bad address: exit 2" fails zcap-arpd 2 "invalid address '10.9.0'" "" \
 	"$ARPD" -i lo -a 10.9.0
 check "a broadcast address: exit 2" fails zcap-arpd 2 "not a host's address" "" \
