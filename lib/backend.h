@@ -79,6 +79,8 @@ struct zcap_netdev_counters {
 int zcap_netdev_counters(const char *ifname, struct zcap_netdev_counters *c);
 int zcap_netdev_linktype(const char *ifname, int *dlt, char *err);
 int zcap_netdev_mtu(const char *ifname);	/* -1 when unknown */
+/* 1 when ifname's driver is veth (ETHTOOL_GDRVINFO), else 0 */
+int zcap_netdev_is_veth(const char *ifname);
 /* The index of ifname, or 0 with ENODEV and a message in err. */
 int zcap_netdev_index(const char *ifname, char *err);
 /* Promiscuous mode, held by the fd returned until it is closed (a packet

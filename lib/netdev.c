@@ -11,7 +11,9 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <linux/ethtool.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <net/if_arp.h>
 #include <pcap/dlt.h>
 #include <stdio.h>
@@ -87,6 +89,23 @@ int zcap_netdev_index(const char *ifname, char *err)
 		errno = ENODEV;
 	}
 	return i;
+}
+
+int zcap_netdev_is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	int fd, rc;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	rc = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	return rc == 0 && !strcmp(info.driver, "veth");
 }
 
 int zcap_netdev_mtu(const char *ifname)

@@ -541,7 +541,9 @@ static int stats(struct zcap *h, struct zcap_stats *st)
 		 * not, read now as libpcap reads ps_ifdrop: a NIC updates
 		 * its missed count late (e1000: every 2 s), and the final
 		 * count after a stop must hold the drops of the capture. */
-		st->drop_if += now.rx_dropped - h->if_base.rx_dropped;
+		uint64_t d = now.rx_dropped - h->if_base.rx_dropped;
+
+		st->drop_if += d - (h->if_dup_drops < d ? h->if_dup_drops : d);
 		/* The kernel does not count what a socket filter rejects:
 		 * estimate it as what the interface saw minus what the
 		 * filter accepted. Only while a filter is set, and not once

@@ -92,6 +92,10 @@ struct zcap {
 	unsigned int fwd_res, fwd_used;
 
 	struct zcap_netdev_counters if_base;	/* at open */
+	/* Of the backend's own drops (in st), those the interface counts in
+	 * rx_dropped too, set by its stats op: taken out of drop_if, so that
+	 * a packet is not counted dropped twice. */
+	uint64_t if_dup_drops;
 	struct zcap_stats st;			/* what the front end counts */
 	char err[ZCAP_ERRBUF_SIZE];
 };

@@ -88,6 +88,7 @@ struct xdp {
 	int map_fd, prog_fd, link_fd, epfd;	/* fanout: map_fd only, libxdp's */
 	int zerocopy;
 	int shared;			/* a fanout member: libxdp's program */
+	int veth;			/* counts a failed redirect in rx_dropped */
 	uint64_t filtered;
 };
 
@@ -478,6 +479,7 @@ static int xdp_open(struct zcap *h)
 	h->priv = x;
 	x->map_fd = x->prog_fd = x->link_fd = x->epfd = -1;
 	x->shared = h->cfg.fanout >= 0;
+	x->veth = zcap_netdev_is_veth(h->ifname);
 	if (h->cfg.queue < 0)
 		x->nq = nq;
 	else if (h->cfg.queue_stride > 0)
@@ -815,6 +817,7 @@ static int xdp_forward_flush(struct zcap *h)
 static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 {
 	struct xdp *x = h->priv;
+	uint64_t sock_drops = 0;
 
 	for (unsigned int k = 0; k < x->nq; k++) {
 		struct xdp_statistics ks;
@@ -831,6 +834,7 @@ static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 		 * a cause, not more packets, and is not added again).
 		 */
 		st->drop_ring_full += ks.rx_ring_full + ks.rx_dropped;
+		sock_drops += ks.rx_ring_full + ks.rx_dropped;
 		st->pending += xsk_cons_nb_avail(&q->p.rx, UINT32_MAX);
 		if (h->cfg.forward) {
 			reap(q);
@@ -839,6 +843,10 @@ static int xdp_stats(struct zcap *h, struct zcap_stats *st)
 		}
 	}
 	st->filtered = x->filtered;
+	/* veth counts every frame our program could not redirect (the
+	 * socket's ring full, or no free frame) in its rx_dropped as well:
+	 * the same packets, counted once, here. */
+	h->if_dup_drops = x->veth ? sock_drops : 0;
 	return 0;
 }
 
