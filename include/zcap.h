@@ -375,14 +375,19 @@ struct zcap_stats {
  * holds it (cast away the const of p->data) and nothing else uses it.
  * xdp sends the frame itself, which goes back to the kernel's receive
  * side once sent, not at zcap_release(); the other backends copy the bytes
- * now. Never blocks: queued packets leave at zcap_forward_flush(), or
- * when the queue is full.
+ * now, with the VLAN tag put back when the kernel had taken it off
+ * (ZCAP_PKT_VLAN). Queued packets leave at zcap_forward_flush(); on xdp
+ * also at the next zcap_recv(), on the others also when a batch of 64 is
+ * full, which then waits as zcap_tx_submit() does while the kernel takes
+ * it. Never waits for a packet to be sent.
  * Returns 0, or -1 with zcap_geterr() and errno:
  *   - EAGAIN: no room to queue it until frames already forwarded were
  *     sent: call zcap_forward_flush() and try again;
- *   - EINVAL: len is out of range; on xdp also p not a frame h holds
- *     (given back, or forwarded already; the copying backends cannot
- *     tell, and forwarding such a packet is the application's error);
+ *   - EINVAL: len is out of range (on xdp also: over the MTU plus the
+ *     Ethernet and VLAN headers); on xdp also p not in a frame h holds
+ *     (forwarded already, or given back and not reused: a packet given
+ *     back is dead, and forwarding it is the application's error, which
+ *     the copying backends cannot see at all);
  *   - EOPNOTSUPP: h was not opened with ZCAP_OPT_FORWARD;
  *   - ENETDOWN and the kernel's errors from the transmit side.
  */

@@ -63,7 +63,7 @@ void zcap_forward_stats(struct zcap *h, struct zcap_stats *st)
 	if (!h->fwd_tx || zcap_tx_stats(h->fwd_tx, &ts))
 		return;
 	st->forwarded += ts.sent;
-	st->forward_dropped += ts.invalid + ts.errors;
+	st->forward_dropped += ts.invalid + ts.errors + h->fwd_lost;
 }
 
 static int submit_copies(struct zcap *h)
@@ -72,6 +72,8 @@ static int submit_copies(struct zcap *h)
 
 	h->fwd_used = h->fwd_res = 0;
 	if (n && zcap_tx_submit(h->fwd_tx, n)) {
+		/* accepted by zcap_forward(), never sent: counted here */
+		h->fwd_lost += n;
 		zcap_seterr(h, "%s", zcap_tx_geterr(h->fwd_tx));
 		return -1;
 	}
@@ -81,7 +83,7 @@ static int submit_copies(struct zcap *h)
 
 static int forward_copy(struct zcap *h, const struct zcap_pkt *p, uint32_t len)
 {
-	uint32_t room;
+	uint32_t room, tag;
 	uint8_t *f;
 
 	if (h->fwd_used == h->fwd_res) {
@@ -94,14 +96,26 @@ static int forward_copy(struct zcap *h, const struct zcap_pkt *p, uint32_t len)
 			return -1;
 		}
 	}
+	/* A tag the kernel took off (TPACKET_V3, the module) goes back
+	 * after the MAC addresses, as the frame came in. */
+	tag = p->flags & ZCAP_PKT_VLAN ? 4 : 0;
 	f = zcap_tx_frame(h->fwd_tx, h->fwd_used, &room);
-	if (!f || len > room || len > zcap_tx_max_len(h->fwd_tx)) {
-		zcap_seterr(h, "%s: %u bytes do not fit a transmit frame", h->ifname, len);
+	if (!f || len + tag > room || len + tag > zcap_tx_max_len(h->fwd_tx)) {
+		zcap_seterr(h, "%s: %u bytes do not fit a transmit frame", h->ifname, len + tag);
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(f, p->data, len);
-	zcap_tx_setlen(h->fwd_tx, h->fwd_used, len);
+	if (tag) {
+		memcpy(f, p->data, 12);
+		f[12] = (uint8_t)(p->vlan_tpid >> 8);
+		f[13] = (uint8_t)p->vlan_tpid;
+		f[14] = (uint8_t)(p->vlan_tci >> 8);
+		f[15] = (uint8_t)p->vlan_tci;
+		memcpy(f + 16, p->data + 12, len - 12);
+	} else {
+		memcpy(f, p->data, len);
+	}
+	zcap_tx_setlen(h->fwd_tx, h->fwd_used, len + tag);
 	h->fwd_used++;
 	return 0;
 }

@@ -90,6 +90,7 @@ struct zcap {
 	 * 0..fwd_used-1 of the fwd_res reserved hold copies to send. */
 	zcap_tx_t *fwd_tx;
 	unsigned int fwd_res, fwd_used;
+	uint64_t fwd_lost;		/* copies a failed submit took down */
 
 	struct zcap_netdev_counters if_base;	/* at open */
 	/* Of the backend's own drops (in st), those the interface counts in

@@ -89,6 +89,8 @@ struct xdp {
 	int zerocopy;
 	int shared;			/* a fanout member: libxdp's program */
 	int veth;			/* counts a failed redirect in rx_dropped */
+	uint32_t max_fwd;		/* forwarding: the longest frame the
+					 * device takes (MTU + header, VLAN) */
 	uint64_t filtered;
 };
 
@@ -479,7 +481,6 @@ static int xdp_open(struct zcap *h)
 	h->priv = x;
 	x->map_fd = x->prog_fd = x->link_fd = x->epfd = -1;
 	x->shared = h->cfg.fanout >= 0;
-	x->veth = zcap_netdev_is_veth(h->ifname);
 	if (h->cfg.queue < 0)
 		x->nq = nq;
 	else if (h->cfg.queue_stride > 0)
@@ -508,6 +509,11 @@ static int xdp_open(struct zcap *h)
 		   attach_prog(h, x, &mode) || setup_poll(h, x)) {
 		goto fail;
 	}
+	/* veth counts the frames our own program failed to redirect in
+	 * its rx_dropped (native mode; not libxdp's shared program, whose
+	 * drops are the whole group's) */
+	x->veth = !x->shared && !strcmp(mode, "native") && zcap_netdev_is_veth(h->ifname);
+	x->max_fwd = mtu > 0 ? (uint32_t)mtu + 18 : 1518;
 	h->counts_filtered = 1;
 	/* several queues hand out interleaved: only all at once */
 	h->partial = x->nq == 1;
@@ -550,11 +556,19 @@ static int queue_error(struct zcap *h, struct xdp *x)
 	return 0;
 }
 
+static int xdp_forward_flush(struct zcap *h);
+
 static int xdp_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 {
 	struct xdp *x = h->priv;
 	unsigned int got = 0;
 	uint64_t ts_ns = 0;	/* read when the first packet is kept */
+
+	/* Forwarded frames that were sent meanwhile go back to the fill
+	 * ring here too, or a caller that flushed without waiting would
+	 * find the device with no frame to receive into. */
+	if (h->cfg.forward && xdp_forward_flush(h) < 0)
+		return -1;
 
 	for (unsigned int k = 0; k < x->nq && got < max; k++) {
 		struct xq *q = &x->q[(x->next + k) % x->nq];
@@ -688,7 +702,8 @@ static struct xq *queue_of(struct xdp *x, const uint8_t *data)
 	for (unsigned int k = 0; k < x->nq; k++) {
 		struct xq *q = &x->q[k];
 
-		if (data >= q->p.area && data < q->p.area + q->p.area_len)
+		/* as integers: p may point anywhere */
+		if ((uintptr_t)data - (uintptr_t)q->p.area < q->p.area_len)
 			return q;
 	}
 	return NULL;
@@ -712,6 +727,12 @@ static int xdp_forward(struct zcap *h, const struct zcap_pkt *p, uint32_t len)
 		;
 	if (!i || len > XDP_FRAME_SIZE - (off - base))
 		goto not_ours;
+	if (len > x->max_fwd) {
+		/* the kernel would refuse it and never give the frame back */
+		zcap_seterr(h, "%s: forward: %u bytes, over the MTU", h->ifname, len);
+		errno = EINVAL;
+		return -1;
+	}
 	if (xsk_ring_prod__reserve(&q->p.tx, 1, &idx) != 1) {
 		zcap_seterr(h, "%s: queue %d: the tx ring is full", h->ifname, q->queue);
 		errno = EAGAIN;

@@ -33,7 +33,7 @@ struct zxsk_cfg {
 	uint32_t frames;		/* in the area */
 	uint32_t frame_size;
 	uint32_t fill_size, comp_size;	/* ring sizes, powers of two */
-	uint32_t rx_size, tx_size;	/* one of them 0 */
+	uint32_t rx_size, tx_size;	/* 0: no such ring */
 	int allow_copy;			/* copy mode when zero copy fails */
 	int shared_prog;		/* libxdp's XSK program, shared with the
 					 * interface's other sockets; else the

@@ -79,7 +79,9 @@ struct counters {
 	uint64_t sender_skipped;	/* sender 0.0.0.0 (a probe) or one of ours */
 	uint64_t resolve_sent;	/* requests sent for --resolve */
 	uint64_t resolve_failed; /* addresses unanswered after RESOLVE_TRIES */
-	uint64_t tx_stalled;	/* not sent: no transmit room for STALL_NS */
+	uint64_t reply_stalled;	/* requests answered but not sent: no
+				 * transmit room for STALL_NS */
+	uint64_t resolve_stalled; /* --resolve requests not sent, the same */
 };
 
 struct resolve {
@@ -101,7 +103,8 @@ struct arpd {
 };
 
 static volatile sig_atomic_t stop, status_req;
-static zcap_t *rx_for_signal;
+/* The capture zcap_breakloop() wakes; NULL while there is none. */
+static zcap_t *volatile rx_for_signal;
 
 static void usage(FILE *out)
 {
@@ -141,8 +144,8 @@ static void usage(FILE *out)
 		"to stderr:\n"
 		"  " PROG ": received=N requests=N replies=N malformed=N answered=N not_ours=N\n"
 		"  learned=N refreshed=N overflow=N sender_skipped=N resolve_sent=N\n"
-		"  resolve_failed=N tx_stalled=N drop_ring_full=N drop_if=N forwarded=N\n"
-		"  forward_dropped=N tx_invalid=N tx_errors=N\n"
+		"  resolve_failed=N reply_stalled=N resolve_stalled=N drop_ring_full=N\n"
+		"  drop_if=N forwarded=N forward_dropped=N tx_invalid=N tx_errors=N\n"
 		"Replies are written over the requests and sent from their frames\n"
 		"(forwarded: sent; forward_dropped: refused by the kernel or the device);\n"
 		"tx_invalid and tx_errors count --resolve's requests.\n",
@@ -357,7 +360,7 @@ static void handle(struct arpd *d, const struct zcap_pkt *p, uint64_t now)
 		return;
 	}
 	if (!reply(d, p, &m)) {
-		d->c.tx_stalled++;
+		d->c.reply_stalled++;
 		return;
 	}
 	d->c.answered++;
@@ -385,7 +388,7 @@ static void resolve_tick(struct arpd *d, uint64_t now)
 		}
 		f = tx_frame(d);
 		if (!f) {
-			d->c.tx_stalled++;
+			d->c.resolve_stalled++;
 			continue;
 		}
 		arp_build_request(f, d->o.mac, spa, r->ip);
@@ -414,12 +417,13 @@ static void write_counters(const struct arpd *d, FILE *f, const char *prefix)
 		" malformed=%" PRIu64 " answered=%" PRIu64 " not_ours=%" PRIu64
 		" learned=%" PRIu64 " refreshed=%" PRIu64 " overflow=%" PRIu64
 		" sender_skipped=%" PRIu64 " resolve_sent=%" PRIu64 " resolve_failed=%" PRIu64
-		" tx_stalled=%" PRIu64 " drop_ring_full=%" PRIu64 " drop_if=%" PRIu64
+		" reply_stalled=%" PRIu64 " resolve_stalled=%" PRIu64
+		" drop_ring_full=%" PRIu64 " drop_if=%" PRIu64
 		" forwarded=%" PRIu64 " forward_dropped=%" PRIu64
 		" tx_invalid=%" PRIu64 " tx_errors=%" PRIu64 "\n",
 		prefix, d->c.received, d->c.requests, d->c.replies, d->c.malformed,
 		d->c.answered, d->c.not_ours, d->c.learned, d->c.refreshed, d->c.overflow,
-		d->c.sender_skipped, d->c.resolve_sent, d->c.resolve_failed, d->c.tx_stalled,
+		d->c.sender_skipped, d->c.resolve_sent, d->c.resolve_failed, d->c.reply_stalled, d->c.resolve_stalled,
 		st.drop_ring_full, st.drop_if, st.forwarded, st.forward_dropped,
 		ts.invalid, ts.errors);
 }
@@ -557,13 +561,16 @@ int main(int argc, char **argv)
 		d.res[i].ip = d.o.resolve[i];
 	if (d.o.status_file)
 		check_status_path(d.o.status_file);
-	open_rings(&d);
-
+	/* Before anything that takes time (an xdp queue's retries): a
+	 * signal then ends or asks, never kills. SA_RESTART: a status
+	 * written to a pipe is not cut short by the next SIGUSR1. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	open_rings(&d);
 	rx_for_signal = d.rx;
 	fprintf(stderr, PROG ": listening on %s, backend %s, requests through %s\n",
 		d.o.ifname, zcap_backend_name(d.rx), d.tx ? zcap_tx_backend_name(d.tx) : "none");
@@ -595,6 +602,7 @@ int main(int argc, char **argv)
 	if (d.o.status_file)
 		dump_status(&d, now_ns(CLOCK_MONOTONIC));
 	write_counters(&d, stderr, PROG ": ");
+	rx_for_signal = NULL;	/* a late signal finds no handle */
 	if (d.tx)
 		zcap_tx_close(d.tx);
 	zcap_close(d.rx);

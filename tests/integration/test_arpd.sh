@@ -230,7 +230,7 @@ if start_arpd -a $A1 -B 262144; then
 		'[ "$(arpd_kv received)" = $N ] &&
 			[ "$(arpd_kv answered)" = $N ] &&
 			[ "$(arpd_kv drop_ring_full)" = 0 ] &&
-			[ "$(arpd_kv tx_stalled)" = 0 ] &&
+			[ "$(arpd_kv reply_stalled)" = 0 ] &&
 			[ "$(arpd_kv tx_invalid)" = 0 ] &&
 			[ "$(arpd_kv tx_errors)" = 0 ]'
 	check "on the other side: $N replies captured, none dropped (captured=$cap dropped=$gdrop)" holds \

@@ -1579,9 +1579,10 @@ static void test_dispatch(void)
 }
 
 /* Sends n datagrams to port (seq first..) as Ethernet frames out of
- * ifname, from a packet socket: they arrive on its peer. */
+ * ifname, from a packet socket: they arrive on its peer. vlan >= 0: with
+ * an 802.1Q tag of that id. */
 static unsigned int send_raw(const char *ifname, uint16_t port, uint32_t first,
-			     unsigned int n)
+			     unsigned int n, int vlan)
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
@@ -1589,7 +1590,7 @@ static unsigned int send_raw(const char *ifname, uint16_t port, uint32_t first,
 		.sll_halen = 6,
 	};
 	const unsigned int ulen = 8 + PAYLOAD_LEN, len = HDRS_LEN + PAYLOAD_LEN;
-	uint8_t f[HDRS_LEN + PAYLOAD_LEN];
+	uint8_t f[HDRS_LEN + PAYLOAD_LEN], t[4 + HDRS_LEN + PAYLOAD_LEN];
 	unsigned int ok = 0;
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 
@@ -1617,6 +1618,17 @@ static unsigned int send_raw(const char *ifname, uint16_t port, uint32_t first,
 		}
 		for (unsigned int i = 8; i < PAYLOAD_LEN; i++)
 			f[HDRS_LEN + i] = fill_byte(seq, i);
+		if (vlan >= 0) {
+			memcpy(t, f, 12);
+			t[12] = 0x81;
+			t[13] = 0x00;
+			t[14] = (uint8_t)(vlan >> 8);
+			t[15] = (uint8_t)vlan;
+			memcpy(t + 16, f + 12, len - 12);
+			ok += sendto(fd, t, len + 4, 0, (struct sockaddr *)&sll,
+				     sizeof(sll)) == (ssize_t)(len + 4);
+			continue;
+		}
 		ok += sendto(fd, f, len, 0, (struct sockaddr *)&sll, sizeof(sll)) == (ssize_t)len;
 	}
 	close(fd);
@@ -1676,7 +1688,7 @@ static void test_forward(void)
 	CHECK(h && w, "a capture opened with ZCAP_OPT_FORWARD, and one to watch");
 	if (!h || !w)
 		goto out;
-	sent = send_raw("fwb", PORT_FWD, 0, N_FWD);
+	sent = send_raw("fwb", PORT_FWD, 0, N_FWD, -1);
 	for (end = now_ms() + COLLECT_MS; got < N_FWD && now_ms() < end;) {
 		n = zcap_recv(h, pkts, 64, 100);
 		for (int i = 0; i < n; i++) {
@@ -1707,6 +1719,38 @@ static void test_forward(void)
 	CHECK(zcap_stats(h, &st) == 0 && st.forwarded == N_FWD && st.forward_dropped == 0,
 	      "stats: forwarded %llu, forward_dropped %llu",
 	      (unsigned long long)st.forwarded, (unsigned long long)st.forward_dropped);
+
+	/* Tagged: the kernel takes the tag off on the way in; forwarding
+	 * puts it back, so the watcher sees it again */
+	{
+		unsigned int tagged = 0, seen_tag = 0;
+
+		sent = send_raw("fwb", PORT_FWD, 1000, 20, 42);
+		for (end = now_ms() + COLLECT_MS, got = 0; got < 20 && now_ms() < end;) {
+			n = zcap_recv(h, pkts, 64, 100);
+			for (int i = 0; i < n; i++) {
+				uint8_t *d = (uint8_t *)pkts[i].data;
+
+				got++;
+				tagged += (pkts[i].flags & ZCAP_PKT_VLAN) && pkts[i].vlan_tci == 42;
+				d[36] = PORT_FWD_OUT >> 8;
+				d[37] = PORT_FWD_OUT & 0xff;
+				zcap_forward(h, &pkts[i], pkts[i].caplen);
+			}
+			zcap_forward_flush(h, 1000);
+			zcap_release(h);
+		}
+		for (end = now_ms() + COLLECT_MS; seen_tag < 20 && now_ms() < end;) {
+			n = zcap_recv(w, pkts, 64, 100);
+			for (int i = 0; i < n; i++)
+				seen_tag += (pkts[i].flags & ZCAP_PKT_VLAN) && pkts[i].vlan_tci == 42 &&
+					    parse(&pkts[i]).ours;
+			zcap_release(w);
+		}
+		CHECK(sent == 20 && tagged == 20 && seen_tag == 20,
+		      "VLAN 42: the tag the kernel took off is put back when forwarded "
+		      "(%u sent, %u came tagged, %u went out tagged)", sent, tagged, seen_tag);
+	}
 out:
 	zcap_close(h);
 	zcap_close(w);
