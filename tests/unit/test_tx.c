@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -99,6 +100,28 @@ static int setup_net(void)
 	return bind(rx_fd, (struct sockaddr *)&sll, sizeof(sll));
 }
 
+/* Until ifname's operstate (which the kernel's linkwatch updates a moment
+ * after the carrier, later under load) is, or is not, "up": 3 s at most. */
+static void wait_operstate(const char *ifname, int up)
+{
+	char path[64], buf[16] = "";
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	for (int i = 0; i < 300; i++) {
+		FILE *f = fopen(path, "r");
+
+		buf[0] = '\0';
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = '\0';
+			fclose(f);
+		}
+		if ((strncmp(buf, "up", 2) == 0) == up)
+			return;
+		poll(NULL, 0, 10);
+	}
+}
+
 static zcap_tx_t *open_with(const char *backend, uint32_t frames, char *err)
 {
 	ZCAP_DECLARE(zcap_tx_opts, opts, .backend = backend, .frames = frames);
@@ -127,10 +150,12 @@ static void test_open_errors(void)
 	      t ? "(opened)" : err);
 
 	system("ip link set " IF_RX " down");
+	wait_operstate(IF_TX, 0);
 	t = zcap_tx_open(IF_TX, NULL, err);
 	CHECK(!t && errno == ENETDOWN && strstr(err, "no carrier"),
 	      "peer down refused: %s", t ? "(opened)" : err);
 	system("ip link set " IF_RX " up");
+	wait_operstate(IF_TX, 1);
 
 	if (access("/sys/module/pf_zerocopy", F_OK) != 0) {
 		t = open_with("pfzc", 0, err);

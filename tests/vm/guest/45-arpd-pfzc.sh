@@ -15,6 +15,12 @@ need_pfzc "zcap-arpd on pfzc" "$ARPD"
 with_pairs
 trap 'kill -9 $AP $CAP 2>/dev/null; pfzc_restore; echo "# zcap-vm: end ${0##*/}"' EXIT
 
+# the transmit side opens only on a running link: its operstate, which
+# the kernel sets a moment after the carrier
+for i in $(seq 100); do
+	[ "$(cat /sys/class/net/zc1/operstate)" = up ] && [ "$(cat /sys/class/net/zc0/operstate)" = up ] && break
+	sleep 0.1
+done
 AP=
 taskset -c 1 "$ARPD" -i zc1 --backend pfzc -v -a 10.9.0.2 2>"$TMP/arpd.log" &
 AP=$!
