@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 
 #include "rx.h"
 
@@ -136,17 +135,9 @@ int zcap_forward(zcap_t *h, const struct zcap_pkt *p, uint32_t len)
 	return h->ops->forward ? h->ops->forward(h, p, len) : forward_copy(h, p, len);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int zcap_forward_flush(zcap_t *h, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = zcap_now_ms() + timeout_ms;
 	int left;
 
 	if (!h->cfg.forward) {
@@ -167,7 +158,7 @@ int zcap_forward_flush(zcap_t *h, int timeout_ms)
 		left = h->ops->forward_flush(h);
 		if (left <= 0 || !timeout_ms)
 			return left < 0 ? -1 : 0;
-		if (timeout_ms > 0 && now_ms() >= deadline) {
+		if (timeout_ms > 0 && zcap_now_ms() >= deadline) {
 			zcap_seterr(h, "%s: %d forwarded frames still in flight", h->ifname,
 				    left);
 			errno = ETIMEDOUT;

@@ -253,7 +253,7 @@ void zcap_close(zcap_t *h)
 	free(h);
 }
 
-static int64_t now_ms(void)
+int64_t zcap_now_ms(void)
 {
 	struct timespec ts;
 
@@ -344,7 +344,7 @@ static int pull(struct zcap *h, const struct pull *p, int timeout_ms)
 			return ZCAP_TIMEOUT;
 		wait = -1;
 		if (timeout_ms > 0) {
-			int64_t t = now_ms(), left;
+			int64_t t = zcap_now_ms(), left;
 
 			if (deadline < 0)
 				deadline = t + timeout_ms;

@@ -157,6 +157,9 @@ struct zcap_rx_ops {
  * (not yet counted in an entry) are given back with the ring before pos. */
 void zcap_rx_hold(struct zcap *h, unsigned int n, uint64_t pos);
 
+/* rx.c: CLOCK_MONOTONIC in ms, for the front end's waits */
+int64_t zcap_now_ms(void);
+
 /* forward.c: the front end of ZCAP_OPT_FORWARD */
 int zcap_forward_open(struct zcap *h, char *errbuf);
 void zcap_forward_close(struct zcap *h);

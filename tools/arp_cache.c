@@ -33,11 +33,6 @@ void arp_cache_free(struct arp_cache *c)
 	c->size = 0;
 }
 
-static int live(const struct arp_entry *e, uint64_t now_ns)
-{
-	return e->used && now_ns < e->expires_ns;
-}
-
 static uint32_t slot0(const struct arp_cache *c, uint32_t ip)
 {
 	return (uint32_t)(((uint64_t)(ip * 0x9e3779b1u) * c->size) >> 32);
@@ -53,7 +48,7 @@ enum arp_write arp_cache_write(struct arp_cache *c, uint32_t ip, const uint8_t m
 	for (uint32_t n = 0; n < c->size; n++, i = i + 1 == c->size ? 0 : i + 1) {
 		struct arp_entry *e = &c->e[i];
 
-		if (live(e, now_ns)) {
+		if (arp_entry_live(e, now_ns)) {
 			if (e->ip == ip) {
 				room = e;
 				how = ARP_WRITE_REFRESH;
@@ -86,7 +81,7 @@ const struct arp_entry *arp_cache_lookup(const struct arp_cache *c, uint32_t ip,
 
 		if (!e->used)
 			return NULL;
-		if (e->ip == ip && live(e, now_ns))
+		if (e->ip == ip && arp_entry_live(e, now_ns))
 			return e;
 	}
 	return NULL;
@@ -97,6 +92,6 @@ uint32_t arp_cache_live(const struct arp_cache *c, uint64_t now_ns)
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < c->size; i++)
-		n += (uint32_t)live(&c->e[i], now_ns);
+		n += (uint32_t)arp_entry_live(&c->e[i], now_ns);
 	return n;
 }

@@ -44,6 +44,13 @@ enum arp_write {
 	ARP_WRITE_OVERFLOW,	/* no room: not written */
 };
 
+/* Whether e holds a live entry at now_ns (the only ones looked up or
+ * shown). */
+static inline int arp_entry_live(const struct arp_entry *e, uint64_t now_ns)
+{
+	return e->used && now_ns < e->expires_ns;
+}
+
 /* Returns 0, or -1 (errno ENOMEM, or EINVAL for size 0). */
 int arp_cache_init(struct arp_cache *c, uint32_t size, uint64_t lifetime_ns);
 void arp_cache_free(struct arp_cache *c);

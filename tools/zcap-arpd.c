@@ -447,7 +447,7 @@ static void write_status(const struct arpd *d, FILE *f, uint64_t now)
 	for (uint32_t i = 0; i < c->size; i++) {
 		const struct arp_entry *e = &c->e[i];
 
-		if (!e->used || now >= e->expires_ns)
+		if (!arp_entry_live(e, now))
 			continue;
 		fmt_ip(e->ip, ip);
 		fprintf(f, "%s dev %s lladdr %02x:%02x:%02x:%02x:%02x:%02x REACHABLE "
@@ -456,6 +456,19 @@ static void write_status(const struct arpd *d, FILE *f, uint64_t now)
 			(uint64_t)((e->expires_ns - now + 999999999ull) / 1000000000ull));
 	}
 	write_counters(d, f, "# ");
+}
+
+/* A new temporary file beside path (its name in tmp), or an error exit. */
+static int status_tmp(const char *path, char tmp[4096])
+{
+	int fd;
+
+	if (snprintf(tmp, 4096, "%s.XXXXXX", path) >= 4096)
+		die("%s: name too long", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		die("%s: cannot write the status: %s", path, strerror(errno));
+	return fd;
 }
 
 /* The status into --status-file, replaced whole (a reader never sees half
@@ -471,18 +484,10 @@ static void dump_status(const struct arpd *d, uint64_t now)
 		fflush(stdout);
 		return;
 	}
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", d->o.status_file) >= (int)sizeof(tmp))
-		die("%s: name too long", d->o.status_file);
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w")))
-		die("%s: cannot write the status: %s", d->o.status_file, strerror(errno));
+	fd = status_tmp(d->o.status_file, tmp);
 	fchmod(fd, 0644);
-	write_status(d, f, now);
-	if (fflush(f) || ferror(f) || fclose(f)) {
-		unlink(tmp);
-		die("%s: cannot write the status: %s", d->o.status_file, strerror(errno));
-	}
-	if (rename(tmp, d->o.status_file)) {
+	if (!(f = fdopen(fd, "w")) || (write_status(d, f, now), fflush(f)) || ferror(f) ||
+	    fclose(f) || rename(tmp, d->o.status_file)) {
 		unlink(tmp);
 		die("%s: cannot write the status: %s", d->o.status_file, strerror(errno));
 	}
@@ -493,14 +498,8 @@ static void dump_status(const struct arpd *d, uint64_t now)
 static void check_status_path(const char *path)
 {
 	char probe[4096];
-	int fd;
 
-	if (snprintf(probe, sizeof(probe), "%s.XXXXXX", path) >= (int)sizeof(probe))
-		die("%s: name too long", path);
-	fd = mkstemp(probe);
-	if (fd < 0)
-		die("%s: cannot write the status: %s", path, strerror(errno));
-	close(fd);
+	close(status_tmp(path, probe));
 	unlink(probe);
 }
 
