@@ -265,4 +265,40 @@ static inline enum pfzc_slot_state pfzc_slot_state(__u32 prod, __u32 cons,
 	return slot_len ? PFZC_SLOT_WRITABLE : PFZC_SLOT_UNINITIALIZED;
 }
 
+/* ---------------------------------------------------------------------------
+ * Contiguous ring (the contract's "Contiguous ring"): the checks both sides
+ * make, the kernel before it publishes a record and the application before
+ * it reads one, on values loaded once into locals.
+ */
+
+/* A buffer of size bytes (positions wrap at it) that a whole record may
+ * run on past, up to data_len. */
+static inline bool pfzc_cring_size_valid(__u32 size, __u32 data_len)
+{
+	return size >= 4096 && !(size & (size - 1)) &&
+	       data_len >= size + 4 + PFZC_CRING_LEN_MAX;
+}
+
+/*
+ * The record whose header, in CPU order, is hdr, at offset off (a multiple
+ * of 4 below size): the bytes it takes in the ring (header, frame, FCS,
+ * padding to 4), or 0 when it is not a valid record.
+ */
+static inline __u32 pfzc_cring_validate_rec(__u32 hdr, __u32 off, __u32 data_len)
+{
+	__u32 len = hdr >> 16;
+
+	if (!(hdr & PFZC_CRING_RX_OK) || len < PFZC_CRING_LEN_MIN ||
+	    len > PFZC_CRING_LEN_MAX || (off & 3) || off + 4 + len > data_len)
+		return 0;
+	return (4 + len + 3) & ~3u;
+}
+
+/* A consumer the application wrote: taken only on a 4-byte boundary in
+ * [last, prod], last being the kernel's last valid one. */
+static inline bool pfzc_cring_validate_cons(__u32 cons, __u32 last, __u32 prod)
+{
+	return !(cons & 3) && cons - last <= prod - last;
+}
+
 #endif /* _PFZC_RING_H */

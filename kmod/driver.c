@@ -69,16 +69,24 @@ int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
 	 * Without it the socket still binds and copies from the packet hook.
 	 * noaudit: lacking it is an ordinary fallback, not a denial to log.
 	 */
-	divert = po->rx.map &&
+	divert = (po->rx.map || po->cring.ctl) &&
 		 ns_capable_noaudit(dev_net(dev)->user_ns, CAP_NET_ADMIN);
+	/* a contiguous ring has no copying fallback */
+	if (po->cring.ctl && !divert)
+		return -EPERM;
 
 	mutex_lock(&pfzc_devs_lock);
 	list_for_each_entry(pd, &pfzc_devs, node) {
 		if (pd->dev != dev)
 			continue;
-		if (po->rx.map && rcu_access_pointer(pd->sock)) {
+		if ((po->rx.map || po->cring.ctl) && rcu_access_pointer(pd->sock)) {
 			err = -EBUSY;
 			break;
+		}
+		if (po->cring.ctl) {
+			err = pd->cring_size ? pfzc_cring_alloc(po, pd) : -EOPNOTSUPP;
+			if (err)
+				break;
 		}
 		WRITE_ONCE(po->pdev, pd);
 		if (divert) {
@@ -92,6 +100,8 @@ int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
 		break;
 	}
 	mutex_unlock(&pfzc_devs_lock);
+	if (!err && po->cring.ctl && !po->pdev)
+		err = -EOPNOTSUPP;	/* no driver of ours: no such buffer */
 	if (err)
 		return err;
 	/* no memory to map the frames: this socket sends by copy */

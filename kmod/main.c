@@ -65,7 +65,7 @@ static void pfzc_unhook(struct pfzc_sock *po)
 	pfzc_dev_detach(po);
 	if (po->fanout)
 		pfzc_fanout_leave(po);	/* its own hook is already off */
-	else
+	else if (!po->cring.ctl)
 		__dev_remove_pack(&po->pt);
 	po->unhook_gp = get_state_synchronize_rcu();
 	netdev_put(po->dev, &po->dev_tracker);
@@ -119,6 +119,7 @@ static int pfzc_release(struct socket *sock)
 	pfzc_ring_destroy(&po->rx);
 	pfzc_rx_frames_free(po);
 	pfzc_ring_destroy(&po->tx);
+	pfzc_cring_free(po);
 	if (po->umem)
 		pfzc_umem_destroy(po->umem);
 	po->umem = NULL;
@@ -186,7 +187,9 @@ static int pfzc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	po->pt.af_packet_priv = sk;
 	po->pt.af_packet_net = sock_net(sk);
 	WRITE_ONCE(po->state, PFZC_BOUND);
-	dev_add_pack(&po->pt);
+	/* a contiguous ring holds what the NIC received, nothing else */
+	if (!po->cring.ctl)
+		dev_add_pack(&po->pt);
 	err = 0;
 out:
 	mutex_unlock(&po->lock);
@@ -221,7 +224,8 @@ static int pfzc_set_umem(struct pfzc_sock *po, sockptr_t optval,
 
 	/* cheap refusals first, so a busy socket does not pin anything */
 	mutex_lock(&po->lock);
-	err = (po->state != PFZC_UNBOUND || po->umem) ? -EBUSY : 0;
+	err = (po->state != PFZC_UNBOUND || po->umem) ? -EBUSY :
+	      po->cring.ctl ? -EINVAL : 0;
 	mutex_unlock(&po->lock);
 	if (err)
 		return err;
@@ -232,8 +236,8 @@ static int pfzc_set_umem(struct pfzc_sock *po, sockptr_t optval,
 		return err;
 
 	mutex_lock(&po->lock);
-	if (po->state != PFZC_UNBOUND || po->umem) {
-		err = -EBUSY;
+	if (po->state != PFZC_UNBOUND || po->umem || po->cring.ctl) {
+		err = po->cring.ctl ? -EINVAL : -EBUSY;
 	} else {
 		po->umem = umem;
 		umem = NULL;
@@ -299,6 +303,8 @@ static int pfzc_setsockopt(struct socket *sock, int level, int optname,
 	case PFZC_RX_RING:
 	case PFZC_TX_RING:
 		return pfzc_set_ring(po, optname, optval, optlen);
+	case PFZC_CRING:
+		return pfzc_cring_set(po, optval, optlen);
 	case PFZC_FANOUT: {
 		u32 id;
 
@@ -378,6 +384,7 @@ static int pfzc_getsockopt(struct socket *sock, int level, int optname,
 	case PFZC_UMEM_REG:
 	case PFZC_RX_RING:
 	case PFZC_TX_RING:
+	case PFZC_CRING:
 		return -EINVAL;		/* write-only */
 	default:
 		return -ENOPROTOOPT;

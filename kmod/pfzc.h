@@ -150,6 +150,23 @@ struct pfzc_tx_dma {
 	spinlock_t lock;	/* BH off: the kick and the completions */
 };
 
+/*
+ * Contiguous ring mode (cring.c): ctl from setsockopt(PFZC_CRING) to
+ * release; the buffer from bind to release. prod and cons belong to the
+ * driver's poll.
+ */
+struct pfzc_cring {
+	struct pfzc_cring_shared *ctl;	/* one page; NULL: not this mode */
+	struct device *dev;		/* the NIC the buffer is for, held */
+	void *data;			/* NULL until bound */
+	dma_addr_t dma;
+	size_t alloc;			/* page aligned */
+	u32 size;
+	u32 prod;			/* what was published */
+	u32 cons;			/* the last valid consumer */
+	bool ended;			/* the NIC writes no more into it */
+};
+
 struct pfzc_sock {
 	struct sock sk;		/* must be first */
 	struct mutex lock;
@@ -172,6 +189,7 @@ struct pfzc_sock {
 	struct pfzc_dma_pages rx_dma;	/* set and cleared by the driver, its receive stopped */
 	struct pfzc_kring tx;
 	struct pfzc_tx_dma tx_dma;	/* set at bind if this is the DMA sender */
+	struct pfzc_cring cring;	/* instead of umem and rings */
 	atomic_t mapped;	/* live vmas of either ring */
 	struct list_head node;	/* pfzc_net.socks */
 
@@ -239,6 +257,13 @@ void __pfzc_rx_commit(struct pfzc_sock *po, struct pfzc_rx_frame *f,
 int pfzc_zc_tx_start(struct pfzc_sock *po, struct device *dma_dev);
 void pfzc_zc_tx_stop(struct pfzc_sock *po);
 int pfzc_zc_tx_kick(struct pfzc_sock *po);
+
+/* cring.c */
+int pfzc_cring_set(struct pfzc_sock *po, sockptr_t optval, unsigned int optlen);
+int pfzc_cring_alloc(struct pfzc_sock *po, struct pfzc_dev *pd);
+void pfzc_cring_free(struct pfzc_sock *po);
+int pfzc_cring_mmap(struct pfzc_sock *po, struct vm_area_struct *vma);
+bool pfzc_cring_readable(struct pfzc_sock *po);
 
 /* cbpf.c */
 unsigned int pfzc_cbpf_run(const struct sock_fprog_kern *prog, const void *data,

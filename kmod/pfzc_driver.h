@@ -98,6 +98,30 @@
  * application rewrites no frame the NIC still reads, and release unmaps
  * and unpins only after tx_stop.
  *
+ * Contiguous ring, for a NIC that writes every frame behind the previous
+ * one into one buffer (the RTL8139; uapi "Contiguous ring"): the driver
+ * sets pd->cring_size (the NIC's wrap size, a power of two) and
+ * pd->cring_pad (how far past it a record may run) and pd->dma_dev before
+ * pfzc_dev_register(). A socket in that mode that binds becomes the direct
+ * receiver, and the module allocates the buffer for pd->dma_dev; the
+ * driver then points its NIC at it instead of its own buffer:
+ *
+ *   (re)start, the NIC's receive stopped, process context:
+ *     po = pfzc_rx_get(pd); pfzc_cring_buf(po, &b)   false: no such
+ *                                                socket, or its ring ended
+ *     NIC buffer <- b.dma, its write and read pointers at 0, walk
+ *     from position 0: a ring starts once and ends for good
+ *   poll (NAPI, BH off; also when ops->rx_kick schedules it):
+ *     check each record the NIC completed (pfzc_cring_validate_rec)
+ *     pfzc_cring_publish(po, pos, records)       B: the reader sees them
+ *     NIC read pointer <- pfzc_cring_consumer(po) A: what the reader gave back
+ *   the NIC stops writing while the socket stays bound (ifdown, a reset
+ *   of its receive side, a record that fails the checks):
+ *     pfzc_cring_end(po, errno)                  the NIC's own buffer again
+ *
+ * ops->rx_switch restarts the receive side, as for a DMA receiver, so that
+ * when it returns after a detach the NIC writes into its own buffer only.
+ *
  * Transmit by copy: a socket's tx ring kick hands each validated frame to
  * ops->xmit_frame() instead of building an skb, with BH disabled and
  * inside rcu_read_lock(). The frame lives in user memory that its owner
@@ -133,7 +157,10 @@ struct pfzc_dev_ops {
 struct pfzc_dev {
 	struct net_device *dev;
 	const struct pfzc_dev_ops *ops;
-	struct device *dma_dev;		/* xmit_dma: maps the tx frames */
+	struct device *dma_dev;		/* xmit_dma: maps the tx frames;
+					 * cring: the buffer is for it */
+	u32 cring_size;			/* a contiguous ring's wrap, or 0 */
+	u32 cring_pad;			/* bytes a record may run on past it */
 	struct pfzc_sock __rcu *sock;	/* the direct receiver, or NULL */
 	struct pfzc_sock *tx_sock;	/* the DMA sender, or NULL */
 	struct list_head node;		/* the module's list of devices */
@@ -159,6 +186,14 @@ struct pfzc_zc_tx_frame {
 	u32 idx;	/* for pfzc_zc_tx_complete() */
 };
 
+/* The contiguous ring's buffer, as the driver points its NIC at it. */
+struct pfzc_cring_buf {
+	void *data;
+	dma_addr_t dma;
+	u32 size;
+	u32 data_len;
+};
+
 void pfzc_dev_register(struct pfzc_dev *pd, struct net_device *dev,
 		       const struct pfzc_dev_ops *ops);
 void pfzc_dev_unregister(struct pfzc_dev *pd);
@@ -180,6 +215,11 @@ void pfzc_zc_rx_deliver(struct pfzc_sock *po, const struct pfzc_zc_frame *f,
 			u32 len, int vlan_tci, const struct net_device *dev);
 void pfzc_zc_rx_recycle(struct pfzc_sock *po, const struct pfzc_zc_frame *f);
 void pfzc_zc_rx_flush(struct pfzc_sock *po);
+
+bool pfzc_cring_buf(struct pfzc_sock *po, struct pfzc_cring_buf *b);
+void pfzc_cring_publish(struct pfzc_sock *po, u32 prod, u32 packets);
+u32 pfzc_cring_consumer(struct pfzc_sock *po);
+void pfzc_cring_end(struct pfzc_sock *po, int err);
 
 void pfzc_zc_tx_complete(struct pfzc_sock *po, u32 idx, bool sent);
 u32 pfzc_zc_tx_inflight(struct pfzc_sock *po);

@@ -110,11 +110,12 @@ int pfzc_mmap(struct file *file, struct socket *sock,
 	else if (vma->vm_pgoff == PFZC_PGOFF_TX_RING)
 		kr = &po->tx;
 	else
-		goto out;
-	if (!kr->map || size > kr->map_size)
+		kr = NULL;
+	if (kr && (!kr->map || size > kr->map_size))
 		goto out;
 
-	err = remap_vmalloc_range(vma, kr->map, 0);
+	err = kr ? remap_vmalloc_range(vma, kr->map, 0) :
+		   pfzc_cring_mmap(po, vma);
 	if (err)
 		goto out;
 	vma->vm_private_data = po;
@@ -167,9 +168,9 @@ __poll_t pfzc_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLHUP;
 
 	if (!skb_queue_empty_lockless(&sk->sk_receive_queue) ||
-	    pfzc_rx_readable(&po->rx))
+	    pfzc_rx_readable(&po->rx) || pfzc_cring_readable(po))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	else if (state == PFZC_BOUND && po->rx.map)
+	else if (state == PFZC_BOUND && (po->rx.map || po->cring.ctl))
 		pfzc_rx_kick(po);	/* before the reader sleeps */
 
 	if (state == PFZC_BOUND) {

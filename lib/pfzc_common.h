@@ -40,4 +40,11 @@ int pfzc_sock_bind(struct pfzc_sock *s, const char *ifname, int ifindex, char *e
 /* Closes the socket (the module unpins the frames), then frees them. */
 void pfzc_sock_close(struct pfzc_sock *s);
 
+/* pfzc_cring_rx.c: h on the NIC's contiguous ring. 0: opened, h->ops and
+ * h->priv are its own; 1: the device, or the module, has none, or we may
+ * not take the NIC's traffic (CAP_NET_ADMIN): h is untouched; -1: an
+ * error, with zcap_seterr() and errno. */
+struct zcap;
+int zcap_pfzc_cring_open(struct zcap *h);
+
 #endif

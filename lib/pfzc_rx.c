@@ -68,6 +68,13 @@ static int pz_open(struct zcap *h)
 	struct pfzc *z;
 	uint32_t frame_size, entries;
 
+	/* the NIC's own buffer where it has one (not shared by a group) */
+	if (h->cfg.fanout < 0) {
+		int rc = zcap_pfzc_cring_open(h);
+
+		if (rc <= 0)
+			return rc;
+	}
 	z = calloc(1, sizeof(*z));
 	if (!z) {
 		zcap_seterr(h, "out of memory");

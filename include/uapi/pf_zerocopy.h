@@ -197,6 +197,20 @@
  *	itself [EOPNOTSUPP]; id above PFZC_FANOUT_ID_MAX, or a group of that
  *	id on another device or protocol [EINVAL]; PFZC_FANOUT_MAX members
  *	already [ENOSPC]; a module without fanout [ENOPROTOOPT].
+ *   Contiguous ring: setsockopt(PFZC_CRING, __u32 0) on a socket with
+ *	no umem and no ring asks for the NIC's own receive buffer instead
+ *	of frames and descriptors (see "Contiguous ring" below). A umem or
+ *	a ring already, or flags not 0 [EINVAL]; set already [EBUSY].
+ *	Then bind: a device whose driver has no contiguous ring
+ *	(pfzc_driver.h: pd->cring_size 0), or one in another mode
+ *	[EOPNOTSUPP]; without CAP_NET_ADMIN over the device's namespace
+ *	[EPERM]: the mode takes the NIC's traffic away from the stack and
+ *	has no copying fallback; a direct receiver there already [EBUSY];
+ *	no memory for the buffer [ENOMEM]. A umem or a ring after it
+ *	[EINVAL], fanout [EOPNOTSUPP], recvmsg() [EBUSY]. The socket
+ *	filter does not run: records are read in place, in the NIC's
+ *	order, and the application filters them. Only what the NIC
+ *	receives is there: frames the host sends are not.
  *   Without rings: recvmsg() returns one packet per call (MSG_TRUNC
  *	semantics, blocking unless MSG_DONTWAIT) from a socket queue whose
  *	overflow counts as rx_dropped_queue_full; sendmsg() with data sends
@@ -204,6 +218,91 @@
  *	[EINVAL]; over MTU + link header [EMSGSIZE]). With an rx ring,
  *	recvmsg() fails [EBUSY].
  */
+
+/*
+ * Contiguous ring. Some NICs (the RTL8139) have no descriptors: they DMA
+ * each frame, behind a 4-byte header, right after the previous one into
+ * one buffer that wraps. In this mode that buffer itself is shared with
+ * the application, read-only, and nothing is copied: the kernel allocates
+ * it at bind (coherent DMA memory of the NIC), the NIC writes into it, the
+ * driver checks each record the NIC completed and publishes how far it
+ * checked, and the application hands back how far it has read, which is
+ * where the NIC may write again (its CAPR register follows it).
+ *
+ * Two mappings, after bind:
+ *   PFZC_PGOFF_CRING: one page, PROT_READ|PROT_WRITE, a struct
+ *	pfzc_cring_shared;
+ *   PFZC_PGOFF_CRING_DATA: the buffer, data_len bytes rounded up to
+ *	pages, PROT_READ only [EACCES with PROT_WRITE]; mprotect cannot add
+ *	write either.
+ *   Not bound in this mode, other offset, or len over the mapping's
+ *	size [EINVAL]; not MAP_SHARED [EINVAL].
+ *
+ * Positions are free-running __u32 byte counts; the byte of position p is
+ * at offset p & (size - 1) of the buffer. A record starts at a position p
+ * that is a multiple of 4:
+ *
+ *	header = le32 at offset o = p & (size - 1)
+ *	status = header & 0xffff     PFZC_CRING_RX_OK set
+ *	len    = header >> 16        the frame and its 4-byte FCS, in
+ *	                             [PFZC_CRING_LEN_MIN, PFZC_CRING_LEN_MAX]
+ *	frame  = bytes [o + 4, o + 4 + len - 4): never split by the wrap,
+ *	         the buffer runs on past size for that (data_len)
+ *	next   = p + ((4 + len + 3) & ~3)
+ *
+ * Ownership, with prod = *producer and cons = *consumer:
+ *     [cons, prod)           READABLE: whole records the kernel checked,
+ *                            the application's; the NIC writes none of it
+ *     [prod, cons + size)    the NIC's and the kernel's
+ *   Invariant: 0 <= prod - cons < size. Only the kernel moves prod, only
+ *   the application moves cons, each forward, to a record boundary. The
+ *   kernel takes a consumer that is a multiple of 4 and lies in [its last
+ *   valid consumer, prod] and ignores any other; so does it take the
+ *   application's word for nothing that could make it read or write
+ *   outside the buffer, and a consumer that is not a record boundary only
+ *   gives the application's own unread bytes to the NIC.
+ *
+ * Memory ordering, as for the descriptor rings (A-D above):
+ *
+ *   kernel (driver's poll)               application
+ *
+ *   read the NIC's write offset; rmb     prod = load-acquire(producer) (C)
+ *   check the records up to it           read the records in [cons, prod)
+ *   store-release(producer)       (B)    store-release(consumer)      (D)
+ *   cons = load-acquire(consumer) (A)
+ *   write it to the NIC (CAPR)
+ *
+ *   (B) matches (C): the application reads a record only after the kernel
+ *       checked it, and the NIC wrote it before that.
+ *   (A) matches (D): the NIC may overwrite bytes only after the
+ *       application finished reading them.
+ *
+ * flags: PFZC_CRING_ENDED once the NIC writes no more into the buffer
+ * while the socket is bound: the interface went down (sk_err ENETDOWN),
+ * the NIC's receive side was reset (a transmit timeout, ENETRESET), or it
+ * wrote a record that fails the checks (EIO, the NIC's header lost in its
+ * own buffer): POLLERR with that error. Records before prod stay readable.
+ * Such a NIC restarts at the start of its buffer, behind the application's
+ * back, so a new capture needs a new socket. The NIC's own drops, when the
+ * application reads too slowly and the buffer fills, are counted by the
+ * NIC (rx_missed_errors).
+ */
+#define PFZC_CRING_RX_OK	0x0001	/* status: received whole and well */
+#define PFZC_CRING_LEN_MIN	8
+#define PFZC_CRING_LEN_MAX	(1518 + 4)	/* as the RTL8139 receives */
+#define PFZC_CRING_ENDED	(1u << 0)
+
+struct pfzc_cring_shared {
+	__u32 producer;
+	__u32 pad0[PFZC_CACHELINE / 4 - 1];
+	__u32 consumer;
+	__u32 pad1[PFZC_CACHELINE / 4 - 1];
+	__u32 flags;		/* PFZC_CRING_ENDED */
+	__u32 abi_version;
+	__u32 size;		/* power of two: positions wrap at it */
+	__u32 data_len;		/* bytes of the buffer: size + run-on */
+	__u32 pad2[PFZC_CACHELINE / 4 - 4];
+};
 
 /* setsockopt/getsockopt level and options */
 #define SOL_PFZC		299
@@ -214,6 +313,7 @@
 #define PFZC_STATISTICS		5	/* get: struct pfzc_stats */
 #define PFZC_VERSION		6	/* get: __u32 PFZC_ABI_VERSION */
 #define PFZC_FANOUT		7	/* set: __u32 group id (see "fanout") */
+#define PFZC_CRING		8	/* set: __u32 0 (see "Contiguous ring") */
 
 #define PFZC_FANOUT_ID_MAX	0xffff
 #define PFZC_FANOUT_MAX		64	/* members of a group */
@@ -221,6 +321,8 @@
 /* mmap() page offsets of the rings */
 #define PFZC_PGOFF_RX_RING	0ULL
 #define PFZC_PGOFF_TX_RING	0x80000000ULL
+#define PFZC_PGOFF_CRING	0x40000000ULL
+#define PFZC_PGOFF_CRING_DATA	0xc0000000ULL
 
 struct sockaddr_pfzc {
 	__u16 spz_family;	/* PF_ZEROCOPY */

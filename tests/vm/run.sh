@@ -9,10 +9,11 @@
 #   sh tests/vm/run.sh A.sh [B.sh...]     only these guest scripts (any path;
 #                                         they land beside lib.sh in the VM)
 #
-# Two e1000 NICs (qemu's 82540EM) on one qemu hub, with no driver until a
-# guest script insmods /zcap/kmod/e1000.ko (E1000_KO in /etc/zcap-vm.conf:
-# Debian's e1000 patched with kmod/e1000/e1000-pfzc.patch): what one sends,
-# the other receives.
+# Two e1000 NICs (qemu's 82540EM) and an RTL8139 on one qemu hub, with no
+# driver until a guest script insmods /zcap/kmod/e1000.ko (E1000_KO in
+# /etc/zcap-vm.conf: Debian's e1000 patched with kmod/e1000/e1000-pfzc.patch)
+# or /zcap/kmod/8139too.ko (RTL8139_KO: Debian's 8139too patched with
+# kmod/8139too/8139too-pfzc.patch): what one sends, the others receive.
 #
 # In the VM: /zcap/build/{zcap,zcap-gen,zcap-verify}, zcap-run with
 # libzcap-pcap.so beside it, libzcap.so.1, every ELF executable of build/vm/
@@ -165,6 +166,21 @@ if [ -n "$KO" ]; then
 	fi
 fi
 
+# --- the 8139too driver with the contiguous ring (kmod/8139too) ---------------
+# Debian's 8139too.c, patched at build time, against the same kernel
+# (RTL8139_KO in /etc/zcap-vm.conf), for the RTL8139 on the hub.
+RTL8139_KO=
+if [ -n "$KO" ]; then
+	if sh kmod/8139too/build.sh "$KDIR" "$OUT/8139too" >"$OUT/8139too.log" 2>&1; then
+		ok "vm: 8139too with kmod/8139too/8139too-pfzc.patch builds against $KVER"
+		no_warnings 8139too "$OUT/8139too.log"
+		RTL8139_KO="$OUT/8139too/8139too.ko"
+	else
+		not_ok "vm: 8139too with kmod/8139too/8139too-pfzc.patch builds against $KVER"
+		grep -E '^8139too:|error' "$OUT/8139too.log" | head -n 30 | sed 's/^/# /'
+	fi
+fi
+
 # --- kernel modules of the image, dependencies first --------------------------
 # depends= of a module's .modinfo (comma separated module names)
 mod_depends() {
@@ -312,6 +328,11 @@ if [ -n "$E1000_KO" ]; then
 	cp "$E1000_KO" "$S/zcap/kmod/e1000.ko"
 	e1000_guest=/zcap/kmod/e1000.ko
 fi
+rtl8139_guest=
+if [ -n "$RTL8139_KO" ]; then
+	cp "$RTL8139_KO" "$S/zcap/kmod/8139too.ko"
+	rtl8139_guest=/zcap/kmod/8139too.ko
+fi
 
 cp scripts/lib.sh "$S/zcap/scripts/"
 cp tests/vm/guest/lib.sh "$S/zcap/tests/vm/guest/"
@@ -329,6 +350,7 @@ GUEST_MODULES='$guest_mods'
 KMOD='$kmod_guest'
 KMOD_ARGS='$VM_KMOD_ARGS'
 E1000_KO='$e1000_guest'
+RTL8139_KO='$rtl8139_guest'
 SCRIPTS='$scripts'
 SCRIPT_TIMEOUT='$VM_SCRIPT_TIMEOUT'
 GUEST_ENV='$VM_ENV'
@@ -355,6 +377,7 @@ timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -nodefaults -no-user-c
 	-kernel "$VMLINUX" -initrd "$INITRD" \
 	-netdev hubport,id=nic0,hubid=0 -device e1000,netdev=nic0,mac=52:54:00:00:e1:00 \
 	-netdev hubport,id=nic1,hubid=0 -device e1000,netdev=nic1,mac=52:54:00:00:e1:01 \
+	-netdev hubport,id=nic2,hubid=0 -device rtl8139,netdev=nic2,mac=52:54:00:00:81:39 \
 	-append "console=ttyS0 panic=-1 slub_debug=FZPU rdinit=/init $VM_APPEND" \
 	-serial "file:$CONSOLE" -serial "file:$GUEST" ${VM_QEMU_ARGS:-} \
 	</dev/null >"$OUT/qemu.log" 2>&1
