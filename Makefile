@@ -37,7 +37,7 @@ UNIT_TESTS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 VM_SRCS     := $(wildcard tests/vm/*.c)
 VM_BINS     := $(VM_SRCS:tests/vm/%.c=$(B)/vm/%)
 
-.PHONY: all check san demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5 bench-fig5-nic \
+.PHONY: all check san demo install clean deps vm-check vm-bins kmod bench bench-ring bench-fig5 bench-fig5-nic bench-fig5-rtl8139 \
 	vm-debug-kernel vm-check-debug
 
 PCAP_SO     := $(B)/libzcap-pcap.so
@@ -156,13 +156,15 @@ vm-debug-kernel:
 vm-check-debug: all vm-bins
 	@sh scripts/vm-debug-kernel.sh --vm-check $(KVARIANT)
 
-# pf_zerocopy.ko, then the patched e1000.ko (Debian's sources from
-# linux-source-6.1 with kmod/e1000/e1000-pfzc.patch) in build/kmod/e1000/,
+# pf_zerocopy.ko, then the patched e1000.ko and 8139too.ko (Debian's sources from
+# linux-source-6.1 with kmod/e1000/e1000-pfzc.patch, kmod/8139too/8139too-pfzc.patch)
+# in build/kmod/e1000/ and build/kmod/8139too/,
 # against the VM's kernel.
 kmod:
 	@sh scripts/vm-deps.sh >/dev/null
 	@. .cache/kernel/env.sh && $(MAKE) -C kmod KDIR="$$KDIR" && \
-		sh kmod/e1000/build.sh "$$KDIR" "$(CURDIR)/$(B)/kmod/e1000"
+		sh kmod/e1000/build.sh "$$KDIR" "$(CURDIR)/$(B)/kmod/e1000" && \
+		sh kmod/8139too/build.sh "$$KDIR" "$(CURDIR)/$(B)/kmod/8139too"
 
 # Benchmarks (never part of check; check runs their smoke modes):
 # capturers side by side, then the ring accessors. Results in bench/results/
@@ -188,6 +190,11 @@ bench-fig5:
 bench-fig5-nic:
 	@sh scripts/install-deps.sh build test vm fig5
 	@bash bench/fig5/nic.sh
+
+# ... and on the RTL8139 (the patched 8139too's contiguous ring)
+bench-fig5-rtl8139:
+	@sh scripts/install-deps.sh build test vm fig5
+	@bash bench/fig5/nic.sh --nic rtl8139
 
 demo:
 	@sh scripts/install-deps.sh build test

@@ -70,7 +70,8 @@ int pfzc_cring_alloc(struct pfzc_sock *po, struct pfzc_dev *pd)
 	if (!c->data)
 		return -ENOMEM;
 	c->dev = get_device(pd->dma_dev);
-	c->size = pd->cring_size;
+	WRITE_ONCE(c->size, pd->cring_size);	/* poll() reads it unlocked */
+	c->data_len = len;
 	c->prod = 0;
 	c->cons = 0;
 	c->ctl->size = pd->cring_size;
@@ -129,9 +130,10 @@ bool pfzc_cring_readable(struct pfzc_sock *po)
 
 	if (!ctl)
 		return false;
+	/* whatever user space wrote there only changes its own answer */
 	prod = READ_ONCE(ctl->producer);
 	cons = READ_ONCE(ctl->consumer);
-	return prod != cons && prod - cons < ctl->size;
+	return prod != cons && prod - cons < READ_ONCE(po->cring.size);
 }
 
 /* ---- the driver's side (pfzc_driver.h) ---- */
@@ -145,7 +147,7 @@ bool pfzc_cring_buf(struct pfzc_sock *po, struct pfzc_cring_buf *b)
 	b->data = c->data;
 	b->dma = c->dma;
 	b->size = c->size;
-	b->data_len = c->ctl->data_len;
+	b->data_len = c->data_len;
 	return true;
 }
 EXPORT_SYMBOL_GPL(pfzc_cring_buf);

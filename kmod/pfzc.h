@@ -161,7 +161,8 @@ struct pfzc_cring {
 	void *data;			/* NULL until bound */
 	dma_addr_t dma;
 	size_t alloc;			/* page aligned */
-	u32 size;
+	u32 size;			/* ours: the shared page's copies */
+	u32 data_len;			/* are user space's to overwrite */
 	u32 prod;			/* what was published */
 	u32 cons;			/* the last valid consumer */
 	bool ended;			/* the NIC writes no more into it */

@@ -1,8 +1,9 @@
 # Shared by bench/fig5/run.sh and nic.sh (sourced, from the project's root,
 # after scripts/lib.sh): their options and their build.
 
-# fig5_args ARGS...: --smoke --sizes --caps --runs --steps --out into SMOKE
-# SIZES CAPS RUNS STEPS OUT (the caller's defaults stay where not given)
+# fig5_args ARGS...: --smoke --sizes --caps --runs --steps --out --nic into
+# SMOKE SIZES CAPS RUNS STEPS OUT NICDEV (the caller's defaults stay where
+# not given; --nic only means something to nic.sh)
 fig5_args() {
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -12,7 +13,8 @@ fig5_args() {
 		--runs) RUNS=$2; shift ;;
 		--steps) STEPS=$2; shift ;;
 		--out) OUT=$2; shift ;;
-		*) echo "usage: $0 [--smoke] [--sizes LIST] [--caps LIST] [--runs N] [--steps N] [--out DIR]" >&2
+		--nic) NICDEV=$2; shift ;;
+		*) echo "usage: $0 [--smoke] [--sizes LIST] [--caps LIST] [--runs N] [--steps N] [--out DIR] [--nic e1000|rtl8139]" >&2
 		   exit 2 ;;
 		esac
 		shift

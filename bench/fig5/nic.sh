@@ -1,15 +1,18 @@
 #!/bin/bash
 # Figure 5 on the NIC: the capturers listen on the VM's emulated e1000
-# (qemu's 82540EM, with the patched driver of kmod/e1000/) while the host
-# sends from outside the guest: zcap-gen on a tap device that qemu connects
-# to the VM's third e1000, so that the guest's vCPUs do only the receiving.
-# pfzc (the NIC writes by DMA into zcap's frames) against the stock driver
+# (qemu's 82540EM, with the patched driver of kmod/e1000/), or with --nic
+# rtl8139 on its RTL8139 (the patched 8139too of kmod/8139too/), while the
+# host sends from outside the guest: zcap-gen on a tap device that qemu
+# connects to that NIC, so that the guest's vCPUs do only the receiving.
+# pfzc (e1000: the NIC writes by DMA into zcap's frames; RTL8139: zcap reads
+# each frame where the NIC wrote it in its receive buffer) against the stock driver
 # path with the libpcap loop, tcpdump and zcap's tpacket backend, and with
 # no capturer (the NIC's own ceiling). Per capturer and size: the loss-free
 # rate, what the NIC took in at full speed, and the guest's CPU time per
 # frame (/proc/stat). The guest side is bench/fig5/nic_guest.sh.
 #
 #   bench/fig5/nic.sh                 full run; bench/results/fig5_nic.*
+#   bench/fig5/nic.sh --nic rtl8139   the same on the RTL8139; fig5_rtl8139.*
 #   bench/fig5/nic.sh --smoke         64 B, one run, one step, in a temp dir
 #   bench/fig5/nic.sh --sizes "64 1518" --runs 1 --steps 3 --out /tmp/f5n
 #
@@ -28,11 +31,16 @@ SIZES="64 128 256 512 1024 1518 rand"
 CAPS="none pfzc pcap tcpdump tpacket"
 RUNS=3 STEPS=4 SECS=1 FULL=2 WAIT=1.5 SMOKE=0 OUT=
 TAP=zcfig5tap0
-NICMAC=52:54:00:00:e1:02
+NICDEV=e1000
 ARGS="$*"
 # shellcheck source=bench/fig5/common.sh
 . bench/fig5/common.sh
 fig5_args "$@"
+case "$NICDEV" in
+e1000) NICMAC=52:54:00:00:e1:02 BASE=fig5_nic NICNAME="the e1000" ;;
+rtl8139) NICMAC=52:54:00:00:81:02 BASE=fig5_rtl8139 NICNAME="the RTL8139" ;;
+*) echo "nic.sh: --nic e1000 or rtl8139, not $NICDEV" >&2; exit 2 ;;
+esac
 if [ $SMOKE = 1 ]; then
 	SIZES=64 RUNS=1 STEPS=1 FULL=0.5 SECS=0.3 WAIT=0.5
 fi
@@ -57,7 +65,7 @@ mkdir -p "$OUT"
 
 fig5_build "$TMPD"
 
-# the traffic source: a tap device on the host, the VM's third e1000 on it
+# the traffic source: a tap device on the host, one more NIC of the VM on it
 ip link del "$TAP" 2>/dev/null
 ip tuntap add dev "$TAP" mode tap || { not_ok "tap device $TAP"; finish; }
 sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
@@ -87,29 +95,30 @@ CTLPID=$!
 
 G="$TMPD/fig5nic.sh"
 {
-	echo "FIG5N_SIZES='$SIZES' FIG5N_CAPS='$CAPS' FIG5N_RUNS=$RUNS FIG5N_STEPS=$STEPS FIG5N_SECS=$SECS FIG5N_FULL=$FULL FIG5N_WAIT=$WAIT"
-	echo "export FIG5N_SIZES FIG5N_CAPS FIG5N_RUNS FIG5N_STEPS FIG5N_SECS FIG5N_FULL FIG5N_WAIT"
+	echo "# vm-modules: mii"
+	echo "FIG5N_SIZES='$SIZES' FIG5N_CAPS='$CAPS' FIG5N_RUNS=$RUNS FIG5N_STEPS=$STEPS FIG5N_SECS=$SECS FIG5N_FULL=$FULL FIG5N_WAIT=$WAIT FIG5N_NIC=$NICDEV FIG5N_MAC=$NICMAC"
+	echo "export FIG5N_SIZES FIG5N_CAPS FIG5N_RUNS FIG5N_STEPS FIG5N_SECS FIG5N_FULL FIG5N_WAIT FIG5N_NIC FIG5N_MAC"
 	cat bench/fig5/nic_guest.sh
 } >"$G"
 
 start=$(date +%s)
-echo "# booting the VM (patched e1000, a third e1000 on the host's $TAP); sizes [$SIZES] capturers [$CAPS] runs $RUNS"
+echo "# booting the VM (patched $NICDEV, one more $NICDEV on the host's $TAP); sizes [$SIZES] capturers [$CAPS] runs $RUNS"
 VM_BINS_EXTRA="$TMPD/pcap_count" \
-	VM_QEMU_ARGS="-netdev tap,id=nic2,ifname=$TAP,script=no,downscript=no -device e1000,netdev=nic2,mac=$NICMAC -serial pipe:$TMPD/ctl" \
+	VM_QEMU_ARGS="-netdev tap,id=nic9,ifname=$TAP,script=no,downscript=no -device $NICDEV,netdev=nic9,mac=$NICMAC -serial pipe:$TMPD/ctl" \
 	VM_TIMEOUT=7200 VM_SCRIPT_TIMEOUT=7000 VM_MEM=2G VM_SMP=2 \
 	sh tests/vm/run.sh "$G" >"$TMPD/vm.out" 2>&1
 vmrc=$?
 secs=$(($(date +%s) - start))
 grep -E '^(not ok|# fig5nic )' "$TMPD/vm.out" | sed 's/^/# /'
 if [ $vmrc -eq 0 ]; then ok "VM run ($secs s)"; else not_ok "VM run (status $vmrc)"; grep -E '^not ok' "$TMPD/vm.out"; tail -5 "$TMPD/vm.out"; fi
-[ -f "$TMPD/gen.history" ] && cp "$TMPD/gen.history" "$OUT/fig5_nic_gen.txt"
+[ -f "$TMPD/gen.history" ] && cp "$TMPD/gen.history" "$OUT/$BASE_gen.txt"
 
-RAW="$OUT/fig5_nic_raw.tsv"
+RAW="$OUT/$BASE_raw.tsv"
 printf 'cap\tsize\trun\tlossfree_pps\tfull_rx_pps\tcpu_us_per_pkt\tsteps\tkind\tfull_sent\tfull_rx\tfull_captured\n' >"$RAW"
 awk '$1 == "#" && $2 == "fig5nic" { printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' \
 	"$TMPD/vm.out" >>"$RAW"
-grep '^# fig5nic-step ' "$TMPD/vm.out" | sed 's/^# fig5nic-step //' >"$OUT/fig5_nic_steps.txt"
-[ -s "$OUT/fig5_nic_steps.txt" ] || rm -f "$OUT/fig5_nic_steps.txt"
+grep '^# fig5nic-step ' "$TMPD/vm.out" | sed 's/^# fig5nic-step //' >"$OUT/$BASE_steps.txt"
+[ -s "$OUT/$BASE_steps.txt" ] || rm -f "$OUT/$BASE_steps.txt"
 cells=$(($(wc -l <"$RAW") - 1))
 want=$(( $(echo "$SIZES" | wc -w) * $(echo "$CAPS" | wc -w) * RUNS ))
 if [ "$cells" -eq "$want" ]; then ok "$cells of $want cells measured"; else not_ok "$cells of $want cells measured"; fi
@@ -120,7 +129,7 @@ else not_ok "every cell has a full-speed rate, a CPU time per frame and a loss-f
 [ "$cells" -gt 0 ] || finish
 
 # medians per capturer and size
-SUM="$OUT/fig5_nic.tsv"
+SUM="$OUT/$BASE.tsv"
 awk -F'\t' "$(cat bench/fig5/median.awk)"'
 NR == 1 { next }
 { k = $1 "\t" $2; if (!(k in n)) order[++nk] = k; i = ++n[k]
@@ -137,23 +146,27 @@ val() { awk -F'\t' -v c="$1" -v s="$2" -v f="$3" '$1 == c && $2 == s { print $f 
 kpps() { awk -v x="$1" 'BEGIN { if (x == "") print "–"; else printf "%.1f", x / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "–"; else printf "%.2f", a / b }'; }
 
-MD="$OUT/fig5_nic.md"
+MD="$OUT/$BASE.md"
 KVER=$(. .cache/kernel/env.sh && echo "$KVER")
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 {
-echo "# Figure 5 on the e1000: loss-free rate, the NIC's ceiling and the guest's CPU per frame"
+echo "# Figure 5 on $NICNAME: loss-free rate, the NIC's ceiling and the guest's CPU per frame"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); command: \`bench/fig5/nic.sh${ARGS:+ $ARGS}\` ($secs s)"
-echo "- VM: Debian's $KVER under qemu TCG (no KVM), 2 vCPUs, 2 GiB, Debian's e1000 with kmod/e1000's patch; host: $(uname -r), $CPU ($(nproc) cores), shared with whatever else runs on it (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "- **Traffic source: outside the guest.** The host runs \`zcap-gen -i $TAP --dst-mac $NICMAC -d $FULL|-c N -s SIZE|--random-sizes [-r PPS]\` on a tap device that qemu connects to the VM's e1000 (\`-netdev tap -device e1000\`): the guest's vCPUs do only the receiving. The guest asks for each burst over a serial port."
-echo "- Capturers on that e1000 (one at a time, interleaved run by run):"
+echo "- VM: Debian's $KVER under qemu TCG (no KVM), 2 vCPUs, 2 GiB, Debian's $NICDEV driver with kmod/$( [ "$NICDEV" = rtl8139 ] && echo 8139too || echo e1000 )'s patch; host: $(uname -r), $CPU ($(nproc) cores), shared with whatever else runs on it (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "- **Traffic source: outside the guest.** The host runs \`zcap-gen -i $TAP --dst-mac $NICMAC -d $FULL|-c N -s SIZE|--random-sizes [-r PPS]\` on a tap device that qemu connects to the VM's $NICDEV (\`-netdev tap -device $NICDEV\`): the guest's vCPUs do only the receiving. The guest asks for each burst over a serial port."
+echo "- Capturers on that $NICDEV (one at a time, interleaved run by run):"
 echo "  - none: no capturer: the stock driver path, the stack drops each frame (the guest has no address): **the NIC's own ceiling**"
+if [ "$NICDEV" = rtl8139 ]; then
+echo "  - pfzc: \`zcap --backend pfzc -i IF -q -w /dev/null\`: contiguous-ring mode, zcap reads each frame where the NIC wrote it in its receive buffer; no copy, no skb, no stack"
+else
 echo "  - pfzc: \`zcap --backend pfzc -i IF -q -w /dev/null\`: zero-copy mode, the NIC writes each frame by DMA into zcap's frames; no skb, no stack"
+fi
 echo "  - pcap: \`bench/pcap_count IF\` (pcap_dispatch loop, libpcap's 2 MiB TPACKET_V3 ring) through the stock driver and the stack; counts only"
 echo "  - tcpdump: \`tcpdump -Z root -n -i IF -w /dev/null\` through the stock driver and the stack"
 echo "  - tpacket: \`zcap --backend tpacket -i IF -q -w /dev/null\` through the stock driver and the stack"
 echo "- A run: $FULL s at full speed; **full rx** = the frames the NIC took in (the interface's rx_packets) over the host's sending seconds; **CPU/frame** = the guest's busy time (\`/proc/stat\`: user, nice, system, irq, softirq, steal of both vCPUs) over those frames, from the burst's start to $WAIT s after its end. If the capturer kept every frame the host sent, the **loss-free rate** is the rate offered; else a binary search on the offered rate ($STEPS steps of ${SECS} s, \`fig5_nic_steps.txt\`) gives the highest one at which it lost none (0: none found). A frame the host's tap or qemu drops counts as lost, as a frame the NIC misses does. Median of $RUNS runs."
-echo "- **TCG emulates every instruction, and qemu's e1000 model runs on the host's CPUs beside the guest's: absolute rates are far below real hardware; only figures of one run compare.**"
+echo "- **TCG emulates every instruction, and qemu's $NICDEV model runs on the host's CPUs beside the guest's: absolute rates are far below real hardware; only figures of one run compare.**"
 echo
 CAPN="none pfzc pcap tcpdump tpacket"
 hdr() { printf '| size |'; for c in $CAPN; do printf ' %s |' "$(name "$c")"; done; echo "$1"; printf '|---|'; for c in $CAPN; do printf -- '---|'; done; echo "$2"; }
@@ -220,7 +233,7 @@ echo "Raw runs: \`fig5_nic_raw.tsv\` (kind: full = nothing lost at full speed, s
 } >"$MD"
 
 if command -v gnuplot >/dev/null; then
-	DAT="$OUT/fig5_nic_plot.dat"
+	DAT="$OUT/$BASE_plot.dat"
 	{
 		echo "size $CAPS $CAPS"
 		for s in $SIZES; do
@@ -236,8 +249,8 @@ if command -v gnuplot >/dev/null; then
 	ncap=$(echo "$CAPS" | wc -w)
 	gnuplot <<GPEOF 2>"$TMPD/gnuplot.log"
 set terminal pngcairo size 1000,900 noenhanced
-set output "$OUT/fig5_nic.png"
-set multiplot layout 2,1 title "Figure 5 on qemu's e1000 (TCG, $(date -u +%Y-%m-%d)), traffic from a host tap: compare within this run only"
+set output "$OUT/$BASE.png"
+set multiplot layout 2,1 title "Figure 5 on qemu's $NICDEV (TCG, $(date -u +%Y-%m-%d)), traffic from a host tap: compare within this run only"
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.8 border -1
@@ -253,8 +266,8 @@ set xlabel "frame size (bytes)"
 plot for [i=$((ncap + 2)):$((2 * ncap + 1))] "$DAT" using i:xtic(1) title columnheader(i)
 unset multiplot
 GPEOF
-	if [ -s "$OUT/fig5_nic.png" ]; then ok "fig5_nic.png written"; else not_ok "fig5_nic.png written"; cat "$TMPD/gnuplot.log"; fi
+	if [ -s "$OUT/$BASE.png" ]; then ok "fig5_nic.png written"; else not_ok "fig5_nic.png written"; cat "$TMPD/gnuplot.log"; fi
 fi
 if [ -s "$MD" ]; then ok "fig5_nic.md written"; else not_ok "fig5_nic.md written"; fi
-[ $SMOKE = 1 ] || echo "# results in $OUT/fig5_nic.md"
+[ $SMOKE = 1 ] || echo "# results in $OUT/$BASE.md"
 finish

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Figure 5 on the NIC, inside the VM (bench/fig5/nic.sh boots it): per
-# frame size, what each capturer on the patched e1000 takes while the host
-# sends from outside the guest (zcap-gen on a tap device that qemu connects
-# to the VM's third e1000), so that the guest's vCPUs do only the
-# receiving.
+# frame size, what each capturer on the patched e1000 (or, with
+# FIG5N_NIC=rtl8139, the patched 8139too) takes while the host sends from
+# outside the guest (zcap-gen on a tap device that qemu connects to that
+# NIC, FIG5N_MAC), so that the guest's vCPUs do only the receiving.
 #
 #   none     no capturer: the driver's stock path, the stack drops each
 #            frame (no IP address here): the NIC's own ceiling
@@ -45,10 +45,20 @@ PCAP=$BUILD/vm/pcap_count
 TCPDUMP=$BUILD/vm/tcpdump
 CTL=/dev/ttyS2
 
-[ -n "$E1000_KO" ] || { not_ok "fig5nic: the patched e1000.ko is in the VM"; exit 1; }
-insmod "$E1000_KO" || { not_ok "fig5nic: insmod e1000.ko"; exit 1; }
-NIC=$(ifname_of 52:54:00:00:e1:02) ||
-	{ not_ok "fig5nic: the e1000 on the host's tap device appears"; exit 1; }
+NICDEV=${FIG5N_NIC:-e1000}
+if [ "$NICDEV" = rtl8139 ]; then
+	[ -n "$RTL8139_KO" ] || { not_ok "fig5nic: the patched 8139too.ko is in the VM"; exit 1; }
+	for p in $GUEST_MODULES; do
+		case "$p" in */mii.ko) insmod "$p" ;; esac
+	done
+	# qemu's model is an RTL8139C+: 8139too leaves it to 8139cp otherwise
+	insmod "$RTL8139_KO" cplus=1 || { not_ok "fig5nic: insmod 8139too.ko cplus=1"; exit 1; }
+else
+	[ -n "$E1000_KO" ] || { not_ok "fig5nic: the patched e1000.ko is in the VM"; exit 1; }
+	insmod "$E1000_KO" || { not_ok "fig5nic: insmod e1000.ko"; exit 1; }
+fi
+NIC=$(ifname_of "${FIG5N_MAC:-52:54:00:00:e1:02}") ||
+	{ not_ok "fig5nic: the $NICDEV on the host's tap device appears"; exit 1; }
 sysctl -qw "net.ipv6.conf.$NIC.disable_ipv6=1" 2>/dev/null
 ip link set "$NIC" up
 carrier_on "$NIC" || { not_ok "fig5nic: $NIC's link"; exit 1; }

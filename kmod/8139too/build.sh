@@ -17,36 +17,15 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PFZC_KMOD=${PFZC_KMOD:-$ROOT/kmod}
-RTL8139_CACHE=${RTL8139_CACHE:-$ROOT/.cache/8139too}
-TARBALL=/usr/src/linux-source-6.1.tar.xz
-die() { echo "8139too: $*" >&2; exit 1; }
+NAME=8139too
+CACHE=${RTL8139_CACHE:-$ROOT/.cache/8139too}
+. "$HERE/../nic-src.sh"
 
-[ $# -eq 2 ] || die "usage: build.sh KDIR OUTDIR"
-KDIR=$1
-OUT=$2
-[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR"
-[ -f "$PFZC_KMOD/Module.symvers" ] || die "build pf_zerocopy.ko first ($PFZC_KMOD/Module.symvers is missing)"
-[ -f "$TARBALL" ] || die "no $TARBALL: apt-get install linux-source-6.1 (make deps)"
-VER=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null) || VER=unknown
-SRC="$RTL8139_CACHE/$VER"
-
-if [ ! -f "$SRC/.done" ]; then
-	rm -rf "$SRC"
-	mkdir -p "$SRC"
-	tar -xJf "$TARBALL" -C "$SRC" --strip-components=5 \
-		linux-source-6.1/drivers/net/ethernet/realtek/8139too.c ||
-		die "cannot unpack 8139too.c from $TARBALL"
-	[ -f "$SRC/8139too.c" ] || die "no 8139too.c in $TARBALL"
-	touch "$SRC/.done"
-fi
-
+nic_src "$@" drivers/net/ethernet/realtek/8139too.c 5 8139too.c
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cp "$SRC/8139too.c" "$OUT/"
-if ! (cd "$OUT" && patch -p1 --forward --batch --quiet --no-backup-if-mismatch \
-	<"$HERE/8139too-pfzc.patch"); then
-	die "kmod/8139too/8139too-pfzc.patch does not apply to the 8139too of linux-source-6.1 $VER"
-fi
+nic_patch "$HERE/8139too-pfzc.patch"
 # the module keeps its name; its own object may not share it
 mv "$OUT/8139too.c" "$OUT/8139too-main.c"
 cp "$HERE/rtl8139_pfzc.c" "$HERE/rtl8139_pfzc.h" "$HERE/Kbuild" "$OUT"/

@@ -17,36 +17,15 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PFZC_KMOD=${PFZC_KMOD:-$ROOT/kmod}
-E1000_CACHE=${E1000_CACHE:-$ROOT/.cache/e1000}
-TARBALL=/usr/src/linux-source-6.1.tar.xz
-die() { echo "e1000: $*" >&2; exit 1; }
+NAME=e1000
+CACHE=${E1000_CACHE:-$ROOT/.cache/e1000}
+. "$HERE/../nic-src.sh"
 
-[ $# -eq 2 ] || die "usage: build.sh KDIR OUTDIR"
-KDIR=$1
-OUT=$2
-[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR"
-[ -f "$PFZC_KMOD/Module.symvers" ] || die "build pf_zerocopy.ko first ($PFZC_KMOD/Module.symvers is missing)"
-[ -f "$TARBALL" ] || die "no $TARBALL: apt-get install linux-source-6.1 (make deps)"
-VER=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null) || VER=unknown
-SRC="$E1000_CACHE/$VER"
-
-if [ ! -f "$SRC/.done" ]; then
-	rm -rf "$SRC"
-	mkdir -p "$SRC"
-	tar -xJf "$TARBALL" -C "$SRC" --strip-components=6 \
-		linux-source-6.1/drivers/net/ethernet/intel/e1000 ||
-		die "cannot unpack the e1000 sources from $TARBALL"
-	[ -f "$SRC/e1000_main.c" ] || die "no e1000_main.c in $TARBALL"
-	touch "$SRC/.done"
-fi
-
+nic_src "$@" drivers/net/ethernet/intel/e1000 6 e1000_main.c
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cp "$SRC"/*.c "$SRC"/*.h "$OUT"/
-if ! (cd "$OUT" && patch -p1 --forward --batch --quiet --no-backup-if-mismatch \
-	<"$HERE/e1000-pfzc.patch"); then
-	die "kmod/e1000/e1000-pfzc.patch does not apply to the e1000 of linux-source-6.1 $VER"
-fi
+nic_patch "$HERE/e1000-pfzc.patch"
 cp "$HERE/e1000_pfzc.c" "$HERE/e1000_pfzc.h" "$HERE/Kbuild" "$OUT"/
 echo "e1000: linux-source-6.1 $VER, patched; building against $KDIR"
 make -C "$KDIR" M="$OUT" PFZC_KMOD="$PFZC_KMOD" \

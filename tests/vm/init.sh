@@ -8,7 +8,8 @@
 #   E1000_KO        the patched e1000 driver (path), empty when not built;
 #                   the scripts that need it insmod it
 #   SCRIPTS         guest scripts to run, in order (paths)
-#   SCRIPT_TIMEOUT  seconds each script may take
+#   SCRIPT_TIMEOUT  seconds each script may take (more for one whose
+#                   header says "# vm-timeout: SECONDS")
 #   GUEST_ENV       NAME=VALUE... exported to the scripts (run.sh's VM_ENV)
 #
 # The console (ttyS0) gets the kernel's messages and everything below. Each
@@ -83,9 +84,13 @@ for s in $SCRIPTS; do
 	echo "# zcap-vm: start $name" >>"$TAPDEV"
 	mark "start $name"
 	rm -f /tmp/.vm-rc /tmp/.vm-sid
+	# a script that needs longer says so: "# vm-timeout: SECONDS" (at
+	# least SCRIPT_TIMEOUT)
+	limit=$(sed -n 's/^# vm-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n 1)
+	[ -n "$limit" ] && [ "$limit" -gt "$SCRIPT_TIMEOUT" ] || limit=$SCRIPT_TIMEOUT
 	(
 		setsid sh -c 'echo $$ >/tmp/.vm-sid; exec timeout "$1" sh "$2"' \
-			sh "$SCRIPT_TIMEOUT" "$s" 2>&1
+			sh "$limit" "$s" 2>&1
 		echo $? >/tmp/.vm-rc
 		[ -s /tmp/.vm-sid ] && kill -9 -- "-$(cat /tmp/.vm-sid)" 2>/dev/null
 	) | tee -a "$TAPDEV"
@@ -93,7 +98,7 @@ for s in $SCRIPTS; do
 	mark "end $name rc=$rc"
 	case "$rc" in
 	0) ;;
-	143) not_ok "$name: timed out after ${SCRIPT_TIMEOUT}s" | to_host ;;
+	143) not_ok "$name: timed out after ${limit}s" | to_host ;;
 	*) not_ok "$name: exited with status $rc" | to_host ;;
 	esac
 	cd /
