@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "pfzc_common.h"
 #include "rx.h"
 
@@ -263,5 +264,7 @@ int zcap_pfzc_cring_open(struct zcap *h)
 	h->ops = &cring_rx_ops;
 	h->counts_filtered = 1;
 	h->partial = 1;
+	zcap_log(ZCAP_LOG_INFO, "%s: the NIC's own receive buffer (%u bytes), read in place",
+		 h->ifname, c->size);
 	return 0;
 }
