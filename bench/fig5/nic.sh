@@ -111,14 +111,14 @@ vmrc=$?
 secs=$(($(date +%s) - start))
 grep -E '^(not ok|# fig5nic )' "$TMPD/vm.out" | sed 's/^/# /'
 if [ $vmrc -eq 0 ]; then ok "VM run ($secs s)"; else not_ok "VM run (status $vmrc)"; grep -E '^not ok' "$TMPD/vm.out"; tail -5 "$TMPD/vm.out"; fi
-[ -f "$TMPD/gen.history" ] && cp "$TMPD/gen.history" "$OUT/$BASE_gen.txt"
+[ -f "$TMPD/gen.history" ] && cp "$TMPD/gen.history" "$OUT/${BASE}_gen.txt"
 
-RAW="$OUT/$BASE_raw.tsv"
+RAW="$OUT/${BASE}_raw.tsv"
 printf 'cap\tsize\trun\tlossfree_pps\tfull_rx_pps\tcpu_us_per_pkt\tsteps\tkind\tfull_sent\tfull_rx\tfull_captured\n' >"$RAW"
 awk '$1 == "#" && $2 == "fig5nic" { printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' \
 	"$TMPD/vm.out" >>"$RAW"
-grep '^# fig5nic-step ' "$TMPD/vm.out" | sed 's/^# fig5nic-step //' >"$OUT/$BASE_steps.txt"
-[ -s "$OUT/$BASE_steps.txt" ] || rm -f "$OUT/$BASE_steps.txt"
+grep '^# fig5nic-step ' "$TMPD/vm.out" | sed 's/^# fig5nic-step //' >"$OUT/${BASE}_steps.txt"
+[ -s "$OUT/${BASE}_steps.txt" ] || rm -f "$OUT/${BASE}_steps.txt"
 cells=$(($(wc -l <"$RAW") - 1))
 want=$(( $(echo "$SIZES" | wc -w) * $(echo "$CAPS" | wc -w) * RUNS ))
 if [ "$cells" -eq "$want" ]; then ok "$cells of $want cells measured"; else not_ok "$cells of $want cells measured"; fi
@@ -233,7 +233,7 @@ echo "Raw runs: \`fig5_nic_raw.tsv\` (kind: full = nothing lost at full speed, s
 } >"$MD"
 
 if command -v gnuplot >/dev/null; then
-	DAT="$OUT/$BASE_plot.dat"
+	DAT="$OUT/${BASE}_plot.dat"
 	{
 		echo "size $CAPS $CAPS"
 		for s in $SIZES; do

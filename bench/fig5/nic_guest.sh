@@ -77,6 +77,12 @@ host -c 1 -s 64 -q
 ok "fig5nic: $NIC up, the host sends on request"
 
 rxp() { cat "/sys/class/net/$NIC/statistics/rx_packets"; }
+# ifstats: the NIC's error counters so far, where frames went missing
+ifstats() {
+	for c in rx_errors rx_missed_errors rx_fifo_errors rx_dropped; do
+		printf '%s=%s ' "$c" "$(cat "/sys/class/net/$NIC/statistics/$c")"
+	done
+}
 # busy: the guest's non-idle jiffies, all vCPUs (user nice system irq softirq steal)
 busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 HZ_US=$((1000000 / $(getconf CLK_TCK 2>/dev/null || echo 100)))
@@ -146,7 +152,7 @@ for size in $SIZES; do
 				not_ok "fig5nic $cap $size run $run: capturer ran"
 				continue
 			fi
-			echo "# fig5nic-run $cap $size $run sent=$1 rx=$2 captured=$3 seconds=$4 busy_jiffies=$5"
+			echo "# fig5nic-run $cap $size $run sent=$1 rx=$2 captured=$3 seconds=$4 busy_jiffies=$5 $(ifstats)"
 			fs=$1 fr=$2 fc=$3
 			full_rx=$(awk -v n="$2" -v t="$4" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }')
 			cpu=$(awk -v b="$5" -v n="$2" -v u="$HZ_US" 'BEGIN { printf "%.1f", (n > 0 ? b * u / n : 0) }')
