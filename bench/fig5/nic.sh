@@ -165,7 +165,7 @@ fi
 echo "  - pcap: \`bench/pcap_count IF\` (pcap_dispatch loop, libpcap's 2 MiB TPACKET_V3 ring) through the stock driver and the stack; counts only"
 echo "  - tcpdump: \`tcpdump -Z root -n -i IF -w /dev/null\` through the stock driver and the stack"
 echo "  - tpacket: \`zcap --backend tpacket -i IF -q -w /dev/null\` through the stock driver and the stack"
-echo "- A run: $FULL s at full speed; **full rx** = the frames the NIC took in (the interface's rx_packets) over the host's sending seconds; **CPU/frame** = the guest's busy time (\`/proc/stat\`: user, nice, system, irq, softirq, steal of both vCPUs) over those frames, from the burst's start to $WAIT s after its end. If the capturer kept every frame the host sent, the **loss-free rate** is the rate offered; else a binary search on the offered rate ($STEPS steps of ${SECS} s, \`fig5_nic_steps.txt\`) gives the highest one at which it lost none (0: none found). A frame the host's tap or qemu drops counts as lost, as a frame the NIC misses does. Median of $RUNS runs."
+echo "- A run: $FULL s at full speed; **full rx** = the frames the NIC took in (the interface's rx_packets) over the host's sending seconds; **CPU/frame** = the guest's busy time (\`/proc/stat\`: user, nice, system, irq, softirq, steal of both vCPUs) over those frames, from the burst's start to $WAIT s after its end. If the capturer kept every frame the host sent, the **loss-free rate** is the rate offered; else a binary search on the offered rate ($STEPS steps of ${SECS} s, \`${BASE}_steps.txt\`) gives the highest one at which it lost none (0: none found). A frame the host's tap or qemu drops counts as lost, as a frame the NIC misses does. Median of $RUNS runs."
 echo "- **TCG emulates every instruction, and qemu's $NICDEV model runs on the host's CPUs beside the guest's: absolute rates are far below real hardware; only figures of one run compare.**"
 echo
 CAPN="none pfzc pcap tcpdump tpacket"
@@ -229,7 +229,7 @@ for s in $SIZES; do
 	echo "$line"
 done
 echo
-echo "Raw runs: \`fig5_nic_raw.tsv\` (kind: full = nothing lost at full speed, search = the loss-free rate of a search, none = no loss-free step); medians: \`fig5_nic.tsv\`; the host's zcap-gen lines: \`fig5_nic_gen.txt\`."
+echo "Raw runs: \`${BASE}_raw.tsv\` (kind: full = nothing lost at full speed, search = the loss-free rate of a search, none = no loss-free step); medians: \`$BASE.tsv\`; the host's zcap-gen lines: \`${BASE}_gen.txt\`."
 } >"$MD"
 
 if command -v gnuplot >/dev/null; then
@@ -266,8 +266,8 @@ set xlabel "frame size (bytes)"
 plot for [i=$((ncap + 2)):$((2 * ncap + 1))] "$DAT" using i:xtic(1) title columnheader(i)
 unset multiplot
 GPEOF
-	if [ -s "$OUT/$BASE.png" ]; then ok "fig5_nic.png written"; else not_ok "fig5_nic.png written"; cat "$TMPD/gnuplot.log"; fi
+	if [ -s "$OUT/$BASE.png" ]; then ok "$BASE.png written"; else not_ok "$BASE.png written"; cat "$TMPD/gnuplot.log"; fi
 fi
-if [ -s "$MD" ]; then ok "fig5_nic.md written"; else not_ok "fig5_nic.md written"; fi
+if [ -s "$MD" ]; then ok "$BASE.md written"; else not_ok "$BASE.md written"; fi
 [ $SMOKE = 1 ] || echo "# results in $OUT/$BASE.md"
 finish

@@ -229,14 +229,17 @@
  * checked, and the application hands back how far it has read, which is
  * where the NIC may write again (its CAPR register follows it).
  *
- * Two mappings, after bind:
+ * Two mappings:
  *   PFZC_PGOFF_CRING: one page, PROT_READ|PROT_WRITE, a struct
- *	pfzc_cring_shared;
- *   PFZC_PGOFF_CRING_DATA: the buffer, data_len bytes rounded up to
- *	pages, PROT_READ only [EACCES with PROT_WRITE]; mprotect cannot add
- *	write either.
- *   Not bound in this mode, other offset, or len over the mapping's
- *	size [EINVAL]; not MAP_SHARED [EINVAL].
+ *	pfzc_cring_shared, from setsockopt(PFZC_CRING) on (size and
+ *	data_len are set at bind);
+ *   PFZC_PGOFF_CRING_DATA: the buffer, after bind, data_len bytes
+ *	rounded up to pages, PROT_READ only [EACCES with PROT_WRITE];
+ *	mprotect cannot add write either.
+ *   Not in this mode, the buffer before bind, another offset, or len
+ *	over the mapping's size [EINVAL]; not MAP_SHARED [EINVAL]. The
+ *	kernel keeps its own copies of size and data_len: what user space
+ *	writes into the page changes nothing but its own view.
  *
  * Positions are free-running __u32 byte counts; the byte of position p is
  * at offset p & (size - 1) of the buffer. A record starts at a position p

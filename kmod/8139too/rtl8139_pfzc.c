@@ -56,14 +56,16 @@ static struct rtl8139_pfzc *pd_z(struct pfzc_dev *pd)
 /*
  * NAPI: the records the NIC completed, up to its write address, each
  * checked as the uapi's reader checks it, then published; then the NIC
- * may write again up to where the application read. Returns how many were
- * published, or -1 when a bad record ended the ring: the caller resets
- * the receiver onto its own buffer, as the stock driver does on one.
+ * may write again up to where the application read. Returns the NAPI
+ * work done (the records published, into *packets and their bytes into
+ * *bytes), or -1 when a bad record ended the ring: the caller resets the
+ * receiver onto its own buffer, as the stock driver does on one.
  */
-int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *bytes)
+int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *packets, u64 *bytes)
 {
 	void __iomem *io = z->ioaddr;
 	u32 mask = z->buf.size - 1, pos = z->pos, cbr, cons;
+	bool early = false;
 	int n = 0;
 
 	/* acknowledged first: a record completed after the read of CBR
@@ -78,12 +80,15 @@ int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *bytes)
 		u32 hdr = le32_to_cpu(READ_ONCE(*(__le32 *)(z->buf.data + off)));
 		u32 step;
 
-		if ((hdr >> 16) == RTL_RX_EARLY)
-			break;	/* still being copied in: next poll */
+		if ((hdr >> 16) == RTL_RX_EARLY) {
+			early = true;	/* still being copied in: poll again */
+			break;
+		}
 		step = pfzc_cring_validate_rec(hdr, off, z->buf.data_len);
 		if (unlikely(!step)) {
 			/* lost in its own buffer (the stock driver's "rx
 			 * err"): what came before stays readable */
+			*packets += n;
 			pfzc_cring_publish(z->po, pos, n);
 			pfzc_cring_end(z->po, EIO);
 			if (!z->warned)
@@ -98,11 +103,14 @@ int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *bytes)
 		n++;
 	}
 	z->pos = pos;
+	*packets += n;
 	pfzc_cring_publish(z->po, pos, n);
 	cons = pfzc_cring_consumer(z->po);
 	/* CAPR sits 16 bytes behind what the NIC may not overwrite */
 	iowrite16((u16)(cons - 16), io + RTL_CAPR);
-	return n;
+	/* a whole budget keeps NAPI polling, as the stock driver does while
+	 * the NIC still copies a frame in (no interrupt would say when) */
+	return early ? budget : n;
 }
 
 /* From rtl8139_hw_start(), the chip just reset, its receiver not enabled

@@ -53,7 +53,7 @@ void rtl8139_pfzc_probe(struct rtl8139_pfzc *z, struct net_device *dev,
 void rtl8139_pfzc_remove(struct rtl8139_pfzc *z);
 void rtl8139_pfzc_hw_start(struct rtl8139_pfzc *z);
 void rtl8139_pfzc_stop(struct rtl8139_pfzc *z);
-int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *bytes);
+int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *packets, u64 *bytes);
 
 /* __set_rx_mode(): the receiver takes every frame in zero-copy mode */
 static inline bool rtl8139_pfzc_promisc(const struct rtl8139_pfzc *z)
