@@ -186,7 +186,8 @@ void pfzc_cring_end(struct pfzc_sock *po, int err)
 	if (READ_ONCE(c->ended))
 		return;
 	WRITE_ONCE(c->ended, true);
-	WRITE_ONCE(c->ctl->flags, READ_ONCE(c->ctl->flags) | PFZC_CRING_ENDED);
+	/* after the producer: a reader that sees it has every record */
+	smp_store_release(&c->ctl->flags, READ_ONCE(c->ctl->flags) | PFZC_CRING_ENDED);
 	WRITE_ONCE(po->sk.sk_err, err);
 	sk_error_report(&po->sk);
 }

@@ -269,6 +269,9 @@ static int pfzc_set_ring(struct pfzc_sock *po, int optname, sockptr_t optval,
 	}
 
 	mutex_lock(&po->lock);
+	err = -EINVAL;
+	if (po->cring.ctl)	/* the NIC's buffer instead of rings */
+		goto out;
 	err = -EBUSY;
 	if (po->state != PFZC_UNBOUND || kr->map || atomic_read(&po->mapped))
 		goto out;

@@ -50,6 +50,23 @@ static int cr_fail(struct zcap *h, int err, const char *what)
 	return -1;
 }
 
+/* Every record read: why the NIC writes no more (the uapi's errnos). */
+static int cr_ended(struct zcap *h)
+{
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &e, &len);
+	switch (e) {
+	case ENETRESET:
+		return cr_fail(h, e, "the NIC's receive side was reset: its ring ended");
+	case EIO:
+		return cr_fail(h, e, "the NIC wrote a record that fails the checks: its ring ended");
+	default:
+		return cr_fail(h, ENETDOWN, "interface went down: the NIC's ring ended");
+	}
+}
+
 /*
  * 0: opened, h->ops are this file's; 1: the device has no contiguous ring
  * (or the module none, or we may not divert the NIC's traffic), h->priv is
@@ -117,17 +134,20 @@ static int cr_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 	uint64_t ts_ns;
 
 	prod = __atomic_load_n(&c->ctl->producer, __ATOMIC_ACQUIRE);	/* C, matches B */
+	if (prod == pos &&
+	    __atomic_load_n(&c->ctl->flags, __ATOMIC_ACQUIRE) & PFZC_CRING_ENDED) {
+		/* the kernel published its last records before it said so */
+		prod = __atomic_load_n(&c->ctl->producer, __ATOMIC_ACQUIRE);
+		if (prod == pos)
+			return cr_ended(h);
+	}
 	if (prod - pos >= c->size)	/* garbage, or nothing new */
 		prod = pos;
 	if (c->frozen && prod - pos > c->frozen_prod - pos)
 		prod = c->frozen_prod;
 	c->cached_prod = prod;
-	if (pos == prod) {
-		if (__atomic_load_n(&c->ctl->flags, __ATOMIC_RELAXED) & PFZC_CRING_ENDED)
-			return cr_fail(h, ENETDOWN, "the NIC stopped writing into "
-				       "the ring (interface down or reset)");
+	if (pos == prod)
 		return 0;
-	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 

@@ -202,8 +202,8 @@
  *	of frames and descriptors (see "Contiguous ring" below). A umem or
  *	a ring already, or flags not 0 [EINVAL]; set already [EBUSY].
  *	Then bind: a device whose driver has no contiguous ring
- *	(pfzc_driver.h: pd->cring_size 0), or one in another mode
- *	[EOPNOTSUPP]; without CAP_NET_ADMIN over the device's namespace
+ *	(pfzc_driver.h: pd->cring_size 0) [EOPNOTSUPP]; without
+ *	CAP_NET_ADMIN over the device's namespace
  *	[EPERM]: the mode takes the NIC's traffic away from the stack and
  *	has no copying fallback; a direct receiver there already [EBUSY];
  *	no memory for the buffer [ENOMEM]. A umem or a ring after it
@@ -284,7 +284,11 @@
  * while the socket is bound: the interface went down (sk_err ENETDOWN),
  * the NIC's receive side was reset (a transmit timeout, ENETRESET), or it
  * wrote a record that fails the checks (EIO, the NIC's header lost in its
- * own buffer): POLLERR with that error. Records before prod stay readable.
+ * own buffer, a frame longer than PFZC_CRING_LEN_MAX among them, or a
+ * frame it kept copying in for more than two jiffies): POLLERR with that
+ * error, and flags is stored with release semantics after the producer,
+ * so a reader that sees it (acquire) and loads the producer again has
+ * every record there is. Records before prod stay readable.
  * Such a NIC restarts at the start of its buffer, behind the application's
  * back, so a new capture needs a new socket. The NIC's own drops, when the
  * application reads too slowly and the buffer fills, are counted by the
@@ -292,7 +296,7 @@
  */
 #define PFZC_CRING_RX_OK	0x0001	/* status: received whole and well */
 #define PFZC_CRING_LEN_MIN	8
-#define PFZC_CRING_LEN_MAX	(1518 + 4)	/* as the RTL8139 receives */
+#define PFZC_CRING_LEN_MAX	(1792 + 4)	/* the longest 8139too takes */
 #define PFZC_CRING_ENDED	(1u << 0)
 
 struct pfzc_cring_shared {

@@ -14,13 +14,16 @@
  * promiscuous mode on for the capture writes nothing.
  *
  * Switching. The module calls rx_switch under RTNL when the device's
- * direct receiver comes or goes; the driver then closes and opens the
- * device (its only full restart of the receive side): rtl8139_close()
- * stops the chip, where rtl8139_pfzc_stop() ends the old ring, and
- * rtl8139_open() starts it again, where rtl8139_pfzc_hw_start() points the
- * NIC at the new receiver's buffer. So the NIC writes into a socket's
- * buffer only between those two, and never after rx_switch returned for
- * the receiver that left: the module frees the buffer only after that.
+ * direct receiver comes or goes; the driver then stops the chip and starts
+ * it again as it does after a transmit timeout (rtl8139_pfzc_restart(), in
+ * the patch: NAPI off, the chip's DMA stopped, rtl8139_hw_start()), where
+ * rtl8139_pfzc_hw_start() ends the old ring and points the NIC at the new
+ * receiver's buffer, or back at the driver's own. The interface stays up:
+ * no down and up for the stack to see. So the NIC writes into a socket's
+ * buffer only between two restarts (or a restart and rtl8139_close(),
+ * where rtl8139_pfzc_stop() ends the ring), and never after rx_switch
+ * returned for the receiver that left: the module frees the buffer only
+ * after that.
  */
 #include <linux/module.h>
 
@@ -64,7 +67,7 @@ static struct rtl8139_pfzc *pd_z(struct pfzc_dev *pd)
 int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *packets, u64 *bytes)
 {
 	void __iomem *io = z->ioaddr;
-	u32 mask = z->buf.size - 1, pos = z->pos, cbr, cons;
+	u32 mask = z->buf.size - 1, pos = z->pos, avail, cons;
 	bool early = false;
 	int n = 0;
 
@@ -72,20 +75,30 @@ int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *packets, u64 *bytes
 	 * below raises ROK again, and the next poll takes it */
 	iowrite16(RTL_ISR_RX, io + RTL_ISR);
 	ioread16(io + RTL_ISR);
-	cbr = ioread16(io + RTL_CBR);
+	/* what the NIC wrote since pos: it never fills the whole buffer */
+	avail = (ioread16(io + RTL_CBR) - pos) & mask;
 	rmb();	/* the NIC's records before its write address */
 
-	while (n < budget && (pos & mask) != (cbr & mask)) {
+	while (n < budget && avail) {
 		u32 off = pos & mask;
 		u32 hdr = le32_to_cpu(READ_ONCE(*(__le32 *)(z->buf.data + off)));
 		u32 step;
 
 		if ((hdr >> 16) == RTL_RX_EARLY) {
-			early = true;	/* still being copied in: poll again */
-			break;
+			/* still being copied in: poll again, as the stock
+			 * driver does, for two jiffies at most */
+			if (!z->early_until)
+				z->early_until = jiffies + 2;
+			if (time_before_eq(jiffies, z->early_until)) {
+				early = true;
+				break;
+			}
 		}
+		z->early_until = 0;
 		step = pfzc_cring_validate_rec(hdr, off, z->buf.data_len);
-		if (unlikely(!step)) {
+		/* a record running past the NIC's write address is one it
+		 * did not write: stale bytes of an earlier lap */
+		if (unlikely(!step || step > avail)) {
 			/* lost in its own buffer (the stock driver's "rx
 			 * err"): what came before stays readable */
 			*packets += n;
@@ -100,6 +113,7 @@ int rtl8139_pfzc_rx(struct rtl8139_pfzc *z, int budget, u64 *packets, u64 *bytes
 		}
 		*bytes += (hdr >> 16) - 4;
 		pos += step;
+		avail -= step;
 		n++;
 	}
 	z->pos = pos;
@@ -132,7 +146,9 @@ void rtl8139_pfzc_hw_start(struct rtl8139_pfzc *z)
 	if (!po || !pfzc_cring_buf(po, &z->buf))
 		return;
 	z->pos = 0;
-	z->po = po;
+	z->early_until = 0;
+	/* buf and pos before po, which rx_kick reads from another CPU */
+	smp_store_release(&z->po, po);
 	iowrite32(lower_32_bits(z->buf.dma), z->ioaddr + RTL_RBSTART);
 	ioread32(z->ioaddr + RTL_RBSTART);
 }
@@ -145,19 +161,14 @@ void rtl8139_pfzc_stop(struct rtl8139_pfzc *z)
 	z->po = NULL;
 }
 
-/* Under RTNL: the driver's own close and open restart its receive side. */
+/* Under RTNL: the chip restarted, or, the device down, the next open
+ * picks the receiver. */
 static void rtl8139_pfzc_rx_switch(struct pfzc_dev *pd)
 {
 	struct net_device *dev = pd_z(pd)->dev;
-	int err;
 
-	if (!netif_running(dev))
-		return;
-	dev_close(dev);
-	err = dev_open(dev, NULL);
-	if (err)
-		netdev_err(dev, "pf_zerocopy: cannot reopen after the switch: %d\n",
-			   err);
+	if (netif_running(dev))
+		rtl8139_pfzc_restart(dev);
 }
 
 /*
@@ -171,7 +182,7 @@ static void rtl8139_pfzc_rx_kick(struct pfzc_dev *pd)
 	struct rtl8139_pfzc *z = pd_z(pd);
 	unsigned long flags;
 
-	if (!READ_ONCE(z->po) || !netif_running(z->dev))
+	if (!smp_load_acquire(&z->po) || !netif_running(z->dev))
 		return;
 	spin_lock_irqsave(z->irq_lock, flags);
 	if (napi_schedule_prep(z->napi)) {

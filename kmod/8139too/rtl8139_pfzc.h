@@ -41,10 +41,14 @@ struct rtl8139_pfzc {
 	struct pfzc_sock *po;		/* zero-copy mode: the receiver */
 	struct pfzc_cring_buf buf;
 	u32 pos;			/* the next record's position */
+	unsigned long early_until;	/* jiffies: a frame still copied in */
 	bool warned;
 };
 
 extern bool rtl8139_pfzc_cplus;
+
+/* in 8139too.c (the patch): the chip stopped and started again */
+void rtl8139_pfzc_restart(struct net_device *dev);
 
 void rtl8139_pfzc_probe(struct rtl8139_pfzc *z, struct net_device *dev,
 			struct pci_dev *pdev, void __iomem *ioaddr,
