@@ -244,8 +244,6 @@ stock_path "stock path after the socket closed"
 # before the stop. qemu's MPC counts a frame again each time it offers it
 # to a full ring, and frames it queued may come later, so the sum is
 # checked as at least what was sent, not equal to it.
-# if_drops LOG: zcap's "dropped by interface"
-if_drops() { summary "$1" "dropped by interface"; }
 
 # the stock driver and a tpacket capture, 2,000 frames at RATE. Whether
 # the guest falls behind depends on the kernel (the stock kernel took 254
@@ -307,7 +305,6 @@ traffic() {
 	taskset -c 0 "$GEN" -q -i "$TX" --dst-mac "$RXMAC" -d "$_s" -s 1518 "$@" 2>"$TMP/traffic.log" &
 	GENPID=$!
 }
-memcheck() { check "$1: no DMA into freed pages" "$MEMCHECK" 256 3; }
 
 # close (SIGINT) under traffic
 traffic 8
@@ -331,14 +328,6 @@ wait $GENPID
 # by DMA before the link goes down and again after it is back. Each wait
 # is for the link itself (carrier_on), not a fixed time: on a debug kernel
 # the driver's watchdog brings it back many seconds later than here.
-# grows_after S: RX's rx_dma rises above S within 10 s
-grows_after() {
-	for _ in $(seq 100); do
-		[ "$(pz 11)" -gt "$1" ] 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 traffic 600	# stopped after the test
 start_cap "$RX" "$TMP/t.log" --backend pfzc -q -w /dev/null || not_ok "link down: zcap starts"
 carrier_on "$RX"

@@ -160,7 +160,6 @@ stock_path "stock path after the socket closed"
 # every frame comes in late, and the drop count is far above the frames.
 # Checked: the misses reach zcap's summary, captured + dropped >= sent,
 # and what was captured is whole, once, in order.
-if_drops() { summary "$1" "dropped by interface"; }
 start_cap "$R8" "$TMP/st.log" --backend pfzc -q -w "$TMP/st.pcapng" ||
 	not_ok "reader stalled: zcap starts"
 st=$CAP
@@ -195,15 +194,6 @@ traffic() {
 	GENPID=$!
 	TSEQ=$SEQ
 	next_seq
-}
-memcheck() { check "$1: no DMA into freed pages" "$MEMCHECK" 256 3; }
-# grows_after S: R8's rx_dma rises above S within 10 s
-grows_after() {
-	for _ in $(seq 100); do
-		[ "$(pz 11)" -gt "$1" ] 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 traffic 8

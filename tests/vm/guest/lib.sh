@@ -163,3 +163,20 @@ carrier_on() {
 	done
 	return 1
 }
+
+# --- the NIC drivers' scripts (80-e1000-zc.sh, 81-rtl8139-cring.sh) ----------
+# Each defines pz COL (a column of its device's direct receiver in
+# /proc/net/pf_zerocopy) and MEMCHECK (tests/vm/pfzc_memcheck).
+
+# if_drops LOG: zcap's "dropped by interface"
+if_drops() { summary "$1" "dropped by interface"; }
+# memcheck WHAT: no page the kernel freed was written to (a TAP line)
+memcheck() { check "$1: no DMA into freed pages" "$MEMCHECK" 256 3; }
+# grows_after S: the direct receiver's rx_dma rises above S within 10 s
+grows_after() {
+	for _ in $(seq 100); do
+		[ "$(pz 11)" -gt "$1" ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
