@@ -37,7 +37,6 @@ struct cring {
 	const uint8_t *data;		/* the NIC's buffer, read-only */
 	size_t data_map;
 	uint32_t size, data_len, mask;
-	uint32_t cached_prod;		/* producer last loaded */
 	uint32_t cached_cons;		/* after the last record handed out */
 	uint32_t frozen_prod;		/* with frozen: nothing past it */
 	int frozen;
@@ -76,19 +75,13 @@ static int cr_setup(struct zcap *h, struct cring *c)
 {
 	uint32_t zero = 0;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	struct sockaddr_pfzc sa;
 
 	if (setsockopt(c->s.fd, SOL_PFZC, PFZC_CRING, &zero, sizeof(zero)))
 		return errno == ENOPROTOOPT || errno == EINVAL ? 1 :
 		       cr_fail(h, errno, "contiguous ring");
-	memset(&sa, 0, sizeof(sa));
-	sa.spz_family = (uint16_t)c->s.family;
-	sa.spz_ifindex = (uint32_t)h->ifindex;
-	if (bind(c->s.fd, (struct sockaddr *)&sa, sizeof(sa)))
-		return errno == EOPNOTSUPP || errno == EPERM ? 1 :
-		       cr_fail(h, errno, errno == EBUSY ? "bind (another PF_ZEROCOPY "
-			       "socket already receives directly from this device)" :
-			       "bind");
+	/* its message stays in h->err when it is an error after all */
+	if (pfzc_sock_bind(&c->s, h->ifname, h->ifindex, h->err))
+		return errno == EOPNOTSUPP || errno == EPERM ? 1 : -1;
 	c->ctl = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		      c->s.fd, (off_t)(PFZC_PGOFF_CRING * page));
 	if (c->ctl == MAP_FAILED) {
@@ -109,7 +102,6 @@ static int cr_setup(struct zcap *h, struct cring *c)
 		return cr_fail(h, errno, "cannot map the NIC's receive buffer");
 	}
 	c->cached_cons = __atomic_load_n(&c->ctl->consumer, __ATOMIC_RELAXED);
-	c->cached_prod = c->cached_cons;
 	return 0;
 }
 
@@ -132,6 +124,8 @@ static int cr_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 	unsigned int got = 0;
 	struct timespec ts;
 	uint64_t ts_ns;
+	/* records are all incoming: with no filter, none to run */
+	int refilter = h->has_filter || h->cfg.direction != ZCAP_DIR_INOUT;
 
 	prod = __atomic_load_n(&c->ctl->producer, __ATOMIC_ACQUIRE);	/* C, matches B */
 	if (prod == pos &&
@@ -145,7 +139,6 @@ static int cr_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 		prod = pos;
 	if (c->frozen && prod - pos > c->frozen_prod - pos)
 		prod = c->frozen_prod;
-	c->cached_prod = prod;
 	if (pos == prod)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -170,7 +163,7 @@ static int cr_recv(struct zcap *h, struct zcap_pkt *pkts, unsigned int max)
 		p->flags = 0;
 		p->vlan_tci = 0;
 		p->vlan_tpid = 0;
-		if (!zcap_rx_refilter(h, p))
+		if (refilter && !zcap_rx_refilter(h, p))
 			continue;	/* released with the others */
 		got++;
 	}
