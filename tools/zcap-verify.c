@@ -27,6 +27,7 @@ enum {
 	OPT_ALLOW_LOSS,
 	OPT_ALLOW_FOREIGN,
 	OPT_ALLOW_TRUNCATED,
+	OPT_ALLOW_REORDER,
 };
 
 struct opts {
@@ -36,6 +37,7 @@ struct opts {
 	bool allow_loss;
 	bool allow_foreign;
 	bool allow_truncated;
+	bool allow_reorder;
 	char **files;	/* read in this order, as one capture */
 	int nfiles;
 };
@@ -51,7 +53,7 @@ struct counts {
 static void usage(FILE *out)
 {
 	fputs("Usage: " PROG " [--expect N] [--start-seq N] [--allow-loss] [--allow-foreign]\n"
-	      "                   [--allow-truncated] FILE...\n"
+	      "                   [--allow-truncated] [--allow-reorder] FILE...\n"
 	      "\n"
 	      "Checks a pcap or pcapng capture of zcap-gen's frames. Several files\n"
 	      "(a rotation's, in order) are checked as one capture, each read on\n"
@@ -64,6 +66,9 @@ static void usage(FILE *out)
 	      "      --allow-foreign  non-zcap frames do not fail the check\n"
 	      "      --allow-truncated  frames cut short (caplen < len, a snap length)\n"
 	      "                       do not fail the check\n"
+	      "      --allow-reorder  frames out of order do not fail the check (a\n"
+	      "                       capture of several queues, or a link that\n"
+	      "                       reorders); they are still counted\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
 	      "Prints one line to stdout:\n"
@@ -87,6 +92,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "allow-loss",    no_argument,       NULL, OPT_ALLOW_LOSS },
 		{ "allow-foreign", no_argument,       NULL, OPT_ALLOW_FOREIGN },
 		{ "allow-truncated", no_argument,     NULL, OPT_ALLOW_TRUNCATED },
+		{ "allow-reorder", no_argument,       NULL, OPT_ALLOW_REORDER },
 		{ "help",          no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -111,6 +117,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			o->allow_truncated = true;
+			break;
+		case OPT_ALLOW_REORDER:
+			o->allow_reorder = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -377,7 +386,8 @@ int main(int argc, char **argv)
 
 	add_reason(reason, sizeof(reason), c.corrupt, "corrupt");
 	add_reason(reason, sizeof(reason), c.duplicate, "duplicate");
-	add_reason(reason, sizeof(reason), c.reordered, "reordered");
+	if (!o.allow_reorder)
+		add_reason(reason, sizeof(reason), c.reordered, "reordered");
 	add_reason(reason, sizeof(reason), c.ts_backwards, "timestamps going backwards");
 	if (!o.allow_loss)
 		add_reason(reason, sizeof(reason), c.missing, "missing");

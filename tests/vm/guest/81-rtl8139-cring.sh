@@ -10,7 +10,8 @@
 #   - the ABI (pfzc_cring): errnos, the buffer read-only, records the NIC
 #     wrote, a consumer index the kernel must not believe;
 #   - zero copy: zcap --backend pfzc on R8 gets every one of RTL8139_FRAMES
-#     frames once, in order, intact, at 64 and 1518 bytes and random sizes,
+#     frames once, in order (when qemu's model held none back), intact, at
+#     64 and 1518 bytes and random sizes,
 #     with the module's counters at rx_dma = frames and rx_copied = 0, none
 #     reaching the stack (a tpacket witness sees 0), and the 32 KiB buffer
 #     wrapping thousands of times under it;
@@ -34,7 +35,9 @@ N=${RTL8139_FRAMES:-100000}
 # and qemu's model holds frames back and hands some over after later ones
 # (52 of 100,000 at 1518 bytes and 4,000/s, 21 at random sizes and
 # 2,000/s with a build beside the VM, 2026-12-03): its order, not the
-# ring's. At 1,000/s the buffer kept room.
+# ring's. At 1,000/s the buffer kept room here, but not on a slower CI
+# machine (340 misses, 1 frame out of order): each run checks the order
+# when the NIC refused nothing (no misses), else only once and intact.
 RATE=${RTL8139_RATE:-4000}
 RATE_BIG=${RTL8139_RATE_BIG:-1000}	# 1518 bytes: 1.5 MB/s
 RATE_RAND=${RTL8139_RATE_RAND:-1000}	# random sizes, 791 bytes on average
@@ -86,18 +89,31 @@ wait_pz() {
 }
 SEQ=0
 next_seq() { SEQ=$((SEQ + 1000000)); }
+# verify_sent M N ARGS...: verify_valid N ARGS, in order only if the NIC
+# missed nothing (M = 0): what qemu's model refused and held back may come
+# after later frames (above), the sender's order no longer the NIC's
+verify_sent() {
+	_vs_m=$1
+	shift
+	if [ "$_vs_m" -eq 0 ]; then verify_valid "$@"; else verify_valid "$@" --allow-reorder; fi
+}
+in_order() {
+	if [ "$1" -eq 0 ]; then echo "in order"; else echo "order not checked (qemu held frames back: $1 misses)"; fi
+}
 
 # --- 1. the stock path, nothing bound ---------------------------------------
 stock_path() {
 	start_cap "$R8" "$TMP/stock.log" --backend tpacket -q -w "$TMP/s.pcapng" ||
 		{ not_ok "$1: tpacket capture starts"; return; }
+	_m0=$(missed)
 	gen -c 2000 -s 128 -r 1000
 	sleep 2
 	stop_cap
 	c=$(captured "$TMP/stock.log")
-	diag "$1: sent=$(sent) captured=$c missed=$(missed)"
-	check "$1: the stock driver hands every frame to the stack, each whole, once, in order ($c of 2000)" \
-		verify_valid 2000 --start-seq "$SEQ" --expect 2000 "$TMP/s.pcapng"
+	_m=$(($(missed) - _m0))
+	diag "$1: sent=$(sent) captured=$c missed=$_m"
+	check "$1: the stock driver hands every frame to the stack, each whole, once, $(in_order $_m) ($c of 2000)" \
+		verify_sent "$_m" 2000 --start-seq "$SEQ" --expect 2000 "$TMP/s.pcapng"
 	next_seq
 	rm -f "$TMP/s.pcapng"
 }
@@ -137,9 +153,10 @@ for args in "-s 64" "-s 1518" "--random-sizes"; do
 	stop_cap $witness
 	c=$(captured "$TMP/cap.log")
 	i=$(summary "$TMP/cap.log" "dropped by interface")
-	diag "$name: sent=$(sent) captured=$c if=$i missed=$(($(missed) - m0)) dma=$dma copied=$copied"
-	check "$name: every frame once, in order, intact (valid=$N)" \
-		verify_valid "$N" --start-seq "$SEQ" --expect "$N" "$TMP/c.pcapng"
+	m=$(($(missed) - m0))
+	diag "$name: sent=$(sent) captured=$c if=$i missed=$m dma=$dma copied=$copied"
+	check "$name: every frame once, intact, $(in_order $m) (valid=$N)" \
+		verify_sent "$m" "$N" --start-seq "$SEQ" --expect "$N" "$TMP/c.pcapng"
 	next_seq
 	check "$name: every frame read in place from the NIC's buffer, none copied (rx_dma $dma = captured $c, rx_copied $copied)" \
 		[ "$dma" = "$c" -a "$copied" = 0 ]
