@@ -69,7 +69,7 @@ int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
 	 * Without it the socket still binds and copies from the packet hook.
 	 * noaudit: lacking it is an ordinary fallback, not a denial to log.
 	 */
-	divert = (po->rx.map || po->cring.ctl) &&
+	divert = pfzc_sock_rx_shared(po) &&
 		 ns_capable_noaudit(dev_net(dev)->user_ns, CAP_NET_ADMIN);
 	/* a contiguous ring has no copying fallback */
 	if (po->cring.ctl && !divert)
@@ -79,7 +79,7 @@ int pfzc_dev_attach(struct pfzc_sock *po, struct net_device *dev)
 	list_for_each_entry(pd, &pfzc_devs, node) {
 		if (pd->dev != dev)
 			continue;
-		if ((po->rx.map || po->cring.ctl) && rcu_access_pointer(pd->sock)) {
+		if (pfzc_sock_rx_shared(po) && rcu_access_pointer(pd->sock)) {
 			err = -EBUSY;
 			break;
 		}

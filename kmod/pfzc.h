@@ -215,6 +215,14 @@ static inline struct pfzc_sock *pfzc_sk(const struct sock *sk)
 
 extern int pfzc_family;
 
+/* Frames for this socket go to memory it shares (an rx ring, or the NIC's
+ * own buffer for a contiguous ring), never to its receive queue. Acquire:
+ * pairs with the release that set either up (ring.c, cring.c). */
+static inline bool pfzc_sock_rx_shared(const struct pfzc_sock *po)
+{
+	return smp_load_acquire(&po->rx.map) || smp_load_acquire(&po->cring.ctl);
+}
+
 /* A plain Ethernet link: the only kind the socket's frames are built for
  * (bind checks it, and transmit again: a bond's type may change). */
 static inline bool pfzc_link_is_eth(const struct net_device *dev)

@@ -170,7 +170,7 @@ __poll_t pfzc_poll(struct file *file, struct socket *sock,
 	if (!skb_queue_empty_lockless(&sk->sk_receive_queue) ||
 	    pfzc_rx_readable(&po->rx) || pfzc_cring_readable(po))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	else if (state == PFZC_BOUND && (po->rx.map || po->cring.ctl))
+	else if (state == PFZC_BOUND && pfzc_sock_rx_shared(po))
 		pfzc_rx_kick(po);	/* before the reader sleeps */
 
 	if (state == PFZC_BOUND) {

@@ -159,7 +159,7 @@ int pfzc_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	if (flags & ~(MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_COMPAT))
 		return -EINVAL;
 	/* with an rx ring, packets go to the ring and never to the queue */
-	if (smp_load_acquire(&po->rx.map) || smp_load_acquire(&po->cring.ctl))
+	if (pfzc_sock_rx_shared(po))
 		return -EBUSY;
 	if (state == PFZC_UNBOUND)
 		return -ENXIO;
